@@ -1,0 +1,242 @@
+/**
+ * Payload recovery: the Activity Log never carries the script, command, image or package URL
+ * that ran; resource configuration does. Each extractor below knows where one resource type
+ * keeps it (field names from the Azure REST API specs; see docs/payloads.md for the sources).
+ * Payload text is attacker-controlled: it is capped and never executed or turned into a regex.
+ */
+import { createHash } from "node:crypto";
+import { gunzipSync } from "node:zlib";
+import {
+  type ArmResource,
+  type AuditRecord,
+  type ContainerImage,
+  type FunctionApp,
+  MAX_PAYLOAD_CHARS,
+  type Payload,
+  type PayloadKind,
+} from "../model/records.js";
+import { isObj, str, strArray } from "../sources/normalize/util.js";
+
+interface Found {
+  payloadKind: PayloadKind;
+  content: string;
+  path: string;
+}
+
+interface Extractor {
+  vector: string;
+  techniques: string[];
+  extract(props: Record<string, unknown>): Found[];
+}
+
+function push(out: Found[], payloadKind: PayloadKind, content: unknown, path: string): void {
+  const s = str(content);
+  if (s && s.trim() !== "") out.push({ payloadKind, content: s, path });
+}
+
+/** Linux CustomScript `settings.script` is base64 and may be gzip-compressed. */
+function decodeScriptSetting(b64: string): string | undefined {
+  if (!/^[A-Za-z0-9+/=\s]+$/.test(b64)) return undefined;
+  const buf = Buffer.from(b64, "base64");
+  try {
+    if (buf[0] === 0x1f && buf[1] === 0x8b)
+      return gunzipSync(buf, { maxOutputLength: MAX_PAYLOAD_CHARS * 4 }).toString("utf8");
+  } catch {
+    return undefined;
+  }
+  return buf.toString("utf8");
+}
+
+const runCommand: Extractor = {
+  vector: "Run Command (managed)",
+  techniques: ["T1651"],
+  extract(p) {
+    const out: Found[] = [];
+    const src = isObj(p.source) ? p.source : {};
+    push(out, "script", src.script, "properties.source.script");
+    push(out, "url", src.scriptUri, "properties.source.scriptUri");
+    push(out, "command", src.commandId, "properties.source.commandId");
+    return out;
+  },
+};
+
+const extension: Extractor = {
+  vector: "VM extension",
+  techniques: ["T1651"],
+  extract(p) {
+    const out: Found[] = [];
+    const settings = isObj(p.settings) ? p.settings : {};
+    push(out, "command", settings.commandToExecute, "properties.settings.commandToExecute");
+    for (const [i, u] of strArray(settings.fileUris).entries())
+      push(out, "url", u, `properties.settings.fileUris[${i}]`);
+    const script = str(settings.script);
+    if (script) {
+      const decoded = decodeScriptSetting(script);
+      push(out, "script", decoded ?? script, "properties.settings.script");
+    }
+    return out;
+  },
+};
+
+const containerGroup: Extractor = {
+  vector: "Container Instances container group",
+  techniques: ["T1610"],
+  extract(p) {
+    const out: Found[] = [];
+    for (const listName of ["containers", "initContainers"] as const) {
+      const list = Array.isArray(p[listName]) ? (p[listName] as unknown[]) : [];
+      list.forEach((c, i) => {
+        if (!isObj(c)) return;
+        const cp = isObj(c.properties) ? c.properties : {};
+        push(out, "image", cp.image, `properties.${listName}[${i}].properties.image`);
+        const cmd = strArray(cp.command);
+        if (cmd.length > 0) push(out, "command", cmd.join(" "), `properties.${listName}[${i}].properties.command`);
+      });
+    }
+    return out;
+  },
+};
+
+const containerApp: Extractor = {
+  vector: "Container Apps app or job",
+  techniques: ["T1610"],
+  extract(p) {
+    const out: Found[] = [];
+    const template = isObj(p.template) ? p.template : {};
+    for (const listName of ["containers", "initContainers"] as const) {
+      const list = Array.isArray(template[listName]) ? (template[listName] as unknown[]) : [];
+      list.forEach((c, i) => {
+        if (!isObj(c)) return;
+        push(out, "image", c.image, `properties.template.${listName}[${i}].image`);
+        const cmd = [...strArray(c.command), ...strArray(c.args)];
+        if (cmd.length > 0) push(out, "command", cmd.join(" "), `properties.template.${listName}[${i}].command`);
+      });
+    }
+    return out;
+  },
+};
+
+const deploymentScript: Extractor = {
+  vector: "ARM deployment script",
+  techniques: ["T1648"],
+  extract(p) {
+    const out: Found[] = [];
+    push(out, "script", p.scriptContent, "properties.scriptContent");
+    push(out, "url", p.primaryScriptUri, "properties.primaryScriptUri");
+    for (const [i, u] of strArray(p.supportingScriptUris).entries())
+      push(out, "url", u, `properties.supportingScriptUris[${i}]`);
+    return out;
+  },
+};
+
+const runbook: Extractor = {
+  vector: "Automation runbook",
+  techniques: ["T1648"],
+  extract(p) {
+    const out: Found[] = [];
+    const link = isObj(p.publishContentLink) ? p.publishContentLink : {};
+    push(out, "url", link.uri, "properties.publishContentLink.uri");
+    return out;
+  },
+};
+
+/** Lower-cased ARM type → extractor. */
+const EXTRACTORS: Record<string, Extractor> = {
+  "microsoft.compute/virtualmachines/runcommands": runCommand,
+  "microsoft.compute/virtualmachinescalesets/virtualmachines/runcommands": runCommand,
+  "microsoft.hybridcompute/machines/runcommands": runCommand,
+  "microsoft.compute/virtualmachines/extensions": extension,
+  "microsoft.compute/virtualmachinescalesets/extensions": extension,
+  "microsoft.compute/virtualmachinescalesets/virtualmachines/extensions": extension,
+  "microsoft.hybridcompute/machines/extensions": extension,
+  "microsoft.containerinstance/containergroups": containerGroup,
+  "microsoft.app/containerapps": containerApp,
+  "microsoft.app/jobs": containerApp,
+  "microsoft.resources/deploymentscripts": deploymentScript,
+  "microsoft.automation/automationaccounts/runbooks": runbook,
+};
+
+export const PAYLOAD_RESOURCE_TYPES: readonly string[] = Object.keys(EXTRACTORS);
+
+function make(
+  found: Found,
+  src: { id: string; type: string; subscriptionId?: string; origin: AuditRecord["origin"] },
+  vector: string,
+  techniques: string[],
+): Payload {
+  const truncated = found.content.length > MAX_PAYLOAD_CHARS;
+  const content = truncated ? found.content.slice(0, MAX_PAYLOAD_CHARS) : found.content;
+  const id = createHash("sha256")
+    .update(`${src.id.toLowerCase()}\u001f${found.path}\u001f${content}`)
+    .digest("hex")
+    .slice(0, 32);
+  const p: Payload = {
+    kind: "payload",
+    id,
+    payloadKind: found.payloadKind,
+    content,
+    truncated,
+    path: found.path,
+    resourceId: src.id,
+    resourceType: src.type,
+    vector,
+    vectorTechniques: techniques,
+    origin: src.origin,
+  };
+  if (src.subscriptionId) p.subscriptionId = src.subscriptionId;
+  return Object.freeze(p);
+}
+
+function fromResource(r: ArmResource): Payload[] {
+  const ex = EXTRACTORS[r.typeLower];
+  if (!ex) return [];
+  return ex.extract(r.properties as Record<string, unknown>).map((f) => make(f, r, ex.vector, ex.techniques));
+}
+
+function fromFunctionApp(a: FunctionApp): Payload[] {
+  const out: Found[] = [];
+  const pkg = a.appSettings?.WEBSITE_RUN_FROM_PACKAGE;
+  if (pkg && /^https?:\/\//i.test(pkg))
+    out.push({ payloadKind: "url", content: pkg, path: "appSettings.WEBSITE_RUN_FROM_PACKAGE" });
+  if (a.appCommandLine)
+    out.push({ payloadKind: "command", content: a.appCommandLine, path: "properties.siteConfig.appCommandLine" });
+  const fx = a.linuxFxVersion;
+  if (fx && /^(docker|compose)\|/i.test(fx))
+    out.push({
+      payloadKind: "image",
+      content: fx.slice(fx.indexOf("|") + 1),
+      path: "properties.siteConfig.linuxFxVersion",
+    });
+  const vector = a.isFunctionApp ? "Function App" : "App Service web app";
+  const type = "Microsoft.Web/sites";
+  return out.map((f) =>
+    make(f, { id: a.id, type, subscriptionId: a.subscriptionId, origin: a.origin }, vector, ["T1648"]),
+  );
+}
+
+function fromImage(img: ContainerImage): Payload[] {
+  const c = img.config;
+  if (!c) return [];
+  const out: Found[] = [];
+  const cmd = [...c.entrypoint, ...c.cmd].join(" ");
+  if (cmd.trim() !== "") out.push({ payloadKind: "command", content: cmd, path: "config.Entrypoint+Cmd" });
+  if (c.history.length > 0)
+    out.push({ payloadKind: "script", content: c.history.join("\n"), path: "history[].created_by" });
+  return out.map((f) =>
+    make(f, { id: img.id, type: "ContainerImage", origin: img.origin }, "Container image", ["T1204.003"]),
+  );
+}
+
+/** Payload records recovered from one record (none for most records). */
+export function derivePayloads(r: AuditRecord): Payload[] {
+  switch (r.kind) {
+    case "resource":
+      return fromResource(r);
+    case "functionApp":
+      return fromFunctionApp(r);
+    case "containerImage":
+      return fromImage(r);
+    default:
+      return [];
+  }
+}

@@ -1,0 +1,421 @@
+/**
+ * The detection engine: rules compiled once, records dispatched by kind and (for the Activity
+ * Log) by operation name, so a record only meets the rules that can match it. Matches are
+ * grouped into findings as they stream past: one finding per rule and operation instance
+ * (Started/Accepted/Succeeded records share a correlationId), per first-seen key, or per
+ * configured resource. Grouping state is one entry per finding, never per record.
+ */
+import type { EvidenceRecord, Finding } from "../model/finding.js";
+import type { AuditRecord, Principal, RecordKind } from "../model/records.js";
+import { ActivityIndex, type WriteSummary } from "./activity-index.js";
+import { fingerprint } from "./fingerprint.js";
+import { RecordView } from "./sigma/compile.js";
+import type { SigmaRule } from "./sigma/rule.js";
+
+/** Source records listed per finding; the rest are counted. */
+export const MAX_EVIDENCE_RECORDS = 50;
+/** Matching payloads listed per finding. */
+const MAX_PAYLOADS_PER_FINDING = 5;
+/** Distinct operations listed in a first-seen finding. */
+const MAX_LISTED_OPERATIONS = 20;
+
+interface Group {
+  rule: SigmaRule;
+  key: string;
+  first: AuditRecord;
+  records: EvidenceRecord[];
+  count: number;
+  firstTime?: string;
+  lastTime?: string;
+  statuses: Set<string>;
+  operations: Set<string>;
+  fsKey?: string;
+  fsValues?: Record<string, unknown>;
+  matched: Record<string, unknown>;
+  /** Payloads of one resource that matched (a script and a command of one image, say). */
+  payloads: { kind: string; path: string; content: string; truncated: boolean; vector: string }[];
+}
+
+interface Bucket {
+  byOperation: Map<string, SigmaRule[]>;
+  any: SigmaRule[];
+}
+
+/** A payload's evidence is the configuration it was recovered from. */
+function payloadSourceKind(resourceType: string): string {
+  if (resourceType === "ContainerImage") return "containerImage";
+  if (resourceType === "Microsoft.Web/sites") return "functionApp";
+  return "resource";
+}
+
+function evidenceOf(r: AuditRecord): EvidenceRecord {
+  const e: EvidenceRecord =
+    r.kind === "payload"
+      ? { kind: payloadSourceKind(r.resourceType), id: r.resourceId }
+      : { kind: r.kind, id: r.kind === "activity" ? (r.eventDataId ?? r.id) : r.id };
+  e.location = r.origin.location;
+  if (r.origin.index !== undefined) e.index = r.origin.index;
+  return e;
+}
+
+function writeEvidence(w: WriteSummary): EvidenceRecord {
+  const e: EvidenceRecord = { kind: "activity", id: w.eventId, location: w.location };
+  if (w.index !== undefined) e.index = w.index;
+  return e;
+}
+
+export interface EngineOptions {
+  /** Start of the scanned window (for first-seen learning); defaults to the earliest event. */
+  windowFrom?: string;
+  /** Used as the time of configuration findings nobody can be tied to. */
+  scanTime: string;
+}
+
+export class Engine {
+  private readonly buckets = new Map<RecordKind, Bucket>();
+  private readonly groups = new Map<string, Group>();
+  /** One first-seen tracker per distinct field tuple: cost grows with tuples, not rules. */
+  private readonly trackers = new Map<string, { fields: string[]; first: Map<string, string> }>();
+  readonly activity = new ActivityIndex();
+  readonly notes: string[] = [];
+  readonly stats = { records: 0, evaluations: 0 };
+
+  constructor(
+    readonly rules: readonly SigmaRule[],
+    private readonly options: EngineOptions,
+  ) {
+    for (const rule of rules) {
+      let b = this.buckets.get(rule.kind);
+      if (!b) {
+        b = { byOperation: new Map(), any: [] };
+        this.buckets.set(rule.kind, b);
+      }
+      const ops = rule.detection.operations;
+      if (rule.kind === "activity" && ops) {
+        for (const op of ops) {
+          const list = b.byOperation.get(op) ?? [];
+          list.push(rule);
+          b.byOperation.set(op, list);
+        }
+      } else {
+        b.any.push(rule);
+      }
+      if (rule.firstseen) {
+        const tupleKey = rule.firstseen.fields.join("\u001f");
+        if (!this.trackers.has(tupleKey))
+          this.trackers.set(tupleKey, { fields: rule.firstseen.fields, first: new Map() });
+      }
+    }
+  }
+
+  process(r: AuditRecord): void {
+    this.stats.records++;
+    let view: RecordView | undefined;
+    if (r.kind === "activity") {
+      this.activity.add(r);
+      if (this.trackers.size > 0) {
+        view = new RecordView(r, r.kind);
+        for (const t of this.trackers.values()) {
+          const k = this.tupleKey(view, t.fields);
+          if (k === undefined) continue;
+          const prev = t.first.get(k);
+          if (prev === undefined || r.time < prev) t.first.set(k, r.time);
+        }
+      }
+    }
+    const b = this.buckets.get(r.kind);
+    if (!b) return;
+    const byOp = r.kind === "activity" ? b.byOperation.get(r.operation) : undefined;
+    if (!byOp && b.any.length === 0) return;
+    view ??= new RecordView(r, r.kind);
+    if (byOp) for (const rule of byOp) this.evaluate(rule, r, view);
+    for (const rule of b.any) this.evaluate(rule, r, view);
+  }
+
+  private tupleKey(view: RecordView, fields: string[]): string | undefined {
+    const parts: string[] = [];
+    for (const f of fields) {
+      const v = view.field(f)[0];
+      if (v === undefined || v === null || v === "") return undefined;
+      parts.push(String(v).toLowerCase());
+    }
+    return parts.join("\u001f");
+  }
+
+  private evaluate(rule: SigmaRule, r: AuditRecord, view: RecordView): void {
+    this.stats.evaluations++;
+    if (!rule.detection.predicate(view)) return;
+    let fsKey: string | undefined;
+    if (rule.firstseen) {
+      fsKey = this.tupleKey(view, rule.firstseen.fields);
+      if (fsKey === undefined) return;
+    }
+    const key = this.groupKey(rule, r, fsKey);
+    let g = this.groups.get(key);
+    if (!g) {
+      const matched: Record<string, unknown> = {};
+      for (const f of rule.detection.fields) {
+        const v = view.field(f);
+        if (v.length > 0) matched[f] = v.length === 1 ? v[0] : v.slice(0, 10);
+      }
+      g = {
+        rule,
+        key,
+        first: r,
+        records: [],
+        count: 0,
+        statuses: new Set(),
+        operations: new Set(),
+        matched,
+        payloads: [],
+      };
+      if (fsKey !== undefined && rule.firstseen) {
+        g.fsKey = fsKey;
+        g.fsValues = Object.fromEntries(rule.firstseen.fields.map((f) => [f, view.field(f)[0]]));
+      }
+      this.groups.set(key, g);
+    }
+    g.count++;
+    const ev = evidenceOf(r);
+    if (g.records.length < MAX_EVIDENCE_RECORDS && !g.records.some((e) => e.kind === ev.kind && e.id === ev.id)) {
+      g.records.push(ev);
+    }
+    if (r.kind === "payload" && g.payloads.length < MAX_PAYLOADS_PER_FINDING) {
+      g.payloads.push({
+        kind: r.payloadKind,
+        path: r.path,
+        content: r.content,
+        truncated: r.truncated,
+        vector: r.vector,
+      });
+    }
+    if (r.kind === "activity") {
+      if (g.firstTime === undefined || r.time < g.firstTime) {
+        g.firstTime = r.time;
+        g.first = r;
+      }
+      if (g.lastTime === undefined || r.time > g.lastTime) g.lastTime = r.time;
+      if (r.status) g.statuses.add(r.status);
+      if (g.operations.size < MAX_LISTED_OPERATIONS) g.operations.add(r.operationName);
+    }
+  }
+
+  private groupKey(rule: SigmaRule, r: AuditRecord, fsKey: string | undefined): string {
+    if (fsKey !== undefined) return `${rule.id}\u001ffs\u001f${fsKey}`;
+    if (r.kind === "activity") {
+      return `${rule.id}\u001f${(r.correlationId ?? r.id).toLowerCase()}\u001f${(r.resourceId ?? "").toLowerCase()}`;
+    }
+    // Payloads group by the resource they came from: one finding per rule and resource.
+    const id = r.kind === "payload" ? r.resourceId : r.id;
+    return `${rule.id}\u001f${r.kind}\u001f${id.toLowerCase()}`;
+  }
+
+  /** Ends the stream: applies first-seen baselines, ties configuration to its authors. */
+  finish(): Finding[] {
+    const findings: Finding[] = [];
+    const windowFrom = this.options.windowFrom ?? this.activity.minTime;
+    const windowTo = this.activity.maxTime;
+    const warned = new Set<string>();
+    for (const g of this.groups.values()) {
+      if (g.rule.firstseen && g.fsKey !== undefined) {
+        const fs = g.rule.firstseen;
+        if (!windowFrom || !windowTo) continue;
+        const learningEnd = new Date(Date.parse(windowFrom) + fs.learningMs).toISOString();
+        if (windowTo < learningEnd) {
+          if (!warned.has(g.rule.id)) {
+            warned.add(g.rule.id);
+            this.notes.push(
+              `rule ${g.rule.id} (${g.rule.title}) needs ${fs.learningMs / 864e5} days of history before it can flag anything; the window starts ${windowFrom} and ends ${windowTo}`,
+            );
+          }
+          continue;
+        }
+        const tracker = this.trackers.get(fs.fields.join("\u001f"));
+        const firstSeen = tracker?.first.get(g.fsKey);
+        if (!firstSeen || firstSeen < learningEnd) continue;
+        findings.push(
+          this.toFinding(g, { baseline: { from: windowFrom, learningEnd }, firstSeen, newValue: g.fsValues }),
+        );
+        continue;
+      }
+      findings.push(this.toFinding(g, {}));
+    }
+    findings.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.id < b.id ? -1 : 1));
+    return findings;
+  }
+
+  private toFinding(g: Group, extra: Record<string, unknown>): Finding {
+    const r = g.first;
+    const rule = g.rule;
+    const techniques = [...rule.techniques];
+    const tactics = rule.tactics.length > 0 ? [...rule.tactics] : ["execution"];
+    const evidence: Finding["evidence"] = { records: [...g.records], ...extra };
+    if (g.count > g.records.length) evidence.recordCount = g.count;
+    if (Object.keys(g.matched).length > 0) evidence.matched = g.matched;
+    let principal: Principal = {};
+    let resourceId = "";
+    let subscriptionId: string | undefined;
+    let time: string | undefined;
+    let operation: string | undefined;
+    let fpExtra: string | undefined;
+    const attach = (w: WriteSummary | undefined) => {
+      if (!w) return;
+      principal = w.principal;
+      time = w.time;
+      subscriptionId ??= w.subscriptionId;
+      evidence.writtenBy = {
+        operation: w.operation,
+        time: w.time,
+        callerIpAddress: w.callerIpAddress,
+        correlationId: w.correlationId,
+      };
+      evidence.records.push(writeEvidence(w));
+    };
+    switch (r.kind) {
+      case "activity": {
+        principal = r.principal;
+        resourceId = r.resourceId ?? "";
+        subscriptionId = r.subscriptionId;
+        time = g.firstTime ?? r.time;
+        operation = r.operationName;
+        evidence.operationName = r.operationName;
+        if (r.correlationId) evidence.correlationId = r.correlationId;
+        if (r.callerIpAddress) evidence.callerIpAddress = r.callerIpAddress;
+        if (g.statuses.size > 0) evidence.statuses = [...g.statuses];
+        evidence.outcome = g.statuses.has("Succeeded")
+          ? "succeeded"
+          : g.statuses.has("Failed")
+            ? "failed"
+            : ([...g.statuses][0]?.toLowerCase() ?? "unknown");
+        if (g.operations.size > 1 || g.fsKey !== undefined) evidence.operations = [...g.operations];
+        if (g.lastTime && g.lastTime !== time) evidence.lastTime = g.lastTime;
+        fpExtra = g.fsKey ?? `${r.correlationId ?? r.id}`;
+        break;
+      }
+      case "payload": {
+        resourceId = r.resourceId;
+        subscriptionId = r.subscriptionId;
+        for (const t of r.vectorTechniques) if (!techniques.includes(t)) techniques.push(t);
+        // Every payload vector is an execution technique, whatever else the rule tags.
+        if (!tactics.includes("execution")) tactics.push("execution");
+        evidence.payload = {
+          kind: r.payloadKind,
+          path: r.path,
+          content: r.content,
+          truncated: r.truncated,
+          vector: r.vector,
+        };
+        fpExtra = r.id;
+        if (r.resourceType === "ContainerImage") {
+          Object.assign(evidence, this.imageContext(r.resourceId, r.origin.location));
+          const imp = this.importFor(r.resourceId);
+          if (imp) {
+            attach(imp.imp);
+            evidence.importedFrom = imp.imp.source;
+            if (imp.inferred)
+              evidence.importLink =
+                "inferred: the import into this registry closest to the image's creation (within an hour)";
+          }
+          const regId = this.registryFor(r.resourceId);
+          if (regId) resourceId = regId;
+          evidence.image = r.resourceId;
+        } else {
+          attach(this.activity.writerOf(r.resourceId));
+        }
+        break;
+      }
+      case "functionApp":
+      case "resource": {
+        resourceId = r.id;
+        subscriptionId = r.subscriptionId;
+        attach(this.activity.writerOf(r.id));
+        fpExtra = r.id;
+        break;
+      }
+      case "containerImage": {
+        resourceId = this.registryFor(r.id) ?? r.id;
+        evidence.image = r.id;
+        const imp = this.importFor(r.id);
+        if (imp) attach(imp.imp);
+        time ??= r.createdTime;
+        fpExtra = r.digest ?? r.id;
+        break;
+      }
+      case "roleAssignment": {
+        resourceId = r.scope;
+        principal = r.createdBy ? { id: r.createdBy } : {};
+        time = r.createdOn;
+        subscriptionId = /\/subscriptions\/([^/]+)/i.exec(r.scope)?.[1];
+        evidence.assignment = {
+          id: r.id,
+          principalId: r.principalId,
+          principalType: r.principalType,
+          roleDefinitionId: r.roleDefinitionId,
+        };
+        fpExtra = r.id;
+        break;
+      }
+      case "roleDefinition": {
+        resourceId = r.id;
+        fpExtra = r.id;
+        break;
+      }
+    }
+    if (!time) {
+      time = this.options.scanTime;
+      evidence.timeSource = "scan (no event ties this configuration to a time)";
+    }
+    const finding: Finding = {
+      id: fingerprint([
+        rule.id,
+        resourceId.toLowerCase(),
+        (principal.id ?? principal.name ?? "").toLowerCase(),
+        fpExtra?.toLowerCase(),
+      ]),
+      ruleId: rule.id,
+      title: rule.title,
+      severity: rule.level,
+      attack: { tactics, techniques },
+      resourceId,
+      principal,
+      time,
+      evidence,
+    };
+    if (rule.atrm.length > 0) finding.atrm = [...rule.atrm];
+    if (subscriptionId) finding.subscriptionId = subscriptionId;
+    if (operation) finding.operation = operation;
+    return finding;
+  }
+
+  /** `registry/repo@digest` → registry login server and repository. */
+  private splitImage(imageId: string): { server: string; repository: string; tags: string[] } {
+    const slash = imageId.indexOf("/");
+    const server = imageId.slice(0, slash);
+    let rest = imageId.slice(slash + 1);
+    const at = rest.indexOf("@");
+    if (at >= 0) rest = rest.slice(0, at);
+    return { server, repository: rest, tags: [] };
+  }
+
+  private imageTags = new Map<string, { tags: readonly string[]; created?: string }>();
+
+  /** Remembers image tags so payload findings from an image can find its import. */
+  noteImage(id: string, tags: readonly string[], created?: string): void {
+    this.imageTags.set(id, { tags, created });
+  }
+
+  private importFor(imageId: string) {
+    const { server, repository } = this.splitImage(imageId);
+    const known = this.imageTags.get(imageId);
+    return this.activity.importOf(server, repository, known?.tags ?? [], known?.created);
+  }
+
+  private registryFor(imageId: string): string | undefined {
+    return this.activity.registryId(this.splitImage(imageId).server);
+  }
+
+  private imageContext(imageId: string, _location: string): Record<string, unknown> {
+    const known = this.imageTags.get(imageId);
+    return known ? { imageTags: [...known.tags] } : {};
+  }
+}

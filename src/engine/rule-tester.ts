@@ -1,0 +1,106 @@
+/**
+ * Embedded rule tests, RuleTester style: `<rule>.tests.yml` beside `<rule>.yml` lists `match`
+ * and `nomatch` cases, each a list of records in any input shape the scanner reads. A case
+ * runs through the same classify → derive → engine path as a scan, with only its rule loaded.
+ * A match case passes with at least one finding (or exactly `findings: N`), a nomatch case
+ * with none.
+ */
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { parse } from "yaml";
+import type { Finding } from "../model/finding.js";
+import { feed } from "../scan.js";
+import { classify, SiteJoiner } from "../sources/normalize/index.js";
+import { Engine } from "./engine.js";
+import type { SigmaRule } from "./sigma/rule.js";
+
+export interface CaseResult {
+  rule: string;
+  file: string;
+  kind: "match" | "nomatch";
+  name: string;
+  passed: boolean;
+  findings: number;
+  problem?: string;
+}
+
+interface Case {
+  name?: unknown;
+  records?: unknown;
+  findings?: unknown;
+}
+
+export function testsFileFor(ruleFile: string): string {
+  return ruleFile.replace(/\.ya?ml$/i, ".tests.yml");
+}
+
+export function runCase(rule: SigmaRule, records: unknown[]): { findings: Finding[]; errors: string[] } {
+  const engine = new Engine([rule], { scanTime: "2000-01-01T00:00:00.000Z" });
+  const sites = new SiteJoiner();
+  const errors: string[] = [];
+  records.forEach((value, i) => {
+    const c = classify(value, { location: "test", index: i + 1 });
+    if ("error" in c) errors.push(`record ${i + 1} ${c.error}`);
+    else if ("pending" in c) sites.add(c.pending, c.key, c.value, { shape: c.shape, location: "test", index: i + 1 });
+    else for (const r of c.records) feed(engine, r);
+  });
+  for (const r of sites.drain()) feed(engine, r);
+  return { findings: engine.finish(), errors };
+}
+
+export async function testRule(rule: SigmaRule): Promise<CaseResult[]> {
+  const file = testsFileFor(rule.file);
+  const base = { rule: rule.id, file };
+  if (!existsSync(file)) {
+    return [
+      { ...base, kind: "match", name: "(tests file)", passed: false, findings: 0, problem: `no tests file ${file}` },
+    ];
+  }
+  let doc: { match?: Case[]; nomatch?: Case[] };
+  try {
+    doc = parse(await readFile(file, "utf8")) as typeof doc;
+  } catch (e) {
+    return [
+      {
+        ...base,
+        kind: "match",
+        name: "(tests file)",
+        passed: false,
+        findings: 0,
+        problem: `not valid YAML: ${(e as Error).message.split("\n")[0]}`,
+      },
+    ];
+  }
+  const out: CaseResult[] = [];
+  for (const kind of ["match", "nomatch"] as const) {
+    const cases = doc?.[kind];
+    if (!Array.isArray(cases) || cases.length === 0) {
+      out.push({
+        ...base,
+        kind,
+        name: `(no ${kind} cases)`,
+        passed: false,
+        findings: 0,
+        problem: `needs at least one '${kind}' case`,
+      });
+      continue;
+    }
+    cases.forEach((c, i) => {
+      const name = typeof c?.name === "string" ? c.name : `${kind} case ${i + 1}`;
+      if (!Array.isArray(c?.records) || c.records.length === 0) {
+        out.push({ ...base, kind, name, passed: false, findings: 0, problem: "case has no records" });
+        return;
+      }
+      const { findings, errors } = runCase(rule, c.records);
+      const n = findings.length;
+      let problem: string | undefined;
+      if (errors.length > 0) problem = `unreadable test record: ${errors[0]}`;
+      else if (kind === "match" && typeof c.findings === "number" && n !== c.findings)
+        problem = `expected ${c.findings} finding(s), got ${n}`;
+      else if (kind === "match" && n === 0) problem = "expected a finding, got none";
+      else if (kind === "nomatch" && n > 0) problem = `expected no finding, got ${n}`;
+      out.push({ ...base, kind, name, passed: problem === undefined, findings: n, ...(problem ? { problem } : {}) });
+    });
+  }
+  return out;
+}

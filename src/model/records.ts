@@ -1,0 +1,218 @@
+/**
+ * Normalised records. Every source shape (REST, diagnostic export, AzureActivity table row,
+ * `az` CLI output, snapshot files) maps onto one of these, so detectors never care where a
+ * record came from. Records are plain frozen objects; `raw` keeps the original for evidence.
+ */
+
+/** Where a record was read from, for evidence and error messages. */
+export interface Origin {
+  /** Source shape, e.g. "activity-rest", "activity-export", "activity-table", "role-assignment-rest". */
+  shape: string;
+  /** File path (or URL for live sources). */
+  location: string;
+  /** 1-based line for JSON Lines input, or element index for JSON arrays. */
+  index?: number;
+}
+
+export interface Principal {
+  /** Object id (the `oid` claim, or authorization evidence principalId). */
+  id?: string;
+  /** UPN, display name or caller string. */
+  name?: string;
+  /** User, ServicePrincipal, ManagedIdentity, Group, … when known. */
+  type?: string;
+  /** Client application id (the `appid` / `azp` claim). */
+  appId?: string;
+}
+
+/** Azure Activity Log event, whatever shape it arrived in. */
+export interface ActivityEvent {
+  kind: "activity";
+  /** eventDataId when present (REST/table); otherwise a synthetic id derived from the record. */
+  id: string;
+  eventDataId?: string;
+  correlationId?: string;
+  operationId?: string;
+  /** ISO-8601 UTC. REST eventTimestamp, export `time`, table TimeGenerated. */
+  time: string;
+  /** operationName.value as Azure wrote it; compare through `operation` (lower case). */
+  operationName: string;
+  /** Lower-cased operation name, the dispatch key. */
+  operation: string;
+  operationLocalized?: string;
+  /** Administrative, Policy, Security, … */
+  category?: string;
+  /** Started, Accepted, Succeeded, Failed (export resultType Start/Accept/Success/Failure mapped). */
+  status?: string;
+  subStatus?: string;
+  eventName?: string;
+  level?: string;
+  resourceId?: string;
+  subscriptionId?: string;
+  resourceGroup?: string;
+  resourceProvider?: string;
+  resourceType?: string;
+  tenantId?: string;
+  caller?: string;
+  callerIpAddress?: string;
+  principal: Principal;
+  claims: Readonly<Record<string, string>>;
+  authorization?: {
+    action?: string;
+    scope?: string;
+    role?: string;
+    evidence?: Readonly<Record<string, string>>;
+  };
+  httpRequest?: { clientRequestId?: string; clientIpAddress?: string; method?: string; uri?: string };
+  properties: Readonly<Record<string, unknown>>;
+  origin: Origin;
+  raw: unknown;
+}
+
+export interface RoleAssignment {
+  kind: "roleAssignment";
+  id: string;
+  name?: string;
+  scope: string;
+  principalId: string;
+  principalType?: string;
+  principalName?: string;
+  roleDefinitionId: string;
+  /** Lower-cased GUID at the end of roleDefinitionId, the join key to RoleDefinition. */
+  roleDefinitionGuid: string;
+  roleDefinitionName?: string;
+  createdOn?: string;
+  createdBy?: string;
+  condition?: string;
+  origin: Origin;
+  raw: unknown;
+}
+
+export interface Permission {
+  actions: readonly string[];
+  notActions: readonly string[];
+  dataActions: readonly string[];
+  notDataActions: readonly string[];
+}
+
+export interface RoleDefinition {
+  kind: "roleDefinition";
+  id: string;
+  /** Lower-cased GUID (the definition's name). */
+  guid: string;
+  roleName: string;
+  roleType?: string;
+  description?: string;
+  assignableScopes: readonly string[];
+  permissions: readonly Permission[];
+  origin: Origin;
+  raw: unknown;
+}
+
+export interface FunctionApp {
+  kind: "functionApp";
+  id: string;
+  name: string;
+  subscriptionId?: string;
+  resourceGroup?: string;
+  /** Site kind, e.g. "functionapp,linux" or "app". */
+  siteKind: string;
+  isFunctionApp: boolean;
+  location?: string;
+  state?: string;
+  /** App settings, values as read (redacted only at output time). Absent when not collected. */
+  appSettings?: Readonly<Record<string, string>>;
+  linuxFxVersion?: string;
+  appCommandLine?: string;
+  origin: Origin;
+  raw: unknown;
+}
+
+export interface ImageConfig {
+  entrypoint: readonly string[];
+  cmd: readonly string[];
+  env: readonly string[];
+  user?: string;
+  workingDir?: string;
+  labels: Readonly<Record<string, string>>;
+  /** history[].created_by, in order. */
+  history: readonly string[];
+  created?: string;
+  architecture?: string;
+  os?: string;
+}
+
+export interface ContainerImage {
+  kind: "containerImage";
+  /** registry/repository@digest */
+  id: string;
+  registry: string;
+  repository: string;
+  tags: readonly string[];
+  digest?: string;
+  createdTime?: string;
+  mediaType?: string;
+  /** Parsed image config; undefined when only the manifest listing was available. */
+  config?: ImageConfig;
+  origin: Origin;
+  raw: unknown;
+}
+
+/**
+ * Generic ARM resource configuration (GET body): run commands, extensions, container groups,
+ * deployment scripts, … Derivers recover payloads from these.
+ */
+export interface ArmResource {
+  kind: "resource";
+  id: string;
+  name: string;
+  /** ARM type as written, e.g. Microsoft.Compute/virtualMachines/runCommands. */
+  type: string;
+  /** Lower-cased type, the dispatch key. */
+  typeLower: string;
+  subscriptionId?: string;
+  resourceGroup?: string;
+  location?: string;
+  properties: Readonly<Record<string, unknown>>;
+  identity?: unknown;
+  origin: Origin;
+  raw: unknown;
+}
+
+export type PayloadKind = "script" | "command" | "url" | "image";
+
+/** Something that runs (or is fetched to run), recovered from configuration. */
+export interface Payload {
+  kind: "payload";
+  id: string;
+  payloadKind: PayloadKind;
+  /** The script text, command line, URL or image reference (capped; see MAX_PAYLOAD_CHARS). */
+  content: string;
+  /** True when content was longer than the cap and was cut. */
+  truncated: boolean;
+  /** Where in the source configuration it was found, e.g. "properties.source.script". */
+  path: string;
+  /** ARM id of the resource (or image id) it came from. */
+  resourceId: string;
+  resourceType: string;
+  subscriptionId?: string;
+  /** The execution vector this payload belongs to, e.g. "VM managed run command". */
+  vector: string;
+  /** ATT&CK techniques of the vector (payload rules add their own). */
+  vectorTechniques: readonly string[];
+  origin: Origin;
+}
+
+export type AuditRecord =
+  | ActivityEvent
+  | RoleAssignment
+  | RoleDefinition
+  | FunctionApp
+  | ContainerImage
+  | ArmResource
+  | Payload;
+
+export type RecordKind = AuditRecord["kind"];
+
+/** Payload text kept per payload; attacker-controlled, so bounded. */
+export const MAX_PAYLOAD_CHARS = 64 * 1024;

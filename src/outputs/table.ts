@@ -1,0 +1,180 @@
+/**
+ * `--format table`: a readable terminal report. Every cell is redacted, sanitised (no escape
+ * sequences or control characters from the data reach the terminal) and cut to its column;
+ * colour codes, when enabled, are added only by this module, after sanitising.
+ */
+
+import type { CoverageEntry, Finding, ScanResult, Severity } from "../model/finding.js";
+import { SEVERITIES } from "../model/finding.js";
+import { redactText } from "../util/redact.js";
+import { cap, sanitizeForTerminal } from "../util/text.js";
+import { compareFindings, countBySeverity, principalLabel, shortResource } from "./common.js";
+
+const ESC = "\u001b[";
+const RESET = `${ESC}0m`;
+const SEVERITY_STYLE: Readonly<Record<Severity, string>> = {
+  critical: `${ESC}1;97;41m`,
+  high: `${ESC}1;31m`,
+  medium: `${ESC}33m`,
+  low: `${ESC}36m`,
+  informational: `${ESC}2m`,
+};
+const BOLD = `${ESC}1m`;
+const DIM = `${ESC}2m`;
+
+/** Longest raw text considered for one cell, before fitting (bounds the work per cell). */
+const MAX_CELL_INPUT = 1024;
+
+/** Redact, cap and sanitise attacker-controlled text for one line of terminal output. */
+function clean(s: string, max: number = MAX_CELL_INPUT): string {
+  return sanitizeForTerminal(cap(redactText(s), max));
+}
+
+/** Cut to `width` code points with a trailing "…". */
+function fitCell(s: string, width: number): string {
+  const chars = Array.from(s);
+  if (chars.length <= width) return s;
+  if (width <= 1) return "…".slice(0, width);
+  return `${chars.slice(0, width - 1).join("")}…`;
+}
+
+function visibleLength(s: string): number {
+  return Array.from(s).length;
+}
+
+function pad(s: string, width: number): string {
+  return s + " ".repeat(Math.max(0, width - visibleLength(s)));
+}
+
+function displayTime(t: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?Z$/.exec(t);
+  return m ? `${m[1]} ${m[2]}Z` : t;
+}
+
+interface Column {
+  header: string;
+  max: number;
+  min: number;
+}
+
+const COLUMNS: readonly Column[] = [
+  { header: "SEVERITY", max: 13, min: 8 },
+  { header: "TIME", max: 20, min: 10 },
+  { header: "TECHNIQUE(S)", max: 24, min: 9 },
+  { header: "TITLE", max: 60, min: 16 },
+  { header: "RESOURCE", max: 40, min: 12 },
+  { header: "PRINCIPAL", max: 32, min: 12 },
+];
+/** Which columns give up width first when the terminal is narrow. */
+const SHRINK_ORDER = [3, 4, 5, 2, 1];
+const GAP = "  ";
+
+function row(f: Finding): string[] {
+  return [
+    f.severity,
+    clean(displayTime(f.time)),
+    clean(f.attack.techniques.join(",") || "-"),
+    clean(f.title),
+    clean(shortResource(f.resourceId)),
+    clean(principalLabel(f.principal)),
+  ];
+}
+
+function columnWidths(rows: readonly string[][], width?: number): number[] {
+  const widths = COLUMNS.map((c, i) =>
+    Math.min(c.max, Math.max(visibleLength(c.header), ...rows.map((r) => visibleLength(r[i] ?? "")))),
+  );
+  if (width === undefined) return widths;
+  let excess = widths.reduce((a, b) => a + b, 0) + GAP.length * (COLUMNS.length - 1) - width;
+  for (const i of SHRINK_ORDER) {
+    if (excess <= 0) break;
+    const col = COLUMNS[i];
+    const current = widths[i];
+    if (col === undefined || current === undefined) continue;
+    const give = Math.min(excess, Math.max(0, current - col.min));
+    widths[i] = current - give;
+    excess -= give;
+  }
+  return widths;
+}
+
+function severitySummary(findings: readonly Finding[]): string {
+  const counts = countBySeverity(findings);
+  const parts = [...SEVERITIES]
+    .reverse()
+    .filter((s) => counts[s] > 0)
+    .map((s) => `${counts[s]} ${s}`);
+  const noun = findings.length === 1 ? "finding" : "findings";
+  return parts.length > 0 ? `${findings.length} ${noun} (${parts.join(", ")})` : "0 findings";
+}
+
+function coverageLabel(c: CoverageEntry): string {
+  return `${clean(c.source, 128)} ${clean(c.scope, 256)}`;
+}
+
+function coverageLine(c: CoverageEntry): string {
+  const window = c.from || c.to ? `  ${clean(c.from ?? "…", 64)} → ${clean(c.to ?? "…", 64)}` : "";
+  const reason = c.reason ? `  reason: ${clean(c.reason)}` : "";
+  return `  ${clean(c.status, 16).padEnd(7)}  ${coverageLabel(c)}${window}  ${c.records} records${reason}`;
+}
+
+export function renderTable(result: ScanResult, opts: { color: boolean; width?: number }): string {
+  const paint = (style: string, s: string): string => (opts.color ? `${style}${s}${RESET}` : s);
+  const lines: string[] = [];
+  const records = result.coverage.reduce((n, c) => n + c.records, 0);
+  const problems = result.coverage.filter((c) => c.status !== "complete");
+
+  lines.push(
+    paint(BOLD, `azure-exec-audit scan ${clean(result.id, 128)}`) +
+      `  ${clean(result.startedAt, 64)} → ${clean(result.finishedAt, 64)}`,
+  );
+  let state: string;
+  if (result.complete) {
+    state = "scan complete";
+  } else {
+    const reasons = problems.map(
+      (c) => `${clean(c.source, 128)} ${clean(c.status, 16)}${c.reason ? ` (${clean(c.reason, 160)})` : ""}`,
+    );
+    state = paint(SEVERITY_STYLE.high, "scan INCOMPLETE") + (reasons.length > 0 ? ` — ${reasons.join("; ")}` : "");
+  }
+  lines.push(`${severitySummary(result.findings)} · ${records} records read · ${state}`);
+  lines.push("");
+
+  if (result.findings.length === 0) {
+    lines.push("No findings.");
+  } else {
+    const findings = [...result.findings].sort(compareFindings);
+    const rows = findings.map(row);
+    const widths = columnWidths(rows, opts.width);
+    const last = COLUMNS.length - 1;
+    const format = (cells: readonly string[]): string[] =>
+      cells.map((cell, i) => {
+        const w = widths[i] ?? 0;
+        const fitted = fitCell(cell, w);
+        return i === last ? fitted : pad(fitted, w);
+      });
+    lines.push(paint(BOLD, format(COLUMNS.map((c) => c.header)).join(GAP)));
+    lines.push(paint(DIM, widths.map((w) => "─".repeat(w)).join(GAP)));
+    findings.forEach((f, n) => {
+      const [sev = "", ...rest] = format(rows[n] ?? []);
+      // Colour the word only, so a background colour does not run into the padding.
+      const word = sev.trimEnd();
+      const coloured = paint(SEVERITY_STYLE[f.severity], word) + sev.slice(word.length);
+      lines.push([coloured, ...rest].join(GAP).trimEnd());
+    });
+  }
+
+  lines.push("");
+  if (result.coverage.length === 0) {
+    lines.push("Coverage: no sources were read.");
+  } else if (problems.length === 0) {
+    const n = result.coverage.length;
+    lines.push(`Coverage: ${n === 1 ? "the source was" : `all ${n} sources were`} read completely.`);
+  } else {
+    lines.push(
+      `${paint(BOLD, "Coverage:")} ${problems.length} of ${result.coverage.length} sources not read completely`,
+    );
+    for (const c of problems) lines.push(coverageLine(c));
+  }
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,303 @@
+/**
+ * Streams JSON values out of a file without holding the whole file in memory.
+ *
+ * Accepted layouts:
+ * - JSON Lines (one document per line; Storage PT1H.json archives, `jq -c` output), decided when
+ *   the first non-blank line is a complete JSON document on its own;
+ * - one JSON document: a top-level array (what `az ... list` prints), or an object. When an
+ *   object's member `value` (ARM list pages) or `records` (Event Hub / diagnostic exports) is an
+ *   array, its elements are streamed one by one; any other object is a single value.
+ *
+ * A malformed element or line is reported as an `error` item with its line and the reader goes
+ * on; only a file that is not JSON at all is a fatal error (thrown as NotJsonError).
+ */
+import { createReadStream } from "node:fs";
+import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
+import { createGunzip } from "node:zlib";
+
+export type StreamItem = { ok: true; value: unknown; line: number } | { ok: false; error: string; line: number };
+
+export class NotJsonError extends Error {}
+
+/** Wrapper members whose array elements are records. */
+const WRAPPER_KEYS = new Set(["value", "records"]);
+
+/** Largest single JSON value we accept; anything bigger is reported, not parsed. */
+export const MAX_VALUE_CHARS = 32 * 1024 * 1024;
+
+function openText(path: string): Readable {
+  const raw = createReadStream(path);
+  const src = /\.gz$/i.test(path) ? raw.pipe(createGunzip()) : raw;
+  raw.on("error", (e) => src.destroy(e));
+  src.setEncoding("utf8");
+  return src;
+}
+
+export async function* streamJsonFile(path: string): AsyncGenerator<StreamItem> {
+  // Peek at the first non-blank line to choose the mode, then restart the stream. Reading the
+  // head twice is cheaper than buffering, and keeps the two modes independent.
+  const mode = await detectMode(path);
+  if (mode === "empty") return;
+  if (mode === "lines") yield* streamLines(path);
+  else yield* streamDocument(path);
+}
+
+async function detectMode(path: string): Promise<"lines" | "document" | "empty"> {
+  const input = openText(path);
+  const rl = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  try {
+    for await (let line of rl) {
+      if (line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+      const t = line.trim();
+      if (t === "") continue;
+      const c = t[0];
+      if (c !== "{" && c !== "[") throw new NotJsonError("is not JSON or JSON Lines");
+      try {
+        JSON.parse(t);
+        return "lines";
+      } catch {
+        return "document";
+      }
+    }
+    return "empty";
+  } finally {
+    rl.close();
+    input.destroy();
+  }
+}
+
+async function* streamLines(path: string): AsyncGenerator<StreamItem> {
+  const input = openText(path);
+  const rl = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  let line = 0;
+  try {
+    for await (let text of rl) {
+      line++;
+      if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      if (text.trim() === "") continue;
+      if (text.length > MAX_VALUE_CHARS) {
+        yield { ok: false, error: `line is longer than ${MAX_VALUE_CHARS} characters`, line };
+        continue;
+      }
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (e) {
+        yield { ok: false, error: `not valid JSON (${(e as Error).message})`, line };
+        continue;
+      }
+      yield* unwrap(value, line);
+    }
+  } finally {
+    rl.close();
+    input.destroy();
+  }
+}
+
+function* unwrap(value: unknown, line: number): Generator<StreamItem> {
+  if (Array.isArray(value)) {
+    for (const v of value) yield { ok: true, value: v, line };
+    return;
+  }
+  if (value && typeof value === "object") {
+    for (const k of WRAPPER_KEYS) {
+      const inner = (value as Record<string, unknown>)[k];
+      if (Array.isArray(inner)) {
+        for (const v of inner) yield { ok: true, value: v, line };
+        return;
+      }
+    }
+  }
+  yield { ok: true, value, line };
+}
+
+/**
+ * Character scanner for one JSON document. It finds the boundaries of the record values
+ * (elements of a top-level array or of a wrapper member) and hands each to JSON.parse, so
+ * memory is bounded by the largest record, not the file.
+ */
+async function* streamDocument(path: string): AsyncGenerator<StreamItem> {
+  const input = openText(path);
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let line = 1;
+  /** Depth at which record values live: 1 for a top-level array, 2 inside a wrapper member. */
+  let recordDepth = -1;
+  let rootIsObject = false;
+  /** Text of the current record value (or of the whole root object until we know better). */
+  let buf: string[] = [];
+  let bufLen = 0;
+  let capturing = false;
+  let unitLine = 1;
+  let tooBig = false;
+  // For wrapper detection at depth 1 in a root object: the last key and whether ':' followed.
+  let keyStart = -1;
+  let lastKey = "";
+  let keyParts: string[] = [];
+  let awaitingValueOfKey = false;
+  let first = true;
+  let rootDone = false;
+
+  const flush = function* (): Generator<StreamItem> {
+    const text = buf.join("");
+    buf = [];
+    const wasTooBig = tooBig;
+    bufLen = 0;
+    tooBig = false;
+    capturing = false;
+    if (wasTooBig) {
+      yield { ok: false, error: `record is longer than ${MAX_VALUE_CHARS} characters`, line: unitLine };
+      return;
+    }
+    try {
+      const value: unknown = JSON.parse(text);
+      yield { ok: true, value, line: unitLine };
+    } catch (e) {
+      yield { ok: false, error: `not valid JSON (${(e as Error).message})`, line: unitLine };
+    }
+  };
+
+  try {
+    for await (const chunk of input as AsyncIterable<string>) {
+      let segStart = capturing ? 0 : -1;
+      let s = chunk;
+      if (first) {
+        if (s.charCodeAt(0) === 0xfeff) s = s.slice(1);
+        first = false;
+      }
+      for (let i = 0; i < s.length; i++) {
+        const ch = s.charCodeAt(i);
+        if (ch === 10) line++;
+        if (inString) {
+          if (escaped) escaped = false;
+          else if (ch === 92) escaped = true;
+          else if (ch === 34) {
+            inString = false;
+            if (keyStart >= 0) {
+              keyParts.push(s.slice(keyStart, i));
+              lastKey = keyParts.join("");
+              keyParts = [];
+              keyStart = -1;
+            }
+          }
+          continue;
+        }
+        if (ch === 32 || ch === 9 || ch === 13 || ch === 10) continue;
+        if (rootDone) throw new NotJsonError("has text after the end of its JSON document");
+        // Start of a record value?
+        if (!capturing && depth === recordDepth && ch !== 44 && ch !== 93) {
+          capturing = true;
+          unitLine = line;
+          segStart = i;
+        }
+        if (ch === 34) {
+          inString = true;
+          if (rootIsObject && depth === 1 && recordDepth < 0 && !awaitingValueOfKey) {
+            keyStart = i + 1;
+          }
+          continue;
+        }
+        if (ch === 58 /* : */) {
+          if (rootIsObject && depth === 1 && recordDepth < 0) awaitingValueOfKey = true;
+          continue;
+        }
+        if (ch === 123 /* { */ || ch === 91 /* [ */) {
+          if (depth === 0) {
+            rootIsObject = ch === 123;
+            if (!rootIsObject) recordDepth = 1;
+            else {
+              // Capture the root object until a wrapper member shows up.
+              capturing = true;
+              unitLine = line;
+              segStart = i;
+            }
+          } else if (
+            rootIsObject &&
+            depth === 1 &&
+            recordDepth < 0 &&
+            awaitingValueOfKey &&
+            ch === 91 &&
+            WRAPPER_KEYS.has(lastKey)
+          ) {
+            // `{"value": [` — stream the elements and drop the wrapper text.
+            recordDepth = 2;
+            capturing = false;
+            buf = [];
+            bufLen = 0;
+            segStart = -1;
+          }
+          if (depth === 1) awaitingValueOfKey = false;
+          depth++;
+          continue;
+        }
+        if (ch === 125 /* } */ || ch === 93 /* ] */) {
+          depth--;
+          if (depth < 0) {
+            throw new NotJsonError(`has an unbalanced '${String.fromCharCode(ch)}' at line ${line}`);
+          }
+          if (capturing && recordDepth > 0) {
+            if (depth === recordDepth) {
+              // Closed a container that is itself the record.
+              pushSeg(s.slice(segStart, i + 1));
+              segStart = -1;
+              yield* flush();
+            } else if (depth === recordDepth - 1) {
+              // Closed the record array while a scalar record was open.
+              pushSeg(s.slice(segStart, i));
+              segStart = -1;
+              yield* flush();
+            }
+          }
+          if (depth === 0) {
+            if (capturing && recordDepth < 0) {
+              // A root object with no wrapper member is one value.
+              pushSeg(s.slice(segStart, i + 1));
+              segStart = -1;
+              yield* flush();
+            }
+            rootDone = true;
+          }
+          if (rootIsObject && depth === 1) awaitingValueOfKey = false;
+          continue;
+        }
+        if (ch === 44 /* , */) {
+          if (capturing && depth === recordDepth) {
+            if (segStart >= 0) pushSeg(s.slice(segStart, i));
+            segStart = -1;
+            yield* flush();
+          } else if (rootIsObject && depth === 1) {
+            awaitingValueOfKey = false;
+          }
+        }
+        // Scalars: handled as part of the captured text.
+      }
+      if (inString && keyStart >= 0) {
+        keyParts.push(s.slice(keyStart));
+        keyStart = 0;
+      }
+      if (capturing && segStart >= 0) pushSeg(s.slice(segStart));
+    }
+  } catch (e) {
+    if (e instanceof NotJsonError) throw e;
+    yield { ok: false, error: `could not be read to the end (${(e as Error).message})`, line };
+    return;
+  } finally {
+    input.destroy();
+  }
+  if (depth > 0 || inString) {
+    yield { ok: false, error: "is truncated: the JSON document ends before it is closed", line };
+  }
+
+  function pushSeg(seg: string): void {
+    if (tooBig) return;
+    bufLen += seg.length;
+    if (bufLen > MAX_VALUE_CHARS) {
+      tooBig = true;
+      buf = [];
+      return;
+    }
+    buf.push(seg);
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Container images. Two inputs:
+ * - our snapshot envelope (docs/snapshot.md): {registry, repository, tags, digest, manifest,
+ *   config, attributes}, where `manifest` is the registry's manifest as served (reference
+ *   …/Azure.ContainerRegistry/stable/2021-07-01/examples/GetManifest.json) and `config` the OCI
+ *   image config blob (reference oci/config.md, extracted_json_blocks/config.block1.json);
+ * - the ACR manifest listing (`GET /acr/v1/{name}/_manifests`, examples/GetManifestList.json,
+ *   which `az acr manifest list-metadata` prints as its `manifests`): metadata only, no config.
+ */
+import type { ContainerImage, ImageConfig, Origin } from "../../model/records.js";
+import { stripUndefined } from "./rbac.js";
+import { isObj, type Json, str, strArray, stringRecord } from "./util.js";
+
+export function isImageEnvelope(o: Json): boolean {
+  return typeof o.registry === "string" && typeof o.repository === "string" && (isObj(o.config) || isObj(o.manifest));
+}
+
+export function isManifestListing(o: Json): boolean {
+  return typeof o.registry === "string" && typeof o.imageName === "string" && Array.isArray(o.manifests);
+}
+
+export function parseImageConfig(c: Json): ImageConfig {
+  const inner = isObj(c.config) ? c.config : {};
+  const history: string[] = [];
+  if (Array.isArray(c.history)) {
+    for (const h of c.history) if (isObj(h) && typeof h.created_by === "string") history.push(h.created_by);
+  }
+  return stripUndefined({
+    entrypoint: strArray(inner.Entrypoint),
+    cmd: strArray(inner.Cmd),
+    env: strArray(inner.Env),
+    user: str(inner.User) || undefined,
+    workingDir: str(inner.WorkingDir) || undefined,
+    labels: stringRecord(inner.Labels),
+    history,
+    created: str(c.created),
+    architecture: str(c.architecture),
+    os: str(c.os),
+  });
+}
+
+export function toImage(o: Json, origin: Origin): ContainerImage | undefined {
+  const registry = str(o.registry);
+  const repository = str(o.repository);
+  if (!registry || !repository) return undefined;
+  const attributes = isObj(o.attributes) ? o.attributes : {};
+  const digest = str(o.digest) ?? str(attributes.digest);
+  const manifest = isObj(o.manifest) ? o.manifest : undefined;
+  const tags = strArray(o.tags).length > 0 ? strArray(o.tags) : strArray(attributes.tags);
+  const img: ContainerImage = {
+    kind: "containerImage",
+    id: `${registry}/${repository}${digest ? `@${digest}` : tags[0] ? `:${tags[0]}` : ""}`,
+    registry,
+    repository,
+    tags,
+    digest,
+    createdTime: str(attributes.createdTime),
+    mediaType: manifest ? str(manifest.mediaType) : str(attributes.mediaType),
+    config: isObj(o.config) ? parseImageConfig(o.config) : undefined,
+    origin,
+    raw: o,
+  };
+  return Object.freeze(stripUndefined(img));
+}
+
+export function fromManifestListing(o: Json, origin: Origin): ContainerImage[] {
+  const registry = str(o.registry) as string;
+  const repository = str(o.imageName) as string;
+  const out: ContainerImage[] = [];
+  for (const m of o.manifests as unknown[]) {
+    if (!isObj(m)) continue;
+    const img = toImage({ registry, repository, attributes: m, tags: m.tags }, origin);
+    if (img) out.push(img);
+  }
+  return out;
+}

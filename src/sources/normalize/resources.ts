@@ -1,0 +1,32 @@
+/** Generic ARM resource configuration (any GET body with id, type and properties). */
+import type { ArmResource, Origin } from "../../model/records.js";
+import { stripUndefined } from "./rbac.js";
+import { isObj, type Json, parseResourceId, str } from "./util.js";
+
+export function isArmResource(o: Json): boolean {
+  const id = str(o.id);
+  const type = str(o.type);
+  return !!id && !!type && id.toLowerCase().startsWith("/subscriptions/") && type.includes("/") && isObj(o.properties);
+}
+
+export function toArmResource(o: Json, origin: Origin): ArmResource | undefined {
+  const id = str(o.id);
+  const type = str(o.type);
+  if (!id || !type) return undefined;
+  const parsed = parseResourceId(id);
+  const r: ArmResource = {
+    kind: "resource",
+    id,
+    name: str(o.name) ?? id.slice(id.lastIndexOf("/") + 1),
+    type,
+    typeLower: type.toLowerCase(),
+    subscriptionId: parsed.subscriptionId,
+    resourceGroup: parsed.resourceGroup,
+    location: str(o.location),
+    properties: Object.freeze(isObj(o.properties) ? o.properties : {}),
+    identity: o.identity,
+    origin,
+    raw: o,
+  };
+  return Object.freeze(stripUndefined(r));
+}

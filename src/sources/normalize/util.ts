@@ -1,0 +1,100 @@
+/** Small, total accessors for untrusted JSON. */
+
+export type Json = Record<string, unknown>;
+
+export function isObj(v: unknown): v is Json {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+export function str(v: unknown): string | undefined {
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  return undefined;
+}
+
+/** A `{value, localizedValue}` pair (REST) or a plain string. */
+export function pairValue(v: unknown): string | undefined {
+  if (isObj(v)) return str(v.value);
+  return str(v);
+}
+
+export function localizedOf(v: unknown): string | undefined {
+  return isObj(v) ? str(v.localizedValue) : undefined;
+}
+
+export function strArray(v: unknown): string[] {
+  if (!Array.isArray(v)) return [];
+  const out: string[] = [];
+  for (const x of v) {
+    const s = str(x);
+    if (s !== undefined) out.push(s);
+  }
+  return out;
+}
+
+/** JSON columns of the AzureActivity table may arrive as strings (export) or objects (API). */
+export function jsonish(v: unknown): Json | undefined {
+  if (isObj(v)) return v;
+  if (typeof v === "string" && v.length > 1 && v.trimStart().startsWith("{")) {
+    try {
+      const parsed: unknown = JSON.parse(v);
+      return isObj(parsed) ? parsed : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+export function stringRecord(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!isObj(v)) return out;
+  for (const [k, x] of Object.entries(v)) {
+    const s = str(x);
+    if (s !== undefined) out[k] = s;
+  }
+  return out;
+}
+
+export interface ParsedResourceId {
+  subscriptionId?: string;
+  resourceGroup?: string;
+  provider?: string;
+  /** e.g. Microsoft.Compute/virtualMachines/runCommands */
+  type?: string;
+}
+
+/** Splits an ARM resource id. Case is kept; ids compare case-insensitively elsewhere. */
+export function parseResourceId(id: string | undefined): ParsedResourceId {
+  if (!id) return {};
+  const parts = id.split("/").filter((p) => p !== "");
+  const out: ParsedResourceId = {};
+  for (let i = 0; i < parts.length - 1; i++) {
+    const key = (parts[i] as string).toLowerCase();
+    if (key === "subscriptions" && out.subscriptionId === undefined) out.subscriptionId = parts[i + 1];
+    else if (key === "resourcegroups" && out.resourceGroup === undefined) out.resourceGroup = parts[i + 1];
+    else if (key === "providers") {
+      const provider = parts[i + 1];
+      if (provider === undefined) break;
+      out.provider = provider;
+      // Type segments alternate with names after the provider: prov/type/name/type/name
+      const typeParts = [provider];
+      for (let j = i + 2; j < parts.length; j += 2) typeParts.push(parts[j] as string);
+      out.type = typeParts.join("/");
+      // A nested "providers" (extension resources) restarts the walk.
+      const nested = parts.indexOf("providers", i + 2);
+      if (nested > 0) {
+        i = nested - 1;
+        continue;
+      }
+      break;
+    }
+  }
+  return out;
+}
+
+/** Last path segment of a GUID-ending id, lower-cased. */
+export function lastSegment(id: string): string {
+  const i = id.lastIndexOf("/");
+  return (i >= 0 ? id.slice(i + 1) : id).toLowerCase();
+}

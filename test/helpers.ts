@@ -1,0 +1,47 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { gzipSync } from "node:zlib";
+import type { CoverageEntry } from "../src/model/finding.js";
+import type { AuditRecord } from "../src/model/records.js";
+import { planInputs, readFiles } from "../src/sources/files/index.js";
+
+export const REF = join(import.meta.dirname, "fixtures/reference");
+
+export function ref(name: string): unknown {
+  return JSON.parse(readFileSync(join(REF, name), "utf8"));
+}
+
+/** The 200 response body of an azure-rest-api-specs example file. */
+export function exampleBody(name: string): unknown {
+  return (ref(name) as { responses: { "200": { body: unknown } } }).responses["200"].body;
+}
+
+export function tempDir(): {
+  dir: string;
+  write: (rel: string, content: string | Buffer) => string;
+  cleanup: () => void;
+} {
+  const dir = mkdtempSync(join(tmpdir(), "aea-test-"));
+  return {
+    dir,
+    write(rel, content) {
+      const p = join(dir, rel);
+      mkdirSync(dirname(p), { recursive: true });
+      writeFileSync(p, content);
+      return p;
+    },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export function gz(s: string): Buffer {
+  return gzipSync(Buffer.from(s));
+}
+
+export async function readAll(paths: string[]): Promise<{ records: AuditRecord[]; coverage: CoverageEntry[] }> {
+  const coverage: CoverageEntry[] = [];
+  const records: AuditRecord[] = [];
+  for await (const r of readFiles(await planInputs(paths), coverage)) records.push(r);
+  return { records, coverage };
+}
