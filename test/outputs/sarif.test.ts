@@ -1,27 +1,12 @@
-import { readFileSync } from "node:fs";
-import Ajv from "ajv-draft-04";
 import { describe, expect, it } from "vitest";
 import { FINGERPRINT_KEY, renderSarif, toRepoRelativeUri } from "../../src/outputs/sarif.js";
+import { sarifErrors, validateSarif } from "../sarif-validator.js";
 import { ESC, makeResult } from "./fixtures.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: assertions navigate parsed SARIF freely.
 type Json = Record<string, any>;
 
-const schema = JSON.parse(
-  readFileSync(new URL("../fixtures/reference/sarif-schema-2.1.0.json", import.meta.url), "utf8"),
-) as Json;
-
-// ajv-draft-04 is CommonJS: under nodenext typing the class is the module's `default` export.
-const ajv = new Ajv.default({ strict: false, allErrors: true });
-// Ajv ships no format validators; define the three the SARIF schema uses so they are checked.
-ajv.addFormat("uri", (s: string) => URL.canParse(s));
-ajv.addFormat("uri-reference", (s: string) => URL.canParse(s, "https://base.invalid/") && !/\s/.test(s));
-ajv.addFormat(
-  "date-time",
-  (s: string) =>
-    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/i.test(s) && !Number.isNaN(Date.parse(s)),
-);
-const validate = ajv.compile(schema);
+const validate = validateSarif;
 
 function render(artifactUri?: string) {
   const { result, secrets } = makeResult();
@@ -30,7 +15,7 @@ function render(artifactUri?: string) {
 }
 
 function errors(): string {
-  return ajv.errorsText(validate.errors, { separator: "\n" });
+  return sarifErrors();
 }
 
 describe("renderSarif", () => {

@@ -1,0 +1,127 @@
+/** The CLI contract: formats, exit codes 0/1/2/3, one-sentence errors, help and version. */
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { EXIT, main } from "../src/cli/main.js";
+import { PACKAGE_ROOT } from "../src/paths.js";
+import { tempDir } from "./helpers.js";
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+async function run(...argv: string[]) {
+  let stdout = "";
+  let stderr = "";
+  const code = await main(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), isTTY: false });
+  return { code, stdout, stderr };
+}
+
+const benign = (i: number) =>
+  JSON.stringify({
+    time: `2026-11-0${1 + (i % 9)}T09:00:00Z`,
+    resourceId: "/SUBSCRIPTIONS/S1/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.COMPUTE/VIRTUALMACHINES/VM1",
+    operationName: "MICROSOFT.COMPUTE/VIRTUALMACHINES/START/ACTION",
+    category: "Administrative",
+    resultType: "Success",
+    correlationId: `c${i}`,
+  });
+const runCommand = JSON.stringify({
+  time: "2026-11-05T10:00:00Z",
+  resourceId: "/SUBSCRIPTIONS/S1/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.COMPUTE/VIRTUALMACHINES/VM1",
+  operationName: "MICROSOFT.COMPUTE/VIRTUALMACHINES/RUNCOMMAND/ACTION",
+  category: "Administrative",
+  resultType: "Start",
+  correlationId: "rc1",
+});
+const quiet = tmp.write("quiet.jsonl", [1, 2, 3].map(benign).join("\n"));
+const medium = tmp.write("medium.jsonl", [benign(1), runCommand].join("\n"));
+const truncated = tmp.write("cut.jsonl", `${runCommand}\n${benign(2).slice(0, 30)}`);
+
+describe("exit codes", () => {
+  it("0: complete scan, nothing at or above --fail-on", async () => {
+    expect((await run("scan", "--input", quiet, "--fail-on", "low")).code).toBe(EXIT.ok);
+    expect((await run("scan", "--input", medium, "--fail-on", "high")).code).toBe(EXIT.ok);
+  });
+  it("0 without --fail-on even when there are findings", async () => {
+    const r = await run("scan", "--input", medium);
+    expect(r.code).toBe(EXIT.ok);
+    expect(JSON.parse(r.stdout).findings).toHaveLength(1);
+  });
+  it("1: a finding at or above --fail-on", async () => {
+    expect((await run("scan", "--input", medium, "--fail-on", "medium")).code).toBe(EXIT.findings);
+    expect((await run("scan", "--input", medium, "--fail-on", "informational")).code).toBe(EXIT.findings);
+  });
+  it("2: an unreadable record makes the scan incomplete; --allow-incomplete accepts it", async () => {
+    const r = await run("scan", "--input", truncated, "--fail-on", "critical");
+    expect(r.code).toBe(EXIT.incomplete);
+    const report = JSON.parse(r.stdout);
+    expect(report.scan.complete).toBe(false);
+    expect(report.scan.coverage[0]).toMatchObject({ status: "partial", records: 1 });
+    expect(report.findings).toHaveLength(1); // what could be read is still reported
+    expect(r.stderr).toContain("cut.jsonl:2");
+    expect((await run("scan", "--input", truncated, "--fail-on", "critical", "--allow-incomplete")).code).toBe(EXIT.ok);
+    expect((await run("scan", "--input", truncated, "--fail-on", "medium", "--allow-incomplete")).code).toBe(
+      EXIT.findings,
+    );
+  });
+  it.each([
+    [["scan", "--input", join(tmp.dir, "missing.json")], /input path does not exist/],
+    [["scan"], /nothing to scan/],
+    [["scan", "--demo", "--input", quiet], /either --demo or --input/],
+    [["scan", "--input", quiet, "--format", "pdf"], /invalid|pdf/],
+    [["scan", "--input", quiet, "--fail-on", "severe"], /invalid|severe/],
+    [["scan", "--input", quiet, "--rules", join(tmp.dir, "no-rules")], /rules directory does not exist/],
+    [["scna"], /unknown command/],
+  ])("3: %j", async (argv, message) => {
+    const r = await run(...argv);
+    expect(r.code).toBe(EXIT.usage);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+});
+
+describe("output", () => {
+  it("writes the report to --output and nothing to stdout", async () => {
+    const out = join(tmp.dir, "report.sarif");
+    const r = await run("scan", "--input", medium, "--format", "sarif", "--output", out);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("");
+    expect(existsSync(out)).toBe(true);
+  });
+  it("--help shows examples and exit codes; --version the package version", async () => {
+    const help = await run("scan", "--help");
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("azure-exec-audit scan --demo");
+    expect(help.stdout).toContain("Exit codes");
+    const v = await run("--version");
+    expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+  it("a broken user rule is reported with file and line and the others still run", async () => {
+    tmp.write(
+      "rules/broken.yml",
+      "title: broken\nid: 00000000-0000-4000-8000-000000000000\nlevel: high\nlogsource: { product: azure, service: activitylogs }\ndetection:\n  sel:\n    operationName|sometimes: x\n  condition: sel\n",
+    );
+    const r = await run("scan", "--input", medium, "--rules", join(tmp.dir, "rules"));
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/broken\.yml:7: field 'operationName': unknown modifier 'sometimes'/);
+    expect(JSON.parse(r.stdout).findings).toHaveLength(1);
+  });
+});
+
+describe("installed binary", () => {
+  const bin = join(PACKAGE_ROOT, "bin", "azure-exec-audit.js");
+  // `npm test` builds dist/ first (pretest), as `npm install` does through `prepare`.
+  it("runs the demo through bin/ with exit 1 for --fail-on high", async () => {
+    const err = await promisify(execFile)(
+      process.execPath,
+      [bin, "scan", "--demo", "--format", "json", "--fail-on", "high"],
+      {
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    ).catch((e: { code: number; stdout: string }) => e);
+    expect((err as { code: number }).code).toBe(1);
+    expect(JSON.parse((err as { stdout: string }).stdout).findings.length).toBeGreaterThan(0);
+  });
+});
