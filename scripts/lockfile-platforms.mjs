@@ -19,7 +19,9 @@ for (const [name, version] of Object.entries(biome.optionalDependencies ?? {})) 
   lock.packages[key] = entry;
   added++;
 }
-const sorted = Object.fromEntries(Object.entries(lock.packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a < b ? -1 : 1)));
+const sorted = Object.fromEntries(
+  Object.entries(lock.packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a < b ? -1 : 1)),
+);
 lock.packages = sorted;
 writeFileSync("package-lock.json", `${JSON.stringify(lock, null, 2)}\n`);
 console.log(`lockfile-platforms: added ${added} optional platform entr${added === 1 ? "y" : "ies"}`);
