@@ -61,6 +61,8 @@ export interface ScanResult {
   findings: Finding[];
   /** Rules loaded, for reports (SARIF rule metadata). */
   rules: RuleSummary[];
+  /** Things a reader should know that are not coverage gaps: skipped rules, rules without enough history. */
+  notes?: string[];
 }
 
 export interface RuleSummary {

@@ -19,6 +19,7 @@ export function renderJson(result: ScanResult, meta: { toolVersion: string }): s
       finishedAt: result.finishedAt,
       complete: result.complete,
       coverage: result.coverage.map(safeCoverage),
+      ...(result.notes && result.notes.length > 0 ? { notes: result.notes.map((n) => safeText(n)) } : {}),
     },
     findings: result.findings.map(safeFinding),
   };

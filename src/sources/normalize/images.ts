@@ -4,8 +4,9 @@
  *   config, attributes}, where `manifest` is the registry's manifest as served (reference
  *   …/Azure.ContainerRegistry/stable/2021-07-01/examples/GetManifest.json) and `config` the OCI
  *   image config blob (reference oci/config.md, extracted_json_blocks/config.block1.json);
- * - the ACR manifest listing (`GET /acr/v1/{name}/_manifests`, examples/GetManifestList.json,
- *   which `az acr manifest list-metadata` prints as its `manifests`): metadata only, no config.
+ * - the ACR manifest listing (`GET /acr/v1/{name}/_manifests`, examples/GetManifestList.json):
+ *   metadata only, no config. (`az acr manifest list-metadata` prints the items without the
+ *   registry and repository, so it cannot be read on its own.)
  */
 import type { ContainerImage, ImageConfig, Origin } from "../../model/records.js";
 import { stripUndefined } from "./rbac.js";
