@@ -38,6 +38,7 @@ export function summarize(rule: SigmaRule): RuleSummary {
   };
   if (rule.description) s.description = rule.description;
   if (rule.atrm.length > 0) s.atrm = rule.atrm;
+  if (rule.vectors.length > 0) s.vectors = rule.vectors;
   if (rule.falsepositives.length > 0) s.falsepositives = rule.falsepositives;
   if (rule.references.length > 0) s.references = rule.references;
   return s;

@@ -10,6 +10,8 @@ import { loadRuleFile, RuleError, type SigmaRule } from "./sigma/rule.js";
 export const RULE_FILE = /\.ya?ml$/i;
 /** Embedded tests live beside their rule: `<name>.tests.yml`. */
 export const TESTS_FILE = /\.tests\.ya?ml$/i;
+/** The vector catalogue at the top of the pack; not a rule. */
+export const VECTORS_FILE = "vectors.yml";
 
 export async function listRuleFiles(dir: string): Promise<string[]> {
   let st: Awaited<ReturnType<typeof stat>>;
@@ -26,7 +28,7 @@ export async function listRuleFiles(dir: string): Promise<string[]> {
     for (const e of entries) {
       const p = join(d, e.name);
       if (e.isDirectory()) await walk(p);
-      else if (e.isFile() && RULE_FILE.test(e.name) && !TESTS_FILE.test(e.name)) out.push(p);
+      else if (e.isFile() && RULE_FILE.test(e.name) && !TESTS_FILE.test(e.name) && e.name !== VECTORS_FILE) out.push(p);
     }
   };
   await walk(dir);

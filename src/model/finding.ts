@@ -73,6 +73,7 @@ export interface RuleSummary {
   techniques: string[];
   tactics: string[];
   atrm?: string[];
+  vectors?: number[];
   file?: string;
   falsepositives?: string[];
   references?: string[];

@@ -42,6 +42,8 @@ export interface SigmaRule {
   techniques: string[];
   tactics: string[];
   atrm: string[];
+  /** Vector catalogue ids (detections/vectors.yml) this rule covers. */
+  vectors: number[];
   logsource: Logsource;
   kind: RecordKind;
   level: Severity;
@@ -172,6 +174,11 @@ function toRule(doc: Document, counter: LineCounter, file: string): SigmaRule {
   const { techniques, tactics } = splitTags(tags);
   const atrm = strList("atrm");
   for (const a of atrm) if (!/^AZT\d{3}(\.\d+)?$/.test(a)) fail(["atrm"], `'atrm' ids look like AZT301.1, got '${a}'`);
+  const vectorsRaw = y.vectors ?? [];
+  if (!Array.isArray(vectorsRaw) || vectorsRaw.some((v) => !Number.isInteger(v) || (v as number) < 1)) {
+    fail(["vectors"], "'vectors' must be a list of vector numbers from detections/vectors.yml");
+  }
+  const vectors = vectorsRaw as number[];
   let firstseen: FirstSeen | undefined;
   if (y.firstseen !== undefined) {
     const f = y.firstseen as Record<string, unknown>;
@@ -198,6 +205,7 @@ function toRule(doc: Document, counter: LineCounter, file: string): SigmaRule {
     techniques,
     tactics,
     atrm,
+    vectors,
     logsource,
     kind: kind as RecordKind,
     level,
