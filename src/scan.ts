@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { derivePayloads } from "./derive/payloads.js";
 import { Engine } from "./engine/engine.js";
+import type { ResolvedCorrelation } from "./engine/rules-loader.js";
 import { loadRules } from "./engine/rules-loader.js";
 import type { RuleError, SigmaRule } from "./engine/sigma/rule.js";
 import type { CoverageEntry, RuleSummary, ScanResult } from "./model/finding.js";
@@ -27,7 +28,7 @@ export interface ScanOutcome {
   ruleErrors: RuleError[];
 }
 
-export function summarize(rule: SigmaRule): RuleSummary {
+export function summarize(rule: SigmaRule | ResolvedCorrelation): RuleSummary {
   const s: RuleSummary = {
     id: rule.id,
     title: rule.title,
@@ -56,12 +57,12 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutcome> {
   const startedAt = now().toISOString();
   const plans = await planInputs(opts.inputs);
   const dirs = opts.onlyRuleDirs ? (opts.ruleDirs ?? []) : [BUILTIN_RULES_DIR, ...(opts.ruleDirs ?? [])];
-  const { rules, errors } = await loadRules(dirs);
+  const { rules, correlations, errors } = await loadRules(dirs);
   const windowFrom = plans
     .map((p) => p.meta?.window?.from)
     .filter((x): x is string => !!x)
     .sort()[0];
-  const engine = new Engine(rules, { windowFrom, scanTime: startedAt });
+  const engine = new Engine(rules, { windowFrom, scanTime: startedAt }, correlations);
   const coverage: CoverageEntry[] = [];
   for await (const r of readFiles(plans, coverage)) feed(engine, r);
   const findings = engine.finish();
@@ -76,9 +77,13 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutcome> {
       complete,
       coverage,
       findings,
-      rules: rules.map(summarize),
+      rules: [...rules.filter((r) => !r.private), ...correlations].map(summarize),
       notes,
-      stats: { records: engine.stats.records, evaluations: engine.stats.evaluations, rules: rules.length },
+      stats: {
+        records: engine.stats.records,
+        evaluations: engine.stats.evaluations,
+        rules: rules.length + correlations.length,
+      },
     },
     ruleErrors: errors,
   };

@@ -5,10 +5,20 @@
  * (Started/Accepted/Succeeded records share a correlationId), per first-seen key, or per
  * configured resource. Grouping state is one entry per finding, never per record.
  */
-import type { EvidenceRecord, Finding } from "../model/finding.js";
-import type { AuditRecord, Principal, RecordKind } from "../model/records.js";
+import { type EvidenceRecord, type Finding, severityRank } from "../model/finding.js";
+import type { AuditRecord, Principal, RecordKind, RoleAssignment } from "../model/records.js";
 import { ActivityIndex, type WriteSummary } from "./activity-index.js";
+import {
+  type CorrEvent,
+  type CorrResult,
+  dependencyOrder,
+  evaluate as evaluateCorrelation,
+  MAX_STEPS,
+  makeEvent,
+} from "./correlation.js";
 import { fingerprint } from "./fingerprint.js";
+import { grantsOf, RoleCatalog } from "./grants.js";
+import type { ResolvedCorrelation } from "./rules-loader.js";
 import { RecordView } from "./sigma/compile.js";
 import type { SigmaRule } from "./sigma/rule.js";
 
@@ -52,7 +62,9 @@ function evidenceOf(r: AuditRecord): EvidenceRecord {
   const e: EvidenceRecord =
     r.kind === "payload"
       ? { kind: payloadSourceKind(r.resourceType), id: r.resourceId }
-      : { kind: r.kind, id: r.kind === "activity" ? (r.eventDataId ?? r.id) : r.id };
+      : r.kind === "grant"
+        ? { kind: "roleAssignment", id: r.id }
+        : { kind: r.kind, id: r.kind === "activity" ? (r.eventDataId ?? r.id) : r.id };
   e.location = r.origin.location;
   if (r.origin.index !== undefined) e.index = r.origin.index;
   return e;
@@ -62,6 +74,34 @@ function writeEvidence(w: WriteSummary): EvidenceRecord {
   const e: EvidenceRecord = { kind: "activity", id: w.eventId, location: w.location };
   if (w.index !== undefined) e.index = w.index;
   return e;
+}
+
+/**
+ * A chain names the findings raised on its steps and carries their techniques, so a reader
+ * sees one attack and every detection that saw a piece of it.
+ */
+function linkChains(chains: Finding[], singles: Finding[]): void {
+  const byRecord = new Map<string, Finding[]>();
+  for (const f of singles) {
+    for (const r of f.evidence.records) {
+      const list = byRecord.get(r.id) ?? [];
+      list.push(f);
+      byRecord.set(r.id, list);
+    }
+  }
+  for (const chain of chains) {
+    const steps = (chain.evidence.steps ?? []) as { records: string[]; findings?: string[] }[];
+    for (const step of steps) {
+      const hits = new Set<Finding>();
+      for (const id of step.records) for (const f of byRecord.get(id) ?? []) hits.add(f);
+      if (hits.size === 0) continue;
+      step.findings = [...hits].map((f) => f.id);
+      for (const f of hits) {
+        for (const t of f.attack.techniques) if (!chain.attack.techniques.includes(t)) chain.attack.techniques.push(t);
+        for (const t of f.attack.tactics) if (!chain.attack.tactics.includes(t)) chain.attack.tactics.push(t);
+      }
+    }
+  }
 }
 
 export interface EngineOptions {
@@ -77,13 +117,29 @@ export class Engine {
   /** One first-seen tracker per distinct field tuple: cost grows with tuples, not rules. */
   private readonly trackers = new Map<string, { fields: string[]; first: Map<string, string> }>();
   readonly activity = new ActivityIndex();
+  readonly roles = new RoleCatalog();
+  /** Role assignments, turned into grants once every role definition has been read. */
+  private readonly assignments: RoleAssignment[] = [];
   readonly notes: string[] = [];
   readonly stats = { records: 0, evaluations: 0 };
+  /** Referenced rule id → the correlations (and the position in their `rules`) it feeds. */
+  private readonly subscribers = new Map<string, { c: ResolvedCorrelation; index: number }[]>();
+  /** Correlation id → buffered matches of its referenced rules. */
+  private readonly buffers = new Map<string, CorrEvent[]>();
 
   constructor(
     readonly rules: readonly SigmaRule[],
     private readonly options: EngineOptions,
+    readonly correlations: readonly ResolvedCorrelation[] = [],
   ) {
+    for (const c of correlations) {
+      this.buffers.set(c.id, []);
+      c.refs.forEach((ref, index) => {
+        const list = this.subscribers.get(ref) ?? [];
+        list.push({ c, index });
+        this.subscribers.set(ref, list);
+      });
+    }
     for (const rule of rules) {
       let b = this.buckets.get(rule.kind);
       if (!b) {
@@ -110,11 +166,13 @@ export class Engine {
 
   process(r: AuditRecord): void {
     this.stats.records++;
+    if (r.kind === "roleDefinition") this.roles.add(r);
+    else if (r.kind === "roleAssignment") this.assignments.push(r);
     let view: RecordView | undefined;
     if (r.kind === "activity") {
       this.activity.add(r);
       if (this.trackers.size > 0) {
-        view = new RecordView(r, r.kind);
+        view = new RecordView(r, r.kind, this.fieldContext);
         for (const t of this.trackers.values()) {
           const k = this.tupleKey(view, t.fields);
           if (k === undefined) continue;
@@ -127,10 +185,12 @@ export class Engine {
     if (!b) return;
     const byOp = r.kind === "activity" ? b.byOperation.get(r.operation) : undefined;
     if (!byOp && b.any.length === 0) return;
-    view ??= new RecordView(r, r.kind);
+    view ??= new RecordView(r, r.kind, this.fieldContext);
     if (byOp) for (const rule of byOp) this.evaluate(rule, r, view);
     for (const rule of b.any) this.evaluate(rule, r, view);
   }
+
+  private readonly fieldContext = { roles: this.roles };
 
   private tupleKey(view: RecordView, fields: string[]): string | undefined {
     const parts: string[] = [];
@@ -145,6 +205,15 @@ export class Engine {
   private evaluate(rule: SigmaRule, r: AuditRecord, view: RecordView): void {
     this.stats.evaluations++;
     if (!rule.detection.predicate(view)) return;
+    const subs = this.subscribers.get(rule.id);
+    if (subs) {
+      const time = r.kind === "activity" ? r.time : undefined;
+      for (const { c, index } of subs) {
+        const ev = makeEvent(c, index, r, view, time);
+        if (ev) this.buffers.get(c.id)?.push(ev);
+      }
+    }
+    if (rule.private) return;
     let fsKey: string | undefined;
     if (rule.firstseen) {
       fsKey = this.tupleKey(view, rule.firstseen.fields);
@@ -212,6 +281,9 @@ export class Engine {
 
   /** Ends the stream: applies first-seen baselines, ties configuration to its authors. */
   finish(): Finding[] {
+    // Grants need every role definition, so they are derived when the stream has ended.
+    for (const g of grantsOf(this.assignments, this.roles)) this.process(g);
+    this.assignments.length = 0;
     const findings: Finding[] = [];
     const windowFrom = this.options.windowFrom ?? this.activity.minTime;
     const windowTo = this.activity.maxTime;
@@ -240,8 +312,225 @@ export class Engine {
       }
       findings.push(this.toFinding(g, {}));
     }
+    const chains = this.finishCorrelations();
+    linkChains(chains, findings);
+    findings.push(...chains);
     findings.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.id < b.id ? -1 : 1));
     return findings;
+  }
+
+  private finishCorrelations(): Finding[] {
+    if (this.correlations.length === 0) return [];
+    const findings: Finding[] = [];
+    const titles = new Map<string, SigmaRule | ResolvedCorrelation>();
+    for (const r of this.rules) titles.set(r.id, r);
+    for (const c of this.correlations) titles.set(c.id, c);
+    // A correlation that only feeds another correlation in its own file is not an alert itself.
+    const inner = new Set<string>();
+    for (const c of this.correlations) {
+      for (const ref of c.refs) {
+        const dep = this.correlations.find((x) => x.id === ref);
+        if (dep && dep.file === c.file && !dep.correlation.generate) inner.add(dep.id);
+      }
+    }
+    for (const c of dependencyOrder([...this.correlations])) {
+      const events = (this.buffers.get(c.id) ?? []).filter((ev) => {
+        ev.time ??= this.locate(ev.record).time;
+        return ev.time !== undefined;
+      });
+      const results = evaluateCorrelation(c, events);
+      for (const res of results) {
+        // Feed correlations that chain on this one.
+        for (const { c: outer, index } of this.subscribers.get(c.id) ?? []) {
+          const group = new Map<string, string[]>();
+          let complete = true;
+          for (const f of outer.correlation.groupBy) {
+            const v = res.group[f];
+            if (v === undefined) complete = false;
+            else group.set(f, [v]);
+          }
+          const last = res.steps[res.steps.length - 1] as CorrEvent;
+          if (complete)
+            this.buffers
+              .get(outer.id)
+              ?.push({
+                ref: outer.refs[index] as string,
+                record: last.record,
+                time: res.lastTime,
+                group,
+                steps: res.steps,
+              });
+        }
+        if (!inner.has(c.id)) findings.push(this.correlationFinding(res, titles));
+      }
+    }
+    return findings;
+  }
+
+  /** Time, author and resource of a record, as far as the Activity Log tells. */
+  private locate(r: AuditRecord): {
+    time?: string;
+    principal: Principal;
+    resourceId: string;
+    subscriptionId?: string;
+    operation?: string;
+    writer?: WriteSummary;
+  } {
+    switch (r.kind) {
+      case "activity":
+        return {
+          time: r.time,
+          principal: r.principal,
+          resourceId: r.resourceId ?? "",
+          subscriptionId: r.subscriptionId,
+          operation: r.operationName,
+        };
+      case "containerImage":
+      case "payload": {
+        const isImage = r.kind === "containerImage" || r.resourceType === "ContainerImage";
+        const id = r.kind === "payload" ? r.resourceId : r.id;
+        if (isImage) {
+          const imp = this.importFor(id);
+          const created = r.kind === "containerImage" ? r.createdTime : this.imageTags.get(id)?.created;
+          return {
+            time: imp?.imp.time ?? created,
+            principal: imp?.imp.principal ?? {},
+            resourceId: this.registryFor(id) ?? id,
+            subscriptionId: imp?.imp.subscriptionId,
+            writer: imp?.imp,
+          };
+        }
+        const w = this.activity.writerOf(id);
+        return {
+          time: w?.time,
+          principal: w?.principal ?? {},
+          resourceId: id,
+          subscriptionId: (r as { subscriptionId?: string }).subscriptionId ?? w?.subscriptionId,
+          writer: w,
+        };
+      }
+      case "functionApp":
+      case "resource": {
+        const w = this.activity.writerOf(r.id);
+        return {
+          time: w?.time,
+          principal: w?.principal ?? {},
+          resourceId: r.id,
+          subscriptionId: r.subscriptionId ?? w?.subscriptionId,
+          writer: w,
+        };
+      }
+      case "roleAssignment":
+        return {
+          time: r.createdOn,
+          principal: r.createdBy ? { id: r.createdBy } : {},
+          resourceId: r.scope,
+          subscriptionId: /\/subscriptions\/([^/]+)/i.exec(r.scope)?.[1],
+        };
+      case "roleDefinition":
+        return { principal: {}, resourceId: r.id };
+      case "grant":
+        return {
+          time: r.assignment.createdOn,
+          principal: r.assignment.createdBy ? { id: r.assignment.createdBy } : {},
+          resourceId: r.scope,
+          subscriptionId: /\/subscriptions\/([^/]+)/i.exec(r.scope)?.[1],
+        };
+    }
+  }
+
+  private correlationFinding(res: CorrResult, rules: Map<string, SigmaRule | ResolvedCorrelation>): Finding {
+    const c = res.correlation;
+    const flat: CorrEvent[] = [];
+    const flatten = (evs: CorrEvent[]) => {
+      for (const e of evs) {
+        if (e.steps) flatten(e.steps);
+        else flat.push(e);
+      }
+    };
+    flatten(res.steps);
+    // One step per operation instance: Started/Accepted/Succeeded records of one call collapse.
+    const byInstance = new Map<string, { ev: CorrEvent; statuses: Set<string>; records: AuditRecord[] }>();
+    for (const e of flat) {
+      const r = e.record;
+      const key =
+        r.kind === "activity"
+          ? `${e.ref}\u001f${(r.correlationId ?? r.id).toLowerCase()}\u001f${(r.resourceId ?? "").toLowerCase()}`
+          : `${e.ref}\u001f${r.kind}\u001f${r.id.toLowerCase()}`;
+      let inst = byInstance.get(key);
+      if (!inst) {
+        inst = { ev: e, statuses: new Set(), records: [] };
+        byInstance.set(key, inst);
+      }
+      if (r.kind === "activity" && r.status) inst.statuses.add(r.status);
+      inst.records.push(r);
+    }
+    const steps = [...byInstance.values()].slice(0, MAX_STEPS).map((inst) => {
+      const where = this.locate(inst.ev.record);
+      const rule = rules.get(inst.ev.ref);
+      return { ev: inst.ev, where, rule, statuses: [...inst.statuses], records: inst.records };
+    });
+    const techniques = [...c.techniques];
+    const tactics = [...c.tactics];
+    for (const s of steps) {
+      for (const t of s.rule?.techniques ?? []) if (!techniques.includes(t)) techniques.push(t);
+      for (const t of s.rule?.tactics ?? []) if (!tactics.includes(t)) tactics.push(t);
+    }
+    if (tactics.length === 0) tactics.push("execution");
+    const last = steps[steps.length - 1]?.where;
+    const first = steps[0]?.where;
+    // The principal the chain is about: the group's principal if grouped by one, else the last actor.
+    const principal = [...steps].reverse().find((s) => s.where.principal.id)?.where.principal ?? {};
+    const records: EvidenceRecord[] = [];
+    for (const s of steps) {
+      for (const rec of s.records) {
+        const e = evidenceOf(rec);
+        if (!records.some((x) => x.kind === e.kind && x.id === e.id)) records.push(e);
+      }
+      if (s.where.writer && s.ev.record.kind !== "activity") {
+        const w = writeEvidence(s.where.writer);
+        if (!records.some((x) => x.id === w.id)) records.push(w);
+      }
+    }
+    const evidence: Finding["evidence"] = {
+      records: records.slice(0, MAX_EVIDENCE_RECORDS),
+      correlation: { type: c.correlation.type, timespanMs: c.correlation.timespanMs, group: res.group },
+      steps: steps.map((s) => ({
+        rule: s.rule?.title ?? s.ev.ref,
+        ruleId: s.ev.ref,
+        time: s.ev.time,
+        operation: s.where.operation,
+        resourceId: s.where.resourceId,
+        principal: s.where.principal.id ?? s.where.principal.name,
+        ...(s.statuses.length > 0 ? { statuses: s.statuses } : {}),
+        records: s.records.map((r) => evidenceOf(r).id),
+      })),
+    };
+    if (byInstance.size > MAX_STEPS) evidence.stepCount = byInstance.size;
+    const levels = steps.map((s) => s.rule?.level).filter((l): l is NonNullable<typeof l> => !!l);
+    const severity = c.levelGiven ? c.level : (levels.sort((a, b) => severityRank(b) - severityRank(a))[0] ?? c.level);
+    const resourceId = last?.resourceId || first?.resourceId || "";
+    const finding: Finding = {
+      id: fingerprint([
+        c.id,
+        Object.entries(res.group)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(","),
+        res.time,
+      ]),
+      ruleId: c.id,
+      title: c.title,
+      severity,
+      attack: { tactics, techniques },
+      resourceId,
+      principal,
+      time: res.time,
+      evidence,
+    };
+    const sub = steps.map((s) => s.where.subscriptionId).find((x) => x);
+    if (sub) finding.subscriptionId = sub;
+    if (c.atrm.length > 0) finding.atrm = [...c.atrm];
+    return finding;
   }
 
   private toFinding(g: Group, extra: Record<string, unknown>): Finding {
@@ -357,6 +646,24 @@ export class Engine {
       }
       case "roleDefinition": {
         resourceId = r.id;
+        fpExtra = r.id;
+        break;
+      }
+      case "grant": {
+        resourceId = r.scope;
+        principal = {
+          id: r.principalId,
+          ...(r.principalType ? { type: r.principalType } : {}),
+          ...(r.principalName ? { name: r.principalName } : {}),
+        };
+        time = r.assignment.createdOn;
+        subscriptionId = /\/subscriptions\/([^/]+)/i.exec(r.scope)?.[1];
+        evidence.grant = {
+          role: r.roleName,
+          roleDefinitionId: r.roleDefinitionId,
+          operations: r.operations.slice(0, 20),
+          assignedBy: r.assignment.createdBy,
+        };
         fpExtra = r.id;
         break;
       }

@@ -12,6 +12,7 @@ import type { Finding } from "../model/finding.js";
 import { feed } from "../scan.js";
 import { classify, SiteJoiner } from "../sources/normalize/index.js";
 import { Engine } from "./engine.js";
+import type { LoadedRules, ResolvedCorrelation } from "./rules-loader.js";
 import type { SigmaRule } from "./sigma/rule.js";
 
 export interface CaseResult {
@@ -34,8 +35,34 @@ export function testsFileFor(ruleFile: string): string {
   return ruleFile.replace(/\.ya?ml$/i, ".tests.yml");
 }
 
-export function runCase(rule: SigmaRule, records: unknown[]): { findings: Finding[]; errors: string[] } {
-  const engine = new Engine([rule], { scanTime: "2000-01-01T00:00:00.000Z" });
+/** What a case runs: one detection rule, or a correlation with every rule it needs. */
+export interface Testable {
+  subject: SigmaRule | ResolvedCorrelation;
+  rules: SigmaRule[];
+  correlations: ResolvedCorrelation[];
+}
+
+/** The rules and correlations a correlation needs, followed through chains. */
+export function testableFor(subject: SigmaRule | ResolvedCorrelation, loaded: LoadedRules): Testable {
+  if (!("correlation" in subject)) return { subject, rules: [subject], correlations: [] };
+  const rules = new Map<string, SigmaRule>();
+  const correlations = new Map<string, ResolvedCorrelation>();
+  const visit = (c: ResolvedCorrelation) => {
+    if (correlations.has(c.id)) return;
+    correlations.set(c.id, c);
+    for (const ref of c.refs) {
+      const r = loaded.rules.find((x) => x.id === ref);
+      if (r) rules.set(r.id, r);
+      const inner = loaded.correlations.find((x) => x.id === ref);
+      if (inner) visit(inner);
+    }
+  };
+  visit(subject);
+  return { subject, rules: [...rules.values()], correlations: [...correlations.values()] };
+}
+
+export function runCase(t: Testable, records: unknown[]): { findings: Finding[]; errors: string[] } {
+  const engine = new Engine(t.rules, { scanTime: "2000-01-01T00:00:00.000Z" }, t.correlations);
   const sites = new SiteJoiner();
   const errors: string[] = [];
   records.forEach((value, i) => {
@@ -45,10 +72,12 @@ export function runCase(rule: SigmaRule, records: unknown[]): { findings: Findin
     else for (const r of c.records) feed(engine, r);
   });
   for (const r of sites.drain()) feed(engine, r);
-  return { findings: engine.finish(), errors };
+  // Only the subject's own findings count (a correlation's base rules may alert too).
+  return { findings: engine.finish().filter((f) => f.ruleId === t.subject.id), errors };
 }
 
-export async function testRule(rule: SigmaRule): Promise<CaseResult[]> {
+export async function testRule(t: Testable): Promise<CaseResult[]> {
+  const rule = t.subject;
   const file = testsFileFor(rule.file);
   const base = { rule: rule.id, file };
   if (!existsSync(file)) {
@@ -91,7 +120,7 @@ export async function testRule(rule: SigmaRule): Promise<CaseResult[]> {
         out.push({ ...base, kind, name, passed: false, findings: 0, problem: "case has no records" });
         return;
       }
-      const { findings, errors } = runCase(rule, c.records);
+      const { findings, errors } = runCase(t, c.records);
       const n = findings.length;
       let problem: string | undefined;
       if (errors.length > 0) problem = `unreadable test record: ${errors[0]}`;

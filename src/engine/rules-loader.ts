@@ -5,7 +5,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { UsageError } from "../util/errors.js";
-import { loadRuleFile, RuleError, type SigmaRule } from "./sigma/rule.js";
+import { type CorrelationRule, loadRuleFile, RuleError, type SigmaRule } from "./sigma/rule.js";
 
 export const RULE_FILE = /\.ya?ml$/i;
 /** Embedded tests live beside their rule: `<name>.tests.yml`. */
@@ -35,32 +35,108 @@ export async function listRuleFiles(dir: string): Promise<string[]> {
   return out;
 }
 
+export interface ResolvedCorrelation extends CorrelationRule {
+  /** Ids of the referenced rules or correlations, in the order written. */
+  refs: string[];
+}
+
 export interface LoadedRules {
   rules: SigmaRule[];
+  correlations: ResolvedCorrelation[];
   errors: RuleError[];
 }
 
 export async function loadRules(dirs: readonly string[]): Promise<LoadedRules> {
   const rules: SigmaRule[] = [];
+  const correlations: CorrelationRule[] = [];
   const errors: RuleError[] = [];
   const seen = new Map<string, string>();
+  const add = <T extends { id: string; line: number }>(list: T[], r: T, file: string) => {
+    const other = seen.get(r.id);
+    if (other) {
+      errors.push(new RuleError(file, r.line, `id ${r.id} is already used by ${other}`));
+      return;
+    }
+    seen.set(r.id, file);
+    list.push(r);
+  };
   for (const dir of dirs) {
     for (const file of await listRuleFiles(dir)) {
       try {
-        for (const rule of await loadRuleFile(file)) {
-          const other = seen.get(rule.id);
-          if (other) {
-            errors.push(new RuleError(file, rule.line, `id ${rule.id} is already used by ${other}`));
-            continue;
-          }
-          seen.set(rule.id, file);
-          rules.push(rule);
-        }
+        const parsed = await loadRuleFile(file);
+        for (const r of parsed.rules) add(rules, r, file);
+        for (const c of parsed.correlations) add(correlations, c, file);
       } catch (e) {
         if (e instanceof RuleError) errors.push(e);
         else errors.push(new RuleError(file, undefined, (e as Error).message));
       }
     }
   }
-  return { rules, errors };
+  return { rules, correlations: resolveCorrelations(rules, correlations, errors), errors };
+}
+
+/**
+ * Resolves correlation references: a name in the same file first (names are per-file in
+ * Sigma), then an id anywhere, then a unique name anywhere. Broken references and cycles drop
+ * the correlation with an error.
+ */
+function resolveCorrelations(
+  rules: SigmaRule[],
+  correlations: CorrelationRule[],
+  errors: RuleError[],
+): ResolvedCorrelation[] {
+  const all: (SigmaRule | CorrelationRule)[] = [...rules, ...correlations];
+  const byId = new Map(all.map((r) => [r.id, r]));
+  const resolved: ResolvedCorrelation[] = [];
+  for (const c of correlations) {
+    const refs: string[] = [];
+    let broken: string | undefined;
+    for (const ref of c.correlation.rules) {
+      const lower = ref.toLowerCase();
+      const local = all.filter((r) => r.file === c.file && r.name === ref);
+      const global = all.filter((r) => r.name === ref);
+      const hit = local[0] ?? byId.get(lower) ?? (global.length === 1 ? global[0] : undefined);
+      if (!hit) {
+        broken =
+          global.length > 1
+            ? `rule name '${ref}' is used by several rules; refer to it by id`
+            : `references '${ref}', which is no loaded rule's id or name`;
+        break;
+      }
+      if (hit.id === c.id) {
+        broken = "references itself";
+        break;
+      }
+      refs.push(hit.id);
+    }
+    for (const alias of Object.values(c.correlation.aliases)) {
+      for (const ruleRef of Object.keys(alias)) {
+        if (!c.correlation.rules.includes(ruleRef))
+          broken ??= `alias names '${ruleRef}', which is not one of the correlation's rules`;
+      }
+    }
+    if (broken) {
+      errors.push(new RuleError(c.file, c.line, `correlation ${broken}`));
+      continue;
+    }
+    resolved.push({ ...c, refs });
+  }
+  // Correlations may chain; a cycle would never settle.
+  const ids = new Set(resolved.map((c) => c.id));
+  const graph = new Map(resolved.map((c) => [c.id, c.refs.filter((r) => ids.has(r))]));
+  const visiting = new Set<string>();
+  const cyclic = new Set<string>();
+  const visit = (id: string, path: string[]): void => {
+    if (visiting.has(id)) {
+      for (const p of path.slice(path.indexOf(id))) cyclic.add(p);
+      return;
+    }
+    visiting.add(id);
+    for (const next of graph.get(id) ?? []) visit(next, [...path, id]);
+    visiting.delete(id);
+  };
+  for (const id of ids) visit(id, []);
+  for (const c of resolved.filter((x) => cyclic.has(x.id)))
+    errors.push(new RuleError(c.file, c.line, "correlation is part of a reference cycle"));
+  return resolved.filter((c) => !cyclic.has(c.id));
 }

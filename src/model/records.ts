@@ -203,6 +203,22 @@ export interface Payload {
   origin: Origin;
 }
 
+/** Who can execute where: one per role assignment whose role covers an execution operation. */
+export interface Grant {
+  kind: "grant";
+  id: string;
+  principalId: string;
+  principalType?: string;
+  principalName?: string;
+  scope: string;
+  roleDefinitionId: string;
+  roleName: string;
+  /** Execution operations the role allows (lower case). */
+  operations: string[];
+  assignment: RoleAssignment;
+  origin: RoleAssignment["origin"];
+}
+
 export type AuditRecord =
   | ActivityEvent
   | RoleAssignment
@@ -210,6 +226,7 @@ export type AuditRecord =
   | FunctionApp
   | ContainerImage
   | ArmResource
+  | Grant
   | Payload;
 
 export type RecordKind = AuditRecord["kind"];

@@ -5,7 +5,7 @@
  */
 import type { AuditRecord, RecordKind } from "../../model/records.js";
 import { type CondNode, matchNames, parseCondition } from "./condition.js";
-import { compileField, leaves } from "./fields.js";
+import { compileField, type FieldContext, leaves } from "./fields.js";
 import { compileValues, type LeafTest, MAX_MATCH_CHARS, ModifierError } from "./modifiers.js";
 
 /** Per-record cache of resolved fields, shared by every rule that looks at the record. */
@@ -15,12 +15,13 @@ export class RecordView {
   constructor(
     readonly record: AuditRecord,
     private readonly kind: RecordKind,
+    private readonly ctx: FieldContext = {},
   ) {}
 
   field(name: string): unknown[] {
     let v = this.cache.get(name);
     if (v === undefined) {
-      v = leaves(compileField(this.kind, name).get(this.record));
+      v = leaves(compileField(this.kind, name).get(this.record, this.ctx));
       this.cache.set(name, v);
     }
     return v;

@@ -5,6 +5,7 @@
  * case-insensitive fallback per segment. Documented in docs/rules.md.
  */
 import type { AuditRecord, RecordKind } from "../../model/records.js";
+import type { RoleCatalog } from "../grants.js";
 
 export interface Logsource {
   product?: string;
@@ -21,14 +22,43 @@ export const SERVICES: Record<string, RecordKind> = {
   images: "containerImage",
   resources: "resource",
   payloads: "payload",
+  grants: "grant",
 };
+
+/** Scan-wide lookups that computed fields may use. */
+export interface FieldContext {
+  roles?: RoleCatalog;
+}
 
 export function kindForLogsource(ls: Logsource): RecordKind | undefined {
   if ((ls.product ?? "").toLowerCase() !== "azure") return undefined;
   return SERVICES[(ls.service ?? "").toLowerCase()];
 }
 
-type Getter = (r: AuditRecord) => unknown;
+type Getter = (r: AuditRecord, ctx: FieldContext) => unknown;
+
+/** The role a roleAssignments/write event grants, from the request body Azure logs as text. */
+function grantedRole(r: AuditRecord): { roleDefinitionId?: string; principalId?: string } {
+  if (r.kind !== "activity" || !r.operation.startsWith("microsoft.authorization/roleassignments/")) return {};
+  const raw = r.properties.requestbody ?? r.properties.requestBody;
+  let body: unknown = raw;
+  if (typeof raw === "string") {
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      return {};
+    }
+  }
+  const props = body as { Properties?: Record<string, unknown>; properties?: Record<string, unknown> } | undefined;
+  const p = props?.Properties ?? props?.properties;
+  if (!p) return {};
+  const pick = (k: string) => {
+    const hit = Object.keys(p).find((x) => x.toLowerCase() === k);
+    const v = hit ? p[hit] : undefined;
+    return typeof v === "string" ? v : undefined;
+  };
+  return { roleDefinitionId: pick("roledefinitionid"), principalId: pick("principalid") };
+}
 
 /** Lower-cased alias → path in our record (activity logs). */
 const ACTIVITY_ALIASES: Record<string, string> = {
@@ -66,6 +96,16 @@ function joinCommand(parts: readonly string[]): string {
 const VIRTUAL: Partial<Record<RecordKind, Record<string, Getter>>> = {
   activity: {
     calleripprefix: (r) => (r.kind === "activity" ? ipPrefix(r.callerIpAddress) : undefined),
+    "grant.principalid": (r) => grantedRole(r).principalId,
+    "grant.roledefinitionid": (r) => grantedRole(r).roleDefinitionId,
+    "grant.rolename": (r, ctx) => {
+      const id = grantedRole(r).roleDefinitionId;
+      return id ? ctx.roles?.get(id)?.roleName : undefined;
+    },
+    "grant.canexecute": (r, ctx) => {
+      const id = grantedRole(r).roleDefinitionId;
+      return id && ctx.roles ? ctx.roles.canExecute(id) : undefined;
+    },
     // SigmaHQ rules occasionally read properties.message; the Activity Log puts the operation there.
     "properties.message": (r) =>
       r.kind === "activity" ? ((r.properties.message as string | undefined) ?? r.operationName) : undefined,
@@ -86,7 +126,20 @@ export interface CompiledField {
   get: Getter;
 }
 
+const compiled = new Map<string, CompiledField>();
+
+/** Resolves a field name once per record kind; records then only run the getter. */
 export function compileField(kind: RecordKind, name: string): CompiledField {
+  const key = `${kind}\u001f${name}`;
+  let f = compiled.get(key);
+  if (!f) {
+    f = buildField(kind, name);
+    compiled.set(key, f);
+  }
+  return f;
+}
+
+function buildField(kind: RecordKind, name: string): CompiledField {
   const lower = name.toLowerCase();
   const virtual = VIRTUAL[kind]?.[lower];
   if (virtual) return { name, get: virtual };

@@ -1,0 +1,217 @@
+/**
+ * Sigma correlation rules (event_count, value_count, temporal, temporal_ordered) over the
+ * matches of the rules they reference. Matches are buffered compactly per correlation (one small
+ * entry per match of a referenced rule, never per record read) and evaluated when the stream
+ * ends, because input files are not in time order and configuration records only get their
+ * time (who wrote them, when) once the whole Activity Log has been seen.
+ */
+import type { AuditRecord } from "../model/records.js";
+import type { ResolvedCorrelation } from "./rules-loader.js";
+import type { RecordView } from "./sigma/compile.js";
+
+/** Values per group-by field that one match contributes; arrays fan out up to this many. */
+const MAX_GROUP_VALUES = 10;
+/** Steps listed in one correlation finding. */
+export const MAX_STEPS = 50;
+
+export interface CorrEvent {
+  /** The referenced rule or correlation that produced it. */
+  ref: string;
+  record: AuditRecord;
+  /** Known for Activity Log matches; resolved at the end for configuration records. */
+  time?: string;
+  /** group-by field (or alias) → values. */
+  group: Map<string, string[]>;
+  /** value_count: the counted field's values. */
+  counted?: string[];
+  /** For events that are themselves correlation results: their steps. */
+  steps?: CorrEvent[];
+}
+
+export interface CorrResult {
+  correlation: ResolvedCorrelation;
+  group: Record<string, string>;
+  steps: CorrEvent[];
+  time: string;
+  lastTime: string;
+}
+
+function valuesOf(view: RecordView, field: string): string[] {
+  const out: string[] = [];
+  for (const v of view.field(field)) {
+    if (v === null || v === undefined || v === "") continue;
+    if (typeof v === "object") continue;
+    out.push(String(v).toLowerCase());
+    if (out.length >= MAX_GROUP_VALUES) break;
+  }
+  return out;
+}
+
+/** The field a group-by entry means for events of one referenced rule (aliases resolved). */
+function fieldFor(c: ResolvedCorrelation, groupField: string, refIndex: number): string {
+  const alias = c.correlation.aliases[groupField];
+  if (!alias) return groupField;
+  const written = c.correlation.rules[refIndex] as string;
+  return alias[written] ?? alias[c.refs[refIndex] as string] ?? groupField;
+}
+
+export function makeEvent(
+  c: ResolvedCorrelation,
+  refIndex: number,
+  record: AuditRecord,
+  view: RecordView,
+  time?: string,
+): CorrEvent | undefined {
+  const group = new Map<string, string[]>();
+  for (const g of c.correlation.groupBy) {
+    const vals = valuesOf(view, fieldFor(c, g, refIndex));
+    if (vals.length === 0) return undefined; // no value, no group: Sigma groups only on present values
+    group.set(g, vals);
+  }
+  const ev: CorrEvent = { ref: c.refs[refIndex] as string, record, group };
+  if (time) ev.time = time;
+  if (c.correlation.type === "value_count" && c.correlation.field) {
+    ev.counted = valuesOf(view, fieldFor(c, c.correlation.field, refIndex));
+    if (ev.counted.length === 0) return undefined;
+  }
+  return ev;
+}
+
+function satisfies(n: number, cond: ResolvedCorrelation["correlation"]["condition"]): boolean {
+  if (cond.gt !== undefined && !(n > cond.gt)) return false;
+  if (cond.gte !== undefined && !(n >= cond.gte)) return false;
+  if (cond.lt !== undefined && !(n < cond.lt)) return false;
+  if (cond.lte !== undefined && !(n <= cond.lte)) return false;
+  if (cond.eq !== undefined && n !== cond.eq) return false;
+  return true;
+}
+
+/** Cartesian keys of an event's group values (each combination is a group it belongs to). */
+function groupKeys(ev: CorrEvent, fields: string[]): { key: string; values: Record<string, string> }[] {
+  let acc: { key: string; values: Record<string, string> }[] = [{ key: "", values: {} }];
+  for (const f of fields) {
+    const next: typeof acc = [];
+    for (const a of acc) {
+      for (const v of ev.group.get(f) ?? []) next.push({ key: `${a.key}\u001f${v}`, values: { ...a.values, [f]: v } });
+    }
+    acc = next;
+  }
+  return acc;
+}
+
+const ms = (t: string) => Date.parse(t);
+
+/** Evaluates one correlation over its events (all with times). */
+export function evaluate(c: ResolvedCorrelation, events: CorrEvent[]): CorrResult[] {
+  const groups = new Map<string, { values: Record<string, string>; events: CorrEvent[] }>();
+  for (const ev of events) {
+    for (const { key, values } of groupKeys(ev, c.correlation.groupBy)) {
+      let g = groups.get(key);
+      if (!g) {
+        g = { values, events: [] };
+        groups.set(key, g);
+      }
+      g.events.push(ev);
+    }
+  }
+  const out: CorrResult[] = [];
+  for (const g of groups.values()) {
+    const evs = g.events.sort((a, b) => ms(a.time as string) - ms(b.time as string));
+    for (const steps of windows(c, evs)) {
+      out.push({
+        correlation: c,
+        group: g.values,
+        steps: steps.slice(0, MAX_STEPS),
+        time: steps[0]?.time as string,
+        lastTime: steps[steps.length - 1]?.time as string,
+      });
+    }
+  }
+  return out;
+}
+
+function windows(c: ResolvedCorrelation, evs: CorrEvent[]): CorrEvent[][] {
+  const span = c.correlation.timespanMs;
+  const { type, condition } = c.correlation;
+  const found: CorrEvent[][] = [];
+  if (type === "temporal_ordered") {
+    // Greedy: each occurrence of the first rule starts a search for the rest, in order.
+    let i = 0;
+    while (i < evs.length) {
+      if (evs[i]?.ref !== c.refs[0]) {
+        i++;
+        continue;
+      }
+      const start = ms(evs[i]?.time as string);
+      let need = 1;
+      let j = i + 1;
+      let last = i;
+      for (; j < evs.length && need < c.refs.length; j++) {
+        if (ms(evs[j]?.time as string) - start > span) break;
+        if (evs[j]?.ref === c.refs[need]) {
+          need++;
+          last = j;
+        }
+      }
+      if (need === c.refs.length) {
+        // The chain: everything the referenced rules matched for this group inside the window.
+        let end = last;
+        while (end + 1 < evs.length && ms(evs[end + 1]?.time as string) - start <= span) end++;
+        found.push(evs.slice(i, end + 1));
+        i = end + 1;
+      } else {
+        i++;
+      }
+    }
+    return found;
+  }
+  let l = 0;
+  const counts = new Map<string, number>();
+  const add = (ev: CorrEvent, d: number) => {
+    const keys = type === "value_count" ? (ev.counted ?? []) : type === "temporal" ? [ev.ref] : [];
+    for (const k of keys) {
+      const n = (counts.get(k) ?? 0) + d;
+      if (n === 0) counts.delete(k);
+      else counts.set(k, n);
+    }
+  };
+  for (let r = 0; r < evs.length; r++) {
+    add(evs[r] as CorrEvent, 1);
+    while (ms(evs[r]?.time as string) - ms(evs[l]?.time as string) > span) add(evs[l++] as CorrEvent, -1);
+    const n = type === "event_count" ? r - l + 1 : counts.size;
+    const ok =
+      type === "temporal"
+        ? Object.keys(condition).length > 0
+          ? satisfies(n, condition)
+          : n === new Set(c.refs).size
+        : satisfies(n, condition);
+    if (ok) {
+      let end = r;
+      while (end + 1 < evs.length && ms(evs[end + 1]?.time as string) - ms(evs[l]?.time as string) <= span) end++;
+      found.push(evs.slice(l, end + 1));
+      // Non-overlapping: the next burst starts after this one.
+      counts.clear();
+      l = end + 1;
+      r = end;
+    }
+  }
+  return found;
+}
+
+/** Correlations in an order where every referenced correlation comes first. */
+export function dependencyOrder(cs: ResolvedCorrelation[]): ResolvedCorrelation[] {
+  const byId = new Map(cs.map((c) => [c.id, c]));
+  const done = new Set<string>();
+  const out: ResolvedCorrelation[] = [];
+  const visit = (c: ResolvedCorrelation) => {
+    if (done.has(c.id)) return;
+    done.add(c.id);
+    for (const r of c.refs) {
+      const dep = byId.get(r);
+      if (dep) visit(dep);
+    }
+    out.push(c);
+  };
+  for (const c of cs) visit(c);
+  return out;
+}
