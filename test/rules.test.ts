@@ -18,7 +18,7 @@ interface Technique {
 const techniques = new Map(
   (
     JSON.parse(
-      readFileSync(join(import.meta.dirname, "fixtures/reference/attack-techniques.json"), "utf8"),
+      readFileSync(join(import.meta.dirname, "../data/attack-techniques.json"), "utf8"),
     ) as Technique[]
   ).map((t) => [t.id, t]),
 );

@@ -9,6 +9,7 @@ import { isSeverity, SEVERITIES, type Severity, severityRank } from "../model/fi
 import { FORMATS, isFormat } from "../outputs/index.js";
 import { DEMO_TENANT_DIR, toolVersion } from "../paths.js";
 import { runScan } from "../scan.js";
+import { rulesLint, rulesList, rulesTest } from "./rules.js";
 import { UsageError } from "../util/errors.js";
 
 export const EXIT = { ok: 0, findings: 1, incomplete: 2, usage: 3 } as const;
@@ -128,6 +129,22 @@ Exit codes: 0 complete, nothing at or above --fail-on; 1 findings at or above --
     .action(async (flags: ScanFlags) => {
       setExit(await scanCommand(flags, io));
     });
+  const rules = program.command("rules").description("list, test and lint Sigma rules (the built-in pack unless directories are given)");
+  rules
+    .command("list")
+    .argument("[dir...]", "rule directories")
+    .addOption(new Option("-f, --format <format>", "output format").choices(["table", "json"]).default("table"))
+    .action(async (dirs: string[], flags: { format: string }) => setExit(await rulesList(dirs, flags.format, io)));
+  rules
+    .command("test")
+    .description("run the match/nomatch cases in each rule's .tests.yml; exit 1 if any fails")
+    .argument("[dir...]", "rule directories")
+    .action(async (dirs: string[]) => setExit(await rulesTest(dirs, io)));
+  rules
+    .command("lint")
+    .description("check ids, metadata, ATT&CK ids (v18.1), vector ids and tests files; exit 1 on problems")
+    .argument("[dir...]", "rule directories")
+    .action(async (dirs: string[]) => setExit(await rulesLint(dirs, io)));
   return program;
 }
 

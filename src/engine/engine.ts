@@ -6,7 +6,7 @@
  * configured resource. Grouping state is one entry per finding, never per record.
  */
 import { type EvidenceRecord, type Finding, severityRank } from "../model/finding.js";
-import type { AuditRecord, Principal, RecordKind, RoleAssignment } from "../model/records.js";
+import type { ActivityEvent, AuditRecord, Principal, RecordKind, RoleAssignment } from "../model/records.js";
 import { ActivityIndex, type WriteSummary } from "./activity-index.js";
 import {
   type CorrEvent,
@@ -42,6 +42,8 @@ interface Group {
   fsKey?: string;
   fsValues?: Record<string, unknown>;
   matched: Record<string, unknown>;
+  /** The Failed record of the operation, for its status message. */
+  failure?: ActivityEvent;
   /** Payloads of one resource that matched (a script and a command of one image, say). */
   payloads: { kind: string; path: string; content: string; truncated: boolean; vector: string }[];
 }
@@ -265,6 +267,7 @@ export class Engine {
       }
       if (g.lastTime === undefined || r.time > g.lastTime) g.lastTime = r.time;
       if (r.status) g.statuses.add(r.status);
+      if (r.status === "Failed") g.failure = r;
       if (g.operations.size < MAX_LISTED_OPERATIONS) g.operations.add(r.operationName);
     }
   }
@@ -547,6 +550,7 @@ export class Engine {
     let time: string | undefined;
     let operation: string | undefined;
     let fpExtra: string | undefined;
+    let failed = false;
     const attach = (w: WriteSummary | undefined) => {
       if (!w) return;
       principal = w.principal;
@@ -576,6 +580,12 @@ export class Engine {
           : g.statuses.has("Failed")
             ? "failed"
             : ([...g.statuses][0]?.toLowerCase() ?? "unknown");
+        if (evidence.outcome === "failed") {
+          // A denied or failed attempt is a signal of its own (someone tried), reported as such.
+          failed = true;
+          const msg = g.failure?.properties.statusMessage ?? g.failure?.subStatus;
+          if (msg !== undefined) evidence.failure = msg;
+        }
         if (g.operations.size > 1 || g.fsKey !== undefined) evidence.operations = [...g.operations];
         if (g.lastTime && g.lastTime !== time) evidence.lastTime = g.lastTime;
         fpExtra = g.fsKey ?? `${r.correlationId ?? r.id}`;
@@ -678,9 +688,10 @@ export class Engine {
         resourceId.toLowerCase(),
         (principal.id ?? principal.name ?? "").toLowerCase(),
         fpExtra?.toLowerCase(),
+        failed ? "failed" : undefined,
       ]),
       ruleId: rule.id,
-      title: rule.title,
+      title: failed ? `${rule.title} (attempt failed)` : rule.title,
       severity: rule.level,
       attack: { tactics, techniques },
       resourceId,

@@ -1,0 +1,74 @@
+/** `rules list | test | lint`: the rule pack and user rule directories, without scanning. */
+import { join } from "node:path";
+import { lintRules } from "../engine/lint.js";
+import { testableFor, testRule } from "../engine/rule-tester.js";
+import { type LoadedRules, loadRules } from "../engine/rules-loader.js";
+import { BUILTIN_RULES_DIR } from "../paths.js";
+import { summarize } from "../scan.js";
+import { sanitizeForTerminal } from "../util/text.js";
+import type { Io } from "./main.js";
+
+async function load(dirs: string[] | undefined): Promise<{ loaded: LoadedRules; dirs: string[] }> {
+  const d = dirs && dirs.length > 0 ? dirs : [BUILTIN_RULES_DIR];
+  return { loaded: await loadRules(d), dirs: d };
+}
+
+const pad = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s.padEnd(n));
+
+export async function rulesList(dirs: string[] | undefined, format: string, io: Io): Promise<number> {
+  const { loaded } = await load(dirs);
+  const all = [...loaded.rules.filter((r) => !r.private), ...loaded.correlations];
+  for (const e of loaded.errors) io.stderr(`azure-exec-audit: rule skipped: ${e.message}\n`);
+  if (format === "json") {
+    io.stdout(`${JSON.stringify(all.map((r) => ({ ...summarize(r), kind: "correlation" in r ? "correlation" : "detection" })), null, 2)}\n`);
+    return 0;
+  }
+  io.stdout(`${pad("LEVEL", 13)} ${pad("TECHNIQUES", 28)} ${pad("TITLE", 80)} ID\n`);
+  const order = ["critical", "high", "medium", "low", "informational"];
+  all.sort((a, b) => order.indexOf(a.level) - order.indexOf(b.level) || a.title.localeCompare(b.title));
+  for (const r of all) {
+    io.stdout(`${pad(r.level, 13)} ${pad(r.techniques.join(","), 28)} ${pad(sanitizeForTerminal(r.title), 80)} ${r.id}\n`);
+  }
+  io.stdout(`${all.length} rules (${loaded.correlations.length} correlations)${loaded.errors.length ? `, ${loaded.errors.length} skipped` : ""}\n`);
+  return loaded.errors.length > 0 ? 1 : 0;
+}
+
+export async function rulesTest(dirs: string[] | undefined, io: Io): Promise<number> {
+  const { loaded } = await load(dirs);
+  let passed = 0;
+  let failed = 0;
+  for (const e of loaded.errors) {
+    failed++;
+    io.stdout(`FAIL ${e.message}\n`);
+  }
+  for (const subject of [...loaded.rules.filter((r) => !r.private), ...loaded.correlations]) {
+    for (const c of await testRule(testableFor(subject, loaded))) {
+      if (c.passed) passed++;
+      else {
+        failed++;
+        io.stdout(`FAIL ${subject.file}: ${c.kind} "${sanitizeForTerminal(c.name)}": ${c.problem}\n`);
+      }
+    }
+  }
+  io.stdout(`${passed} passed, ${failed} failed\n`);
+  return failed > 0 ? 1 : 0;
+}
+
+export async function rulesLint(dirs: string[] | undefined, io: Io): Promise<number> {
+  const { loaded, dirs: used } = await load(dirs);
+  const problems = used.flatMap((d) => lintRules(filterTo(loaded, d), join(d, "vectors.yml")));
+  for (const p of problems) io.stdout(`${p.file}${p.line ? `:${p.line}` : ""}: ${p.problem}\n`);
+  const n = loaded.rules.filter((r) => !r.private).length + loaded.correlations.length;
+  io.stdout(problems.length === 0 ? `${n} rules, no problems\n` : `${problems.length} problem(s) in ${n} rules\n`);
+  return problems.length > 0 ? 1 : 0;
+}
+
+/** Lint per directory so each pack is checked against its own vectors.yml. */
+function filterTo(loaded: LoadedRules, dir: string): LoadedRules {
+  const inDir = (f: string) => f.startsWith(dir);
+  return {
+    rules: loaded.rules.filter((r) => inDir(r.file)),
+    correlations: loaded.correlations.filter((r) => inDir(r.file)),
+    errors: loaded.errors.filter((e) => inDir(e.file)),
+  };
+}
