@@ -9,8 +9,8 @@ import { isSeverity, SEVERITIES, type Severity, severityRank } from "../model/fi
 import { FORMATS, isFormat } from "../outputs/index.js";
 import { DEMO_TENANT_DIR, toolVersion } from "../paths.js";
 import { runScan } from "../scan.js";
-import { rulesLint, rulesList, rulesTest } from "./rules.js";
 import { UsageError } from "../util/errors.js";
+import { rulesCoverage, rulesLint, rulesList, rulesTest } from "./rules.js";
 
 export const EXIT = { ok: 0, findings: 1, incomplete: 2, usage: 3 } as const;
 
@@ -129,7 +129,9 @@ Exit codes: 0 complete, nothing at or above --fail-on; 1 findings at or above --
     .action(async (flags: ScanFlags) => {
       setExit(await scanCommand(flags, io));
     });
-  const rules = program.command("rules").description("list, test and lint Sigma rules (the built-in pack unless directories are given)");
+  const rules = program
+    .command("rules")
+    .description("list, test and lint Sigma rules (the built-in pack unless directories are given)");
   rules
     .command("list")
     .argument("[dir...]", "rule directories")
@@ -145,6 +147,10 @@ Exit codes: 0 complete, nothing at or above --fail-on; 1 findings at or above --
     .description("check ids, metadata, ATT&CK ids (v18.1), vector ids and tests files; exit 1 on problems")
     .argument("[dir...]", "rule directories")
     .action(async (dirs: string[]) => setExit(await rulesLint(dirs, io)));
+  rules
+    .command("coverage")
+    .description("print docs/coverage.md: which rules cover which Azure execution vector")
+    .action(async () => setExit(await rulesCoverage(io)));
   return program;
 }
 

@@ -1,9 +1,10 @@
 /** `rules list | test | lint`: the rule pack and user rule directories, without scanning. */
 import { join } from "node:path";
-import { lintRules } from "../engine/lint.js";
+import { renderCoverage } from "../engine/coverage.js";
+import { lintRules, loadVectors } from "../engine/lint.js";
 import { testableFor, testRule } from "../engine/rule-tester.js";
 import { type LoadedRules, loadRules } from "../engine/rules-loader.js";
-import { BUILTIN_RULES_DIR } from "../paths.js";
+import { BUILTIN_RULES_DIR, PACKAGE_ROOT } from "../paths.js";
 import { summarize } from "../scan.js";
 import { sanitizeForTerminal } from "../util/text.js";
 import type { Io } from "./main.js";
@@ -20,16 +21,26 @@ export async function rulesList(dirs: string[] | undefined, format: string, io: 
   const all = [...loaded.rules.filter((r) => !r.private), ...loaded.correlations];
   for (const e of loaded.errors) io.stderr(`azure-exec-audit: rule skipped: ${e.message}\n`);
   if (format === "json") {
-    io.stdout(`${JSON.stringify(all.map((r) => ({ ...summarize(r), kind: "correlation" in r ? "correlation" : "detection" })), null, 2)}\n`);
+    io.stdout(
+      `${JSON.stringify(
+        all.map((r) => ({ ...summarize(r), kind: "correlation" in r ? "correlation" : "detection" })),
+        null,
+        2,
+      )}\n`,
+    );
     return 0;
   }
   io.stdout(`${pad("LEVEL", 13)} ${pad("TECHNIQUES", 28)} ${pad("TITLE", 80)} ID\n`);
   const order = ["critical", "high", "medium", "low", "informational"];
   all.sort((a, b) => order.indexOf(a.level) - order.indexOf(b.level) || a.title.localeCompare(b.title));
   for (const r of all) {
-    io.stdout(`${pad(r.level, 13)} ${pad(r.techniques.join(","), 28)} ${pad(sanitizeForTerminal(r.title), 80)} ${r.id}\n`);
+    io.stdout(
+      `${pad(r.level, 13)} ${pad(r.techniques.join(","), 28)} ${pad(sanitizeForTerminal(r.title), 80)} ${r.id}\n`,
+    );
   }
-  io.stdout(`${all.length} rules (${loaded.correlations.length} correlations)${loaded.errors.length ? `, ${loaded.errors.length} skipped` : ""}\n`);
+  io.stdout(
+    `${all.length} rules (${loaded.correlations.length} correlations)${loaded.errors.length ? `, ${loaded.errors.length} skipped` : ""}\n`,
+  );
   return loaded.errors.length > 0 ? 1 : 0;
 }
 
@@ -61,6 +72,13 @@ export async function rulesLint(dirs: string[] | undefined, io: Io): Promise<num
   const n = loaded.rules.filter((r) => !r.private).length + loaded.correlations.length;
   io.stdout(problems.length === 0 ? `${n} rules, no problems\n` : `${problems.length} problem(s) in ${n} rules\n`);
   return problems.length > 0 ? 1 : 0;
+}
+
+export async function rulesCoverage(io: Io): Promise<number> {
+  const { loaded } = await load(undefined);
+  const vectors = loadVectors(join(BUILTIN_RULES_DIR, "vectors.yml"));
+  io.stdout(renderCoverage(vectors, loaded, PACKAGE_ROOT));
+  return 0;
 }
 
 /** Lint per directory so each pack is checked against its own vectors.yml. */

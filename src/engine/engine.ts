@@ -20,6 +20,7 @@ import { fingerprint } from "./fingerprint.js";
 import { grantsOf, RoleCatalog } from "./grants.js";
 import type { ResolvedCorrelation } from "./rules-loader.js";
 import { RecordView } from "./sigma/compile.js";
+import type { FieldContext } from "./sigma/fields.js";
 import type { SigmaRule } from "./sigma/rule.js";
 
 /** Source records listed per finding; the rest are counted. */
@@ -128,6 +129,12 @@ export class Engine {
   private readonly subscribers = new Map<string, { c: ResolvedCorrelation; index: number }[]>();
   /** Correlation id → buffered matches of its referenced rules. */
   private readonly buffers = new Map<string, CorrEvent[]>();
+  /**
+   * Correlation id → matches of its referenced rules, kept as the record itself (one per match,
+   * not per record read). Group values are resolved when the stream ends, when fields that
+   * depend on the whole Activity Log (who imported an image) can be known.
+   */
+  private readonly pending = new Map<string, { index: number; record: AuditRecord; time?: string }[]>();
 
   constructor(
     readonly rules: readonly SigmaRule[],
@@ -136,6 +143,7 @@ export class Engine {
   ) {
     for (const c of correlations) {
       this.buffers.set(c.id, []);
+      this.pending.set(c.id, []);
       c.refs.forEach((ref, index) => {
         const list = this.subscribers.get(ref) ?? [];
         list.push({ c, index });
@@ -210,10 +218,8 @@ export class Engine {
     const subs = this.subscribers.get(rule.id);
     if (subs) {
       const time = r.kind === "activity" ? r.time : undefined;
-      for (const { c, index } of subs) {
-        const ev = makeEvent(c, index, r, view, time);
-        if (ev) this.buffers.get(c.id)?.push(ev);
-      }
+      for (const { c, index } of subs)
+        this.pending.get(c.id)?.push(time ? { index, record: r, time } : { index, record: r });
     }
     if (rule.private) return;
     let fsKey: string | undefined;
@@ -336,8 +342,19 @@ export class Engine {
         if (dep && dep.file === c.file && !dep.correlation.generate) inner.add(dep.id);
       }
     }
+    const finalContext: FieldContext = {
+      roles: this.roles,
+      importedFrom: (img) =>
+        this.importFor(img.id)?.imp.source ?? (this.importFor(img.id) ? "registry import" : undefined),
+    };
     for (const c of dependencyOrder([...this.correlations])) {
-      const events = (this.buffers.get(c.id) ?? []).filter((ev) => {
+      const buffer = this.buffers.get(c.id) ?? [];
+      for (const p of this.pending.get(c.id) ?? []) {
+        const ev = makeEvent(c, p.index, p.record, new RecordView(p.record, p.record.kind, finalContext), p.time);
+        if (ev) buffer.push(ev);
+      }
+      this.pending.delete(c.id);
+      const events = buffer.filter((ev) => {
         ev.time ??= this.locate(ev.record).time;
         return ev.time !== undefined;
       });
@@ -354,15 +371,13 @@ export class Engine {
           }
           const last = res.steps[res.steps.length - 1] as CorrEvent;
           if (complete)
-            this.buffers
-              .get(outer.id)
-              ?.push({
-                ref: outer.refs[index] as string,
-                record: last.record,
-                time: res.lastTime,
-                group,
-                steps: res.steps,
-              });
+            this.buffers.get(outer.id)?.push({
+              ref: outer.refs[index] as string,
+              record: last.record,
+              time: res.lastTime,
+              group,
+              steps: res.steps,
+            });
         }
         if (!inner.has(c.id)) findings.push(this.correlationFinding(res, titles));
       }

@@ -27,7 +27,10 @@ interface Technique {
 let techniques: Map<string, Technique> | undefined;
 export function attackTechniques(): Map<string, Technique> {
   techniques ??= new Map(
-    (JSON.parse(readFileSync(join(PACKAGE_ROOT, "data", "attack-techniques.json"), "utf8")) as Technique[]).map((t) => [t.id, t]),
+    (JSON.parse(readFileSync(join(PACKAGE_ROOT, "data", "attack-techniques.json"), "utf8")) as Technique[]).map((t) => [
+      t.id,
+      t,
+    ]),
   );
   return techniques;
 }
@@ -54,7 +57,8 @@ const CONFUSABLE: Record<string, string> = {
 export function lintRules(loaded: LoadedRules, vectorsFile?: string): LintProblem[] {
   const problems: LintProblem[] = loaded.errors.map((e) => ({ file: e.file, line: e.line, problem: e.problem }));
   const known = attackTechniques();
-  const vectors = vectorsFile && existsSync(vectorsFile) ? new Set(loadVectors(vectorsFile).map((v) => v.id)) : undefined;
+  const vectors =
+    vectorsFile && existsSync(vectorsFile) ? new Set(loadVectors(vectorsFile).map((v) => v.id)) : undefined;
   const all: (SigmaRule | ResolvedCorrelation)[] = [...loaded.rules.filter((r) => !r.private), ...loaded.correlations];
   for (const r of all) {
     const at = (problem: string) => problems.push({ file: r.file, line: r.line, problem: `${r.title}: ${problem}` });
@@ -63,12 +67,14 @@ export function lintRules(loaded: LoadedRules, vectorsFile?: string): LintProble
     if (!r.description) at("needs a 'description'");
     if (r.falsepositives.length === 0) at("needs 'falsepositives'");
     if (r.techniques.length === 0) at("needs an ATT&CK technique tag such as attack.t1651");
-    if (!r.tags.some((t) => /^attack\.[a-z-_]+$/i.test(t) && !/^attack\.t\d/i.test(t))) at("needs an ATT&CK tactic tag such as attack.execution");
+    if (!r.tags.some((t) => /^attack\.[a-z-_]+$/i.test(t) && !/^attack\.t\d/i.test(t)))
+      at("needs an ATT&CK tactic tag such as attack.execution");
     for (const id of r.techniques) {
       const t = known.get(id);
       if (CONFUSABLE[id]) at(`${id} is ${CONFUSABLE[id]}`);
       else if (!t) at(`${id} is not an ATT&CK v18.1 enterprise technique`);
-      else if (t.revoked || t.deprecated) at(`${id} (${t.name}) is ${t.revoked ? "revoked" : "deprecated"} in ATT&CK v18.1`);
+      else if (t.revoked || t.deprecated)
+        at(`${id} (${t.name}) is ${t.revoked ? "revoked" : "deprecated"} in ATT&CK v18.1`);
     }
     if (vectors) for (const v of r.vectors) if (!vectors.has(v)) at(`vector ${v} is not in ${vectorsFile}`);
     if (!existsSync(testsFileFor(r.file))) at(`has no tests file (${testsFileFor(r.file)})`);

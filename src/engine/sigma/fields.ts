@@ -4,7 +4,7 @@
  * computed fields; anything else is a dotted path into the normalised record, with a
  * case-insensitive fallback per segment. Documented in docs/rules.md.
  */
-import type { AuditRecord, RecordKind } from "../../model/records.js";
+import type { AuditRecord, ContainerImage, RecordKind } from "../../model/records.js";
 import type { RoleCatalog } from "../grants.js";
 
 export interface Logsource {
@@ -28,6 +28,16 @@ export const SERVICES: Record<string, RecordKind> = {
 /** Scan-wide lookups that computed fields may use. */
 export interface FieldContext {
   roles?: RoleCatalog;
+  /** Where an image was imported from; known only once the whole Activity Log is read. */
+  importedFrom?: (img: ContainerImage) => string | undefined;
+}
+
+/** Every name an image goes by: registry/repo:tag for each tag, and registry/repo@digest. */
+function imageReferences(r: ContainerImage): string[] {
+  const base = `${r.registry}/${r.repository}`.toLowerCase();
+  const refs = r.tags.map((t) => `${base}:${t.toLowerCase()}`);
+  if (r.digest) refs.push(`${base}@${r.digest.toLowerCase()}`);
+  return refs;
 }
 
 export function kindForLogsource(ls: Logsource): RecordKind | undefined {
@@ -89,6 +99,12 @@ function ipPrefix(ip: string | undefined): string | undefined {
   return ip;
 }
 
+function topResource(id: string | undefined): string | undefined {
+  if (!id) return undefined;
+  const m = /^(.*?\/providers\/[^/]+\/[^/]+\/[^/]+)/i.exec(id);
+  return (m ? (m[1] as string) : id).toLowerCase();
+}
+
 function joinCommand(parts: readonly string[]): string {
   return parts.join(" ");
 }
@@ -96,6 +112,9 @@ function joinCommand(parts: readonly string[]): string {
 const VIRTUAL: Partial<Record<RecordKind, Record<string, Getter>>> = {
   activity: {
     calleripprefix: (r) => (r.kind === "activity" ? ipPrefix(r.callerIpAddress) : undefined),
+    // The top-level resource an operation touched: …/providers/Microsoft.Web/sites/app for
+    // …/sites/app/host/default, so a site and its keys group together.
+    topresourceid: (r) => (r.kind === "activity" ? topResource(r.resourceId) : undefined),
     "grant.principalid": (r) => grantedRole(r).principalId,
     "grant.roledefinitionid": (r) => grantedRole(r).roleDefinitionId,
     "grant.rolename": (r, ctx) => {
@@ -111,6 +130,11 @@ const VIRTUAL: Partial<Record<RecordKind, Record<string, Getter>>> = {
       r.kind === "activity" ? ((r.properties.message as string | undefined) ?? r.operationName) : undefined,
   },
   containerImage: {
+    references: (r) => (r.kind === "containerImage" ? imageReferences(r) : undefined),
+    importedfrom: (r, ctx) => (r.kind === "containerImage" ? ctx.importedFrom?.(r) : undefined),
+    // References of images that came in through a registry import (empty otherwise).
+    importedreferences: (r, ctx) =>
+      r.kind === "containerImage" && ctx.importedFrom?.(r) !== undefined ? imageReferences(r) : undefined,
     entrypoint: (r) => (r.kind === "containerImage" ? r.config?.entrypoint : undefined),
     cmd: (r) => (r.kind === "containerImage" ? r.config?.cmd : undefined),
     env: (r) => (r.kind === "containerImage" ? r.config?.env : undefined),
