@@ -140,9 +140,142 @@ const runbook: Extractor = {
   },
 };
 
+/** base64 text → UTF-8, or undefined when it is not base64. */
+function fromBase64(s: string): string | undefined {
+  const t = s.trim();
+  if (t === "" || !/^[A-Za-z0-9+/=\s]+$/.test(t)) return undefined;
+  return Buffer.from(t, "base64").toString("utf8");
+}
+
+const galleryApplicationVersion: Extractor = {
+  vector: "Compute Gallery VM Application",
+  techniques: ["T1651"],
+  extract(p) {
+    const out: Found[] = [];
+    const profile = isObj(p.publishingProfile) ? p.publishingProfile : {};
+    const manage = isObj(profile.manageActions) ? profile.manageActions : {};
+    for (const k of ["install", "update", "remove"])
+      push(out, "command", manage[k], `properties.publishingProfile.manageActions.${k}`);
+    const custom = Array.isArray(profile.customActions) ? profile.customActions : [];
+    custom.forEach((a, i) => {
+      if (isObj(a)) push(out, "command", a.script, `properties.publishingProfile.customActions[${i}].script`);
+    });
+    const source = isObj(profile.source) ? profile.source : {};
+    push(out, "url", source.mediaLink, "properties.publishingProfile.source.mediaLink");
+    push(out, "url", source.defaultConfigurationLink, "properties.publishingProfile.source.defaultConfigurationLink");
+    return out;
+  },
+};
+
+const avsScriptExecution: Extractor = {
+  vector: "Azure VMware Solution script execution",
+  techniques: ["T1651"],
+  extract(p) {
+    const cmdlet = str(p.scriptCmdletId);
+    if (!cmdlet) return [];
+    const params = (Array.isArray(p.parameters) ? p.parameters : [])
+      .filter(isObj)
+      .map((x) => `-${str(x.name) ?? "?"} ${str(x.value) ?? ""}`.trim());
+    return [
+      {
+        payloadKind: "command",
+        content: [cmdlet.slice(cmdlet.lastIndexOf("/") + 1), ...params].join(" "),
+        path: "properties.scriptCmdletId+parameters",
+      },
+    ];
+  },
+};
+
+const acrTask: Extractor = {
+  vector: "ACR task",
+  techniques: ["T1648"],
+  extract(p) {
+    const out: Found[] = [];
+    const step = isObj(p.step) ? p.step : isObj(p.runRequest) ? p.runRequest : {};
+    const base = isObj(p.step) ? "properties.step" : "properties.runRequest";
+    for (const k of ["encodedTaskContent", "encodedValuesContent"]) {
+      const raw = str(step[k]);
+      if (raw) push(out, "script", fromBase64(raw) ?? raw, `${base}.${k}`);
+    }
+    for (const k of ["contextPath", "sourceLocation"]) push(out, "url", step[k], `${base}.${k}`);
+    const triggers = isObj(p.trigger) && Array.isArray(p.trigger.sourceTriggers) ? p.trigger.sourceTriggers : [];
+    triggers.forEach((t, i) => {
+      if (isObj(t) && isObj(t.sourceRepository)) {
+        push(
+          out,
+          "url",
+          t.sourceRepository.repositoryUrl,
+          `properties.trigger.sourceTriggers[${i}].sourceRepository.repositoryUrl`,
+        );
+      }
+    });
+    return out;
+  },
+};
+
+const siteContainer: Extractor = {
+  vector: "App Service sidecar container",
+  techniques: ["T1610"],
+  extract(p) {
+    const out: Found[] = [];
+    push(out, "image", p.image, "properties.image");
+    push(out, "command", p.startUpCommand, "properties.startUpCommand");
+    return out;
+  },
+};
+
+const scaleSetModel: Extractor = {
+  vector: "VM scale set model extension",
+  techniques: ["T1651"],
+  extract(p) {
+    const vmp = isObj(p.virtualMachineProfile) ? p.virtualMachineProfile : {};
+    const ext =
+      isObj(vmp.extensionProfile) && Array.isArray(vmp.extensionProfile.extensions)
+        ? vmp.extensionProfile.extensions
+        : [];
+    const out: Found[] = [];
+    ext.forEach((e, i) => {
+      if (!isObj(e) || !isObj(e.properties)) return;
+      for (const f of extension.extract(e.properties)) {
+        out.push({
+          ...f,
+          path: f.path.replace(
+            /^properties\./,
+            `properties.virtualMachineProfile.extensionProfile.extensions[${i}].properties.`,
+          ),
+        });
+      }
+    });
+    const userData = str(vmp.userData);
+    if (userData) push(out, "script", fromBase64(userData) ?? userData, "properties.virtualMachineProfile.userData");
+    return out;
+  },
+};
+
+const virtualMachine: Extractor = {
+  vector: "VM userData",
+  techniques: ["T1651"],
+  extract(p) {
+    const out: Found[] = [];
+    const userData = str(p.userData);
+    if (userData) push(out, "script", fromBase64(userData) ?? userData, "properties.userData");
+    return out;
+  },
+};
+
 /** Lower-cased ARM type → extractor. */
 const EXTRACTORS: Record<string, Extractor> = {
   "microsoft.compute/virtualmachines/runcommands": runCommand,
+  "microsoft.compute/virtualmachines/diagnosticruncommands": runCommand,
+  "microsoft.compute/virtualmachinescalesets/virtualmachines/diagnosticruncommands": runCommand,
+  "microsoft.compute/galleries/applications/versions": galleryApplicationVersion,
+  "microsoft.avs/privateclouds/scriptexecutions": avsScriptExecution,
+  "microsoft.containerregistry/registries/tasks": acrTask,
+  "microsoft.containerregistry/registries/taskruns": acrTask,
+  "microsoft.web/sites/sitecontainers": siteContainer,
+  "microsoft.web/sites/slots/sitecontainers": siteContainer,
+  "microsoft.compute/virtualmachinescalesets": scaleSetModel,
+  "microsoft.compute/virtualmachines": virtualMachine,
   "microsoft.compute/virtualmachinescalesets/virtualmachines/runcommands": runCommand,
   "microsoft.hybridcompute/machines/runcommands": runCommand,
   "microsoft.compute/virtualmachines/extensions": extension,

@@ -1,0 +1,199 @@
+/** Payload recovery: where each resource type keeps what it runs (field names from the REST specs). */
+import { gzipSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { derivePayloads } from "../../src/derive/payloads.js";
+import { type AuditRecord, MAX_PAYLOAD_CHARS } from "../../src/model/records.js";
+import { classify } from "../../src/sources/normalize/index.js";
+import { toFunctionApp } from "../../src/sources/normalize/web.js";
+
+const SUB = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers";
+
+function payloadsOf(value: unknown) {
+  const c = classify(value, { location: "t" });
+  if (!("records" in c)) throw new Error(JSON.stringify(c));
+  return c.records
+    .flatMap((r: AuditRecord) => derivePayloads(r))
+    .map((p) => ({
+      kind: p.payloadKind,
+      path: p.path,
+      content: p.content,
+      vector: p.vector,
+      techniques: p.vectorTechniques,
+    }));
+}
+
+const res = (type: string, name: string, properties: unknown) => ({
+  id: `${SUB}/${type.split("/")[0]}/${type.split("/").slice(1).join("/x/")}/${name}`,
+  name,
+  type,
+  properties,
+});
+
+describe("derivePayloads", () => {
+  it("managed run command: script, scriptUri, commandId", () => {
+    const p = payloadsOf(
+      res("Microsoft.Compute/virtualMachines/runCommands", "rc", {
+        source: { script: "id", scriptUri: "https://x.example.com/a.sh" },
+      }),
+    );
+    expect(p.map((x) => [x.kind, x.path, x.content])).toEqual([
+      ["script", "properties.source.script", "id"],
+      ["url", "properties.source.scriptUri", "https://x.example.com/a.sh"],
+    ]);
+    expect(p[0]?.techniques).toEqual(["T1651"]);
+  });
+  it("Linux Custom Script: base64 and gzip+base64 `script` settings are decoded", () => {
+    const plain = Buffer.from("echo plain").toString("base64");
+    const gz = gzipSync(Buffer.from("echo zipped")).toString("base64");
+    for (const [script, expected] of [
+      [plain, "echo plain"],
+      [gz, "echo zipped"],
+    ]) {
+      const p = payloadsOf(
+        res("Microsoft.Compute/virtualMachines/extensions", "cse", {
+          publisher: "Microsoft.Azure.Extensions",
+          type: "CustomScript",
+          settings: { script, fileUris: ["https://x.example.com/a.sh"] },
+        }),
+      );
+      expect(p.find((x) => x.kind === "script")?.content).toBe(expected);
+      expect(p.find((x) => x.kind === "url")?.path).toBe("properties.settings.fileUris[0]");
+    }
+  });
+  it("container group: images and commands of containers and init containers", () => {
+    const p = payloadsOf(
+      res("Microsoft.ContainerInstance/containerGroups", "cg", {
+        containers: [{ name: "a", properties: { image: "r.example.com/a:1", command: ["/bin/sh", "-c", "run"] } }],
+        initContainers: [{ name: "i", properties: { image: "r.example.com/i:1" } }],
+      }),
+    );
+    expect(p.map((x) => x.content)).toEqual(["r.example.com/a:1", "/bin/sh -c run", "r.example.com/i:1"]);
+    expect(p[0]?.techniques).toEqual(["T1610"]);
+  });
+  it("deployment script, Container App, runbook, gallery application, AVS, ACR task, site container", () => {
+    expect(
+      payloadsOf(
+        res("Microsoft.Resources/deploymentScripts", "ds", {
+          scriptContent: "az group list",
+          primaryScriptUri: "https://x.example.com/s.ps1",
+        }),
+      ).map((x) => x.kind),
+    ).toEqual(["script", "url"]);
+    expect(
+      payloadsOf(
+        res("Microsoft.App/jobs", "j", {
+          template: { containers: [{ image: "img:1", command: ["run"], args: ["--x"] }] },
+        }),
+      ).map((x) => x.content),
+    ).toEqual(["img:1", "run --x"]);
+    expect(
+      payloadsOf(
+        res("Microsoft.Automation/automationAccounts/runbooks", "rb", {
+          publishContentLink: { uri: "https://x.example.com/rb.ps1" },
+        }),
+      )[0]?.kind,
+    ).toBe("url");
+    const gallery = payloadsOf(
+      res("Microsoft.Compute/galleries/applications/versions", "1.0.0", {
+        publishingProfile: {
+          manageActions: { install: "install.cmd", remove: "remove.cmd" },
+          source: { mediaLink: "https://x.blob.core.windows.net/p/app.zip" },
+        },
+      }),
+    );
+    expect(gallery.map((x) => x.content)).toEqual([
+      "install.cmd",
+      "remove.cmd",
+      "https://x.blob.core.windows.net/p/app.zip",
+    ]);
+    expect(
+      payloadsOf(
+        res("Microsoft.AVS/privateClouds/scriptExecutions", "se", {
+          scriptCmdletId: "/x/scriptPackages/p/scriptCmdlets/New-LocalUser",
+          parameters: [{ name: "Name", value: "x" }],
+        }),
+      )[0]?.content,
+    ).toBe("New-LocalUser -Name x");
+    const task = payloadsOf(
+      res("Microsoft.ContainerRegistry/registries/tasks", "t", {
+        step: {
+          type: "EncodedTask",
+          encodedTaskContent: Buffer.from("steps:\n  - cmd: curl x | sh").toString("base64"),
+        },
+      }),
+    );
+    expect(task[0]?.content).toContain("curl x | sh");
+    expect(
+      payloadsOf(
+        res("Microsoft.Web/sites/sitecontainers", "side", { image: "r.example.com/s:1", startUpCommand: "run.sh" }),
+      ).map((x) => x.kind),
+    ).toEqual(["image", "command"]);
+  });
+  it("scale set model: the extension profile's settings and userData", () => {
+    const p = payloadsOf(
+      res("Microsoft.Compute/virtualMachineScaleSets", "ss", {
+        virtualMachineProfile: {
+          extensionProfile: {
+            extensions: [
+              {
+                name: "e",
+                properties: {
+                  publisher: "Microsoft.Compute",
+                  type: "CustomScriptExtension",
+                  settings: { commandToExecute: "powershell x" },
+                },
+              },
+            ],
+          },
+          userData: Buffer.from("#!/bin/sh\nid").toString("base64"),
+        },
+      }),
+    );
+    expect(p.map((x) => [x.path, x.content])).toEqual([
+      [
+        "properties.virtualMachineProfile.extensionProfile.extensions[0].properties.settings.commandToExecute",
+        "powershell x",
+      ],
+      ["properties.virtualMachineProfile.userData", "#!/bin/sh\nid"],
+    ]);
+  });
+  it("function app: package URL, startup command, container image; never WEBSITE_RUN_FROM_PACKAGE=1", () => {
+    const site = (settings: Record<string, string>) => ({
+      id: `${SUB}/Microsoft.Web/sites/f`,
+      name: "f",
+      type: "Microsoft.Web/sites",
+      kind: "functionapp,linux",
+      properties: {
+        siteConfig: {
+          linuxFxVersion: "DOCKER|r.example.com/f:1",
+          appCommandLine: "node x.js",
+          appSettings: Object.entries(settings).map(([name, value]) => ({ name, value })),
+        },
+      },
+    });
+    const of = (settings: Record<string, string>) => {
+      const app = toFunctionApp(site(settings), undefined, { shape: "site", location: "t" });
+      return app ? derivePayloads(app).map((x) => [x.payloadKind, x.content]) : [];
+    };
+    expect(of({ WEBSITE_RUN_FROM_PACKAGE: "https://x.example.net/p.zip" })).toEqual([
+      ["url", "https://x.example.net/p.zip"],
+      ["command", "node x.js"],
+      ["image", "r.example.com/f:1"],
+    ]);
+    expect(of({ WEBSITE_RUN_FROM_PACKAGE: "1" }).map(([k]) => k)).toEqual(["command", "image"]);
+  });
+  it("caps attacker-sized payloads and says so", () => {
+    const p = derivePayloads({
+      kind: "resource",
+      id: `${SUB}/Microsoft.Resources/deploymentScripts/ds`,
+      name: "ds",
+      type: "Microsoft.Resources/deploymentScripts",
+      typeLower: "microsoft.resources/deploymentscripts",
+      properties: { scriptContent: "x".repeat(MAX_PAYLOAD_CHARS + 10) },
+      origin: { shape: "t", location: "t" },
+      raw: {},
+    });
+    expect(p[0]?.content.length).toBe(MAX_PAYLOAD_CHARS);
+    expect(p[0]?.truncated).toBe(true);
+  });
+});
