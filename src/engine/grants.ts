@@ -56,6 +56,11 @@ export const EXECUTION_OPERATIONS: readonly string[] = [
   "microsoft.hdinsight/clusters/executescriptactions/action",
   "microsoft.machinelearningservices/workspaces/jobs/write",
   "microsoft.authorization/roleassignments/write",
+  "microsoft.compute/virtualmachines/diagnosticruncommand/action",
+  "microsoft.compute/virtualmachines/diagnosticruncommands/write",
+  "microsoft.avs/privateclouds/scriptexecutions/write",
+  "microsoft.devtestlab/labs/virtualmachines/applyartifacts/action",
+  "microsoft.web/sites/sitecontainers/write",
 ];
 
 /** RBAC action pattern → test. `*` spans any characters, `/` included; case-insensitive. */
