@@ -5,6 +5,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { vectorsWithoutRules } from "../src/engine/coverage.js";
+import { lintRules, loadVectors } from "../src/engine/lint.js";
 import { testableFor, testRule } from "../src/engine/rule-tester.js";
 import { loadRules } from "../src/engine/rules-loader.js";
 import { BUILTIN_RULES_DIR } from "../src/paths.js";
@@ -16,11 +18,9 @@ interface Technique {
 }
 // ATT&CK v18.1 enterprise techniques (copied from shared/reference/attack/techniques.json).
 const techniques = new Map(
-  (
-    JSON.parse(
-      readFileSync(join(import.meta.dirname, "../data/attack-techniques.json"), "utf8"),
-    ) as Technique[]
-  ).map((t) => [t.id, t]),
+  (JSON.parse(readFileSync(join(import.meta.dirname, "../data/attack-techniques.json"), "utf8")) as Technique[]).map(
+    (t) => [t.id, t],
+  ),
 );
 
 const loaded = await loadRules([BUILTIN_RULES_DIR]);
