@@ -79,6 +79,29 @@ function writeEvidence(w: WriteSummary): EvidenceRecord {
   return e;
 }
 
+/** What a correlation step needs of an Activity Log event: ids, time, operation, actor, resource. */
+function compactActivity(e: ActivityEvent): ActivityEvent {
+  const c: ActivityEvent = {
+    kind: "activity",
+    id: e.id,
+    time: e.time,
+    operationName: e.operationName,
+    operation: e.operation,
+    principal: e.principal,
+    claims: {},
+    properties: {},
+    origin: e.origin,
+    raw: undefined,
+  };
+  if (e.eventDataId) c.eventDataId = e.eventDataId;
+  if (e.correlationId) c.correlationId = e.correlationId;
+  if (e.status) c.status = e.status;
+  if (e.resourceId) c.resourceId = e.resourceId;
+  if (e.subscriptionId) c.subscriptionId = e.subscriptionId;
+  if (e.callerIpAddress) c.callerIpAddress = e.callerIpAddress;
+  return c;
+}
+
 /**
  * A chain names the findings raised on its steps and carries their techniques, so a reader
  * sees one attack and every detection that saw a piece of it.
@@ -130,9 +153,9 @@ export class Engine {
   /** Correlation id → buffered matches of its referenced rules. */
   private readonly buffers = new Map<string, CorrEvent[]>();
   /**
-   * Correlation id → matches of its referenced rules, kept as the record itself (one per match,
-   * not per record read). Group values are resolved when the stream ends, when fields that
-   * depend on the whole Activity Log (who imported an image) can be known.
+   * Correlation id → matches of configuration records (images, payloads, resources), kept as the
+   * record itself: their group values are resolved when the stream ends, when fields that depend
+   * on the whole Activity Log (who imported an image) can be known. They are few.
    */
   private readonly pending = new Map<string, { index: number; record: AuditRecord; time?: string }[]>();
 
@@ -217,9 +240,16 @@ export class Engine {
     if (!rule.detection.predicate(view)) return;
     const subs = this.subscribers.get(rule.id);
     if (subs) {
-      const time = r.kind === "activity" ? r.time : undefined;
-      for (const { c, index } of subs)
-        this.pending.get(c.id)?.push(time ? { index, record: r, time } : { index, record: r });
+      for (const { c, index } of subs) {
+        if (r.kind === "activity") {
+          // Activity Log matches are grouped now and kept as a small stub (no raw record,
+          // claims or properties), so a long stream of matches stays cheap to hold.
+          const ev = makeEvent(c, index, compactActivity(r), view, r.time);
+          if (ev) this.buffers.get(c.id)?.push(ev);
+        } else {
+          this.pending.get(c.id)?.push({ index, record: r });
+        }
+      }
     }
     if (rule.private) return;
     let fsKey: string | undefined;
