@@ -263,6 +263,95 @@ const virtualMachine: Extractor = {
   },
 };
 
+/** Logic App definitions nest actions in scopes, conditions and switches; walk them all. */
+function walkLogicActions(actions: unknown, path: string, out: Found[], depth = 0): void {
+  if (!isObj(actions) || depth > 20) return;
+  for (const [name, a] of Object.entries(actions)) {
+    if (!isObj(a)) continue;
+    const here = `${path}.${name}`;
+    const inputs = isObj(a.inputs) ? a.inputs : {};
+    if (typeof a.type === "string" && /^http/i.test(a.type)) push(out, "url", inputs.uri, `${here}.inputs.uri`);
+    walkLogicActions(a.actions, `${here}.actions`, out, depth + 1);
+    if (isObj(a.else)) walkLogicActions(a.else.actions, `${here}.else.actions`, out, depth + 1);
+    if (isObj(a.default)) walkLogicActions(a.default.actions, `${here}.default.actions`, out, depth + 1);
+    if (isObj(a.cases)) {
+      for (const [k, c] of Object.entries(a.cases))
+        if (isObj(c)) walkLogicActions(c.actions, `${here}.cases.${k}.actions`, out, depth + 1);
+    }
+  }
+}
+
+const logicWorkflow: Extractor = {
+  vector: "Logic App workflow",
+  techniques: ["T1648"],
+  extract(p) {
+    const out: Found[] = [];
+    const def = isObj(p.definition) ? p.definition : {};
+    walkLogicActions(def.actions, "properties.definition.actions", out);
+    return out;
+  },
+};
+
+const imageBuilderTemplate: Extractor = {
+  vector: "VM Image Builder customizer",
+  techniques: ["T1648"],
+  extract(p) {
+    const out: Found[] = [];
+    const customize = Array.isArray(p.customize) ? p.customize : [];
+    customize.forEach((c, i) => {
+      if (!isObj(c)) return;
+      const inline = strArray(c.inline);
+      if (inline.length > 0) push(out, "script", inline.join("\n"), `properties.customize[${i}].inline`);
+      push(out, "url", c.scriptUri, `properties.customize[${i}].scriptUri`);
+      push(out, "url", c.sourceUri, `properties.customize[${i}].sourceUri`);
+    });
+    return out;
+  },
+};
+
+const batchPool: Extractor = {
+  vector: "Batch pool start task",
+  techniques: ["T1648"],
+  extract(p) {
+    const out: Found[] = [];
+    const start = isObj(p.startTask) ? p.startTask : {};
+    push(out, "command", start.commandLine, "properties.startTask.commandLine");
+    const files = Array.isArray(start.resourceFiles) ? start.resourceFiles : [];
+    files.forEach((f, i) => {
+      if (isObj(f)) push(out, "url", f.httpUrl, `properties.startTask.resourceFiles[${i}].httpUrl`);
+    });
+    return out;
+  },
+};
+
+const hdinsightCluster: Extractor = {
+  vector: "HDInsight script action",
+  techniques: ["T1651"],
+  extract(p) {
+    const out: Found[] = [];
+    const compute = isObj(p.computeProfile) ? p.computeProfile : {};
+    const roles = Array.isArray(compute.roles) ? compute.roles : [];
+    roles.forEach((r, i) => {
+      const actions = isObj(r) && Array.isArray(r.scriptActions) ? r.scriptActions : [];
+      actions.forEach((a, j) => {
+        if (isObj(a)) push(out, "url", a.uri, `properties.computeProfile.roles[${i}].scriptActions[${j}].uri`);
+      });
+    });
+    return out;
+  },
+};
+
+const automationModule: Extractor = {
+  vector: "Automation module or package",
+  techniques: ["T1648"],
+  extract(p) {
+    const out: Found[] = [];
+    const link = isObj(p.contentLink) ? p.contentLink : {};
+    push(out, "url", link.uri, "properties.contentLink.uri");
+    return out;
+  },
+};
+
 /** Lower-cased ARM type → extractor. */
 const EXTRACTORS: Record<string, Extractor> = {
   "microsoft.compute/virtualmachines/runcommands": runCommand,
@@ -276,6 +365,13 @@ const EXTRACTORS: Record<string, Extractor> = {
   "microsoft.web/sites/slots/sitecontainers": siteContainer,
   "microsoft.compute/virtualmachinescalesets": scaleSetModel,
   "microsoft.compute/virtualmachines": virtualMachine,
+  "microsoft.logic/workflows": logicWorkflow,
+  "microsoft.virtualmachineimages/imagetemplates": imageBuilderTemplate,
+  "microsoft.batch/batchaccounts/pools": batchPool,
+  "microsoft.hdinsight/clusters": hdinsightCluster,
+  "microsoft.automation/automationaccounts/modules": automationModule,
+  "microsoft.automation/automationaccounts/python2packages": automationModule,
+  "microsoft.automation/automationaccounts/python3packages": automationModule,
   "microsoft.compute/virtualmachinescalesets/virtualmachines/runcommands": runCommand,
   "microsoft.hybridcompute/machines/runcommands": runCommand,
   "microsoft.compute/virtualmachines/extensions": extension,

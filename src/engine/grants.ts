@@ -10,7 +10,12 @@ import { join } from "node:path";
 import type { Grant, Permission, RoleAssignment, RoleDefinition } from "../model/records.js";
 import { PACKAGE_ROOT } from "../paths.js";
 
-/** Control-plane operations that run code or plant code to run (lower case). */
+/**
+ * Control-plane operations that run code or plant code to run (lower case). Deployments and
+ * role assignments are left out on purpose: a deployment runs with the caller's own rights on
+ * what it deploys (many reader roles hold Microsoft.Resources/deployments/*), and granting roles
+ * is privilege, not execution.
+ */
 export const EXECUTION_OPERATIONS: readonly string[] = [
   "microsoft.compute/virtualmachines/runcommand/action",
   "microsoft.compute/virtualmachines/runcommands/write",
@@ -49,13 +54,11 @@ export const EXECUTION_OPERATIONS: readonly string[] = [
   "microsoft.automation/automationaccounts/webhooks/write",
   "microsoft.automation/automationaccounts/hybridrunbookworkergroups/write",
   "microsoft.resources/deploymentscripts/write",
-  "microsoft.resources/deployments/write",
   "microsoft.batch/batchaccounts/pools/write",
   "microsoft.virtualmachineimages/imagetemplates/run/action",
   "microsoft.datafactory/factories/pipelines/createrun/action",
   "microsoft.hdinsight/clusters/executescriptactions/action",
   "microsoft.machinelearningservices/workspaces/jobs/write",
-  "microsoft.authorization/roleassignments/write",
   "microsoft.compute/virtualmachines/diagnosticruncommand/action",
   "microsoft.compute/virtualmachines/diagnosticruncommands/write",
   "microsoft.avs/privateclouds/scriptexecutions/write",

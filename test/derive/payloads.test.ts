@@ -197,3 +197,68 @@ describe("derivePayloads", () => {
     expect(p[0]?.truncated).toBe(true);
   });
 });
+
+describe("derivePayloads: workflow and pipeline-style resources", () => {
+  it("Logic App: HTTP actions at any depth of the definition", () => {
+    const p = payloadsOf(
+      res("Microsoft.Logic/workflows", "wf", {
+        definition: {
+          actions: {
+            Get_token: {
+              type: "Http",
+              inputs: { method: "GET", uri: "http://169.254.169.254/metadata/identity/oauth2/token" },
+            },
+            Scope: { type: "Scope", actions: { Post: { type: "Http", inputs: { uri: "https://x.example.net/in" } } } },
+            If: {
+              type: "If",
+              actions: {},
+              else: { actions: { Other: { type: "Http", inputs: { uri: "https://y.example.net" } } } },
+            },
+            Compose: { type: "Compose", inputs: "not a url" },
+          },
+        },
+      }),
+    );
+    expect(p.map((x) => x.content)).toEqual([
+      "http://169.254.169.254/metadata/identity/oauth2/token",
+      "https://x.example.net/in",
+      "https://y.example.net",
+    ]);
+    expect(p[1]?.path).toBe("properties.definition.actions.Scope.actions.Post.inputs.uri");
+  });
+  it("Image Builder customizers, Batch start task, HDInsight script actions, Automation modules", () => {
+    expect(
+      payloadsOf(
+        res("Microsoft.VirtualMachineImages/imageTemplates", "it", {
+          customize: [
+            { type: "Shell", inline: ["apt-get update", "curl x | sh"] },
+            { type: "PowerShell", scriptUri: "https://x.example.com/a.ps1" },
+          ],
+        }),
+      ).map((x) => x.content),
+    ).toEqual(["apt-get update\ncurl x | sh", "https://x.example.com/a.ps1"]);
+    expect(
+      payloadsOf(
+        res("Microsoft.Batch/batchAccounts/pools", "p", {
+          startTask: { commandLine: "/bin/sh -c 'run'", resourceFiles: [{ httpUrl: "https://x.example.com/f" }] },
+        }),
+      ).map((x) => x.kind),
+    ).toEqual(["command", "url"]);
+    expect(
+      payloadsOf(
+        res("Microsoft.HDInsight/clusters", "h", {
+          computeProfile: {
+            roles: [{ name: "headnode", scriptActions: [{ name: "s", uri: "https://x.example.com/s.sh" }] }],
+          },
+        }),
+      )[0]?.content,
+    ).toBe("https://x.example.com/s.sh");
+    expect(
+      payloadsOf(
+        res("Microsoft.Automation/automationAccounts/modules", "m", {
+          contentLink: { uri: "https://x.example.com/m.zip" },
+        }),
+      )[0]?.kind,
+    ).toBe("url");
+  });
+});

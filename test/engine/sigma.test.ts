@@ -143,6 +143,22 @@ describe("values and modifiers", () => {
     expect(m("    - 'runCommand/action'")).toBe(true);
     expect(m("    - nothing-like-this")).toBe(false);
   });
+  it("a * path segment matches any key (author-named actions and resources)", () => {
+    const wf = {
+      id: "/subscriptions/s/resourceGroups/r/providers/Microsoft.Logic/workflows/w",
+      name: "w",
+      type: "Microsoft.Logic/workflows",
+      properties: {
+        definition: {
+          actions: { Any_Name: { type: "Http", inputs: { authentication: { type: "ManagedServiceIdentity" } } } },
+        },
+      },
+    };
+    const r = (v: string) =>
+      rule(`  s:\n    properties.definition.actions.*.inputs.authentication.type: ${v}\n  condition: s\n`, "resources");
+    expect(matches(r("ManagedServiceIdentity"), wf)).toBe(true);
+    expect(matches(r("Basic"), wf)).toBe(false);
+  });
   it("lists of maps are OR", () => {
     expect(m("    - callerIpAddress: 1.1.1.1\n    - category: Administrative")).toBe(true);
   });

@@ -211,6 +211,11 @@ function step(node: unknown, segments: string[], i: number, out: unknown[]): voi
   }
   if (node === null || typeof node !== "object") return;
   const o = node as Record<string, unknown>;
+  if (segments[i] === "*") {
+    // Any key: Logic App actions, template resources and the like are keyed by author-chosen names.
+    for (const v of Object.values(o)) step(v, segments, i + 1, out);
+    return;
+  }
   const child = lookup(o, segments[i] as string);
   if (child !== MISSING) {
     step(child, segments, i + 1, out);
