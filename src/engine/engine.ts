@@ -557,7 +557,11 @@ export class Engine {
     if (byInstance.size > MAX_STEPS) evidence.stepCount = byInstance.size;
     const levels = steps.map((s) => s.rule?.level).filter((l): l is NonNullable<typeof l> => !!l);
     const severity = c.levelGiven ? c.level : (levels.sort((a, b) => severityRank(b) - severityRank(a))[0] ?? c.level);
-    const resourceId = last?.resourceId || first?.resourceId || "";
+    // The resource the chain is about: where the last required rule first matched (the first
+    // execution after a grant), not whatever the window happened to end with.
+    const lastRef = c.refs[c.refs.length - 1];
+    const pivot = steps.find((s) => s.ev.ref === lastRef)?.where;
+    const resourceId = pivot?.resourceId || last?.resourceId || first?.resourceId || "";
     const finding: Finding = {
       id: fingerprint([
         c.id,
