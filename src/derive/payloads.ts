@@ -1,7 +1,7 @@
 /**
  * Payload recovery: the Activity Log never carries the script, command, image or package URL
  * that ran; resource configuration does. Each extractor below knows where one resource type
- * keeps it (field names from the Azure REST API specs; see docs/payloads.md for the sources).
+ * keeps it (field names from the Azure REST API specs; docs/payloads.md lists them with their sources).
  * Payload text is attacker-controlled: it is capped and never executed or turned into a regex.
  */
 import { createHash } from "node:crypto";
