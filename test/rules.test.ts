@@ -34,6 +34,17 @@ describe("built-in rule pack", () => {
     expect(rules.length).toBeGreaterThanOrEqual(12);
   });
 
+  it("covers every vector that leaves Activity Log or configuration evidence", () => {
+    const vectors = loadVectors(join(BUILTIN_RULES_DIR, "vectors.yml"));
+    expect(vectors.length).toBeGreaterThanOrEqual(57);
+    expect(vectorsWithoutRules(vectors, loaded).map((v) => `${v.id} ${v.name}`)).toEqual([]);
+  });
+
+  it("lints clean", () => {
+    const problems = lintRules(loaded, join(BUILTIN_RULES_DIR, "vectors.yml"));
+    expect(problems.map((p) => `${p.file}:${p.line}: ${p.problem}`)).toEqual([]);
+  });
+
   it.each(rules.map((r) => [r.title, r] as const))(
     "%s: metadata is complete and ATT&CK ids are current",
     (_t, rule) => {

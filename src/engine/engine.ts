@@ -600,131 +600,92 @@ export class Engine {
     let operation: string | undefined;
     let fpExtra: string | undefined;
     let failed = false;
-    const attach = (w: WriteSummary | undefined) => {
-      if (!w) return;
-      principal = w.principal;
-      time = w.time;
-      subscriptionId ??= w.subscriptionId;
-      evidence.writtenBy = {
-        operation: w.operation,
-        time: w.time,
-        callerIpAddress: w.callerIpAddress,
-        correlationId: w.correlationId,
-      };
-      evidence.records.push(writeEvidence(w));
-    };
-    switch (r.kind) {
-      case "activity": {
-        principal = r.principal;
-        resourceId = r.resourceId ?? "";
-        subscriptionId = r.subscriptionId;
-        time = g.firstTime ?? r.time;
-        operation = r.operationName;
-        evidence.operationName = r.operationName;
-        if (r.correlationId) evidence.correlationId = r.correlationId;
-        if (r.callerIpAddress) evidence.callerIpAddress = r.callerIpAddress;
-        if (g.statuses.size > 0) evidence.statuses = [...g.statuses];
-        evidence.outcome = g.statuses.has("Succeeded")
-          ? "succeeded"
-          : g.statuses.has("Failed")
-            ? "failed"
-            : ([...g.statuses][0]?.toLowerCase() ?? "unknown");
-        if (evidence.outcome === "failed") {
-          // A denied or failed attempt is a signal of its own (someone tried), reported as such.
-          failed = true;
-          const msg = g.failure?.properties.statusMessage ?? g.failure?.subStatus;
-          if (msg !== undefined) evidence.failure = msg;
-        }
-        if (g.operations.size > 1 || g.fsKey !== undefined) evidence.operations = [...g.operations];
-        if (g.lastTime && g.lastTime !== time) evidence.lastTime = g.lastTime;
-        fpExtra = g.fsKey ?? `${r.correlationId ?? r.id}`;
-        break;
+    if (r.kind === "activity") {
+      principal = r.principal;
+      resourceId = r.resourceId ?? "";
+      subscriptionId = r.subscriptionId;
+      time = g.firstTime ?? r.time;
+      operation = r.operationName;
+      evidence.operationName = r.operationName;
+      if (r.correlationId) evidence.correlationId = r.correlationId;
+      if (r.callerIpAddress) evidence.callerIpAddress = r.callerIpAddress;
+      if (g.statuses.size > 0) evidence.statuses = [...g.statuses];
+      evidence.outcome = g.statuses.has("Succeeded")
+        ? "succeeded"
+        : g.statuses.has("Failed")
+          ? "failed"
+          : ([...g.statuses][0]?.toLowerCase() ?? "unknown");
+      if (evidence.outcome === "failed") {
+        // A denied or failed attempt is a signal of its own (someone tried), reported as such.
+        failed = true;
+        const msg = g.failure?.properties.statusMessage ?? g.failure?.subStatus;
+        if (msg !== undefined) evidence.failure = msg;
       }
-      case "payload": {
-        resourceId = r.resourceId;
-        subscriptionId = r.subscriptionId;
+      if (g.operations.size > 1 || g.fsKey !== undefined) evidence.operations = [...g.operations];
+      if (g.lastTime && g.lastTime !== time) evidence.lastTime = g.lastTime;
+      fpExtra = g.fsKey ?? `${r.correlationId ?? r.id}`;
+    } else {
+      // Configuration: who wrote it (or imported the image) and when, from the Activity Log.
+      const where = this.locate(r);
+      principal = where.principal;
+      resourceId = where.resourceId;
+      subscriptionId = where.subscriptionId;
+      time = where.time;
+      fpExtra = r.kind === "payload" ? r.resourceId : r.kind === "containerImage" ? (r.digest ?? r.id) : r.id;
+      const image =
+        r.kind === "containerImage"
+          ? r.id
+          : r.kind === "payload" && r.resourceType === "ContainerImage"
+            ? r.resourceId
+            : undefined;
+      if (where.writer) {
+        const w = where.writer;
+        evidence[image ? "importedBy" : "writtenBy"] = {
+          operation: w.operation,
+          time: w.time,
+          callerIpAddress: w.callerIpAddress,
+          correlationId: w.correlationId,
+        };
+        const e = writeEvidence(w);
+        if (!evidence.records.some((x) => x.id === e.id)) evidence.records.push(e);
+      }
+      if (image) {
+        evidence.image = image;
+        const imp = this.importFor(image);
+        if (imp?.imp.source) evidence.importedFrom = imp.imp.source;
+        if (imp?.inferred) {
+          evidence.importLink =
+            "inferred: the import into this registry closest to the image's creation (within an hour)";
+        }
+        const tags = this.imageTags.get(image)?.tags;
+        if (tags) evidence.imageTags = [...tags];
+      }
+      if (r.kind === "payload") {
         for (const t of r.vectorTechniques) if (!techniques.includes(t)) techniques.push(t);
         // Every payload vector is an execution technique, whatever else the rule tags.
         if (!tactics.includes("execution")) tactics.push("execution");
-        evidence.payload = {
-          kind: r.payloadKind,
-          path: r.path,
-          content: r.content,
-          truncated: r.truncated,
-          vector: r.vector,
-        };
-        fpExtra = r.id;
-        if (r.resourceType === "ContainerImage") {
-          Object.assign(evidence, this.imageContext(r.resourceId, r.origin.location));
-          const imp = this.importFor(r.resourceId);
-          if (imp) {
-            attach(imp.imp);
-            evidence.importedFrom = imp.imp.source;
-            if (imp.inferred)
-              evidence.importLink =
-                "inferred: the import into this registry closest to the image's creation (within an hour)";
-          }
-          const regId = this.registryFor(r.resourceId);
-          if (regId) resourceId = regId;
-          evidence.image = r.resourceId;
-        } else {
-          attach(this.activity.writerOf(r.resourceId));
-        }
-        break;
-      }
-      case "functionApp":
-      case "resource": {
-        resourceId = r.id;
-        subscriptionId = r.subscriptionId;
-        attach(this.activity.writerOf(r.id));
-        fpExtra = r.id;
-        break;
-      }
-      case "containerImage": {
-        resourceId = this.registryFor(r.id) ?? r.id;
-        evidence.image = r.id;
-        const imp = this.importFor(r.id);
-        if (imp) attach(imp.imp);
-        time ??= r.createdTime;
-        fpExtra = r.digest ?? r.id;
-        break;
-      }
-      case "roleAssignment": {
-        resourceId = r.scope;
-        principal = r.createdBy ? { id: r.createdBy } : {};
-        time = r.createdOn;
-        subscriptionId = /\/subscriptions\/([^/]+)/i.exec(r.scope)?.[1];
+        evidence.vector = r.vector;
+        evidence.payloads = g.payloads;
+      } else if (r.kind === "roleAssignment") {
         evidence.assignment = {
           id: r.id,
           principalId: r.principalId,
           principalType: r.principalType,
           roleDefinitionId: r.roleDefinitionId,
         };
-        fpExtra = r.id;
-        break;
-      }
-      case "roleDefinition": {
-        resourceId = r.id;
-        fpExtra = r.id;
-        break;
-      }
-      case "grant": {
-        resourceId = r.scope;
+      } else if (r.kind === "grant") {
+        // A grant is about who can execute: the grantee, not whoever assigned the role.
         principal = {
           id: r.principalId,
           ...(r.principalType ? { type: r.principalType } : {}),
           ...(r.principalName ? { name: r.principalName } : {}),
         };
-        time = r.assignment.createdOn;
-        subscriptionId = /\/subscriptions\/([^/]+)/i.exec(r.scope)?.[1];
         evidence.grant = {
           role: r.roleName,
           roleDefinitionId: r.roleDefinitionId,
           operations: r.operations.slice(0, 20),
           assignedBy: r.assignment.createdBy,
         };
-        fpExtra = r.id;
-        break;
       }
     }
     if (!time) {
@@ -779,10 +740,5 @@ export class Engine {
 
   private registryFor(imageId: string): string | undefined {
     return this.activity.registryId(this.splitImage(imageId).server);
-  }
-
-  private imageContext(imageId: string, _location: string): Record<string, unknown> {
-    const known = this.imageTags.get(imageId);
-    return known ? { imageTags: [...known.tags] } : {};
   }
 }
