@@ -134,7 +134,9 @@ for (let i = 0; i < RUNS; i++) {
 const { base, pack, ten } = bestOf;
 const fmt = (r) =>
   `${(r.perEvent / 1000).toFixed(2)} µs/event, ${r.rules} rules, ${r.evaluations} rule evaluations, heap +${r.heapMB.toFixed(1)} MB`;
-console.log(`events: ${N} (${(statSync(file).size / 1e6).toFixed(1)} MB JSON Lines), 1 in ${EXEC_EVERY} an execution operation, best of ${RUNS} interleaved`);
+console.log(
+  `events: ${N} (${(statSync(file).size / 1e6).toFixed(1)} MB JSON Lines), 1 in ${EXEC_EVERY} an execution operation, best of ${RUNS} interleaved`,
+);
 console.log(`read only:   ${fmt(base)}`);
 console.log(`rule pack:   ${fmt(pack)}   ratio to read only ${(pack.ns / base.ns).toFixed(2)}`);
 console.log(`pack x 10:   ${fmt(ten)}   ratio to rule pack ${(ten.ns / pack.ns).toFixed(2)} (target <= 1.20)`);
