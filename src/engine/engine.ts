@@ -226,13 +226,15 @@ export class Engine {
   private readonly fieldContext = { roles: this.roles };
 
   private tupleKey(view: RecordView, fields: string[]): string | undefined {
-    const parts: string[] = [];
-    for (const f of fields) {
-      const v = view.field(f)[0];
-      if (v === undefined || v === null || v === "") return undefined;
-      parts.push(String(v).toLowerCase());
-    }
-    return parts.join("\u001f");
+    return view.memo(`tuple\u001f${fields.join("\u001f")}`, () => {
+      const parts: string[] = [];
+      for (const f of fields) {
+        const v = view.field(f)[0];
+        if (v === undefined || v === null || v === "") return undefined;
+        parts.push(String(v).toLowerCase());
+      }
+      return parts.join("\u001f");
+    });
   }
 
   private evaluate(rule: SigmaRule, r: AuditRecord, view: RecordView): void {
@@ -244,7 +246,13 @@ export class Engine {
         if (r.kind === "activity") {
           // Activity Log matches are grouped now and kept as a small stub (no raw record,
           // claims or properties), so a long stream of matches stays cheap to hold.
-          const ev = makeEvent(c, index, compactActivity(r), view, r.time);
+          const ev = makeEvent(
+            c,
+            index,
+            view.memo("compact", () => compactActivity(r)),
+            view,
+            r.time,
+          );
           if (ev) this.buffers.get(c.id)?.push(ev);
         } else {
           this.pending.get(c.id)?.push({ index, record: r });
@@ -257,7 +265,7 @@ export class Engine {
       fsKey = this.tupleKey(view, rule.firstseen.fields);
       if (fsKey === undefined) return;
     }
-    const key = this.groupKey(rule, r, fsKey);
+    const key = this.groupKey(rule, r, fsKey, view);
     let g = this.groups.get(key);
     if (!g) {
       const matched: Record<string, unknown> = {};
@@ -283,7 +291,7 @@ export class Engine {
       this.groups.set(key, g);
     }
     g.count++;
-    const ev = evidenceOf(r);
+    const ev = view.memo("evidence", () => evidenceOf(r));
     if (g.records.length < MAX_EVIDENCE_RECORDS && !g.records.some((e) => e.kind === ev.kind && e.id === ev.id)) {
       g.records.push(ev);
     }
@@ -308,10 +316,14 @@ export class Engine {
     }
   }
 
-  private groupKey(rule: SigmaRule, r: AuditRecord, fsKey: string | undefined): string {
+  private groupKey(rule: SigmaRule, r: AuditRecord, fsKey: string | undefined, view: RecordView): string {
     if (fsKey !== undefined) return `${rule.id}\u001ffs\u001f${fsKey}`;
     if (r.kind === "activity") {
-      return `${rule.id}\u001f${(r.correlationId ?? r.id).toLowerCase()}\u001f${(r.resourceId ?? "").toLowerCase()}`;
+      const instance = view.memo(
+        "instance",
+        () => `${(r.correlationId ?? r.id).toLowerCase()}\u001f${(r.resourceId ?? "").toLowerCase()}`,
+      );
+      return `${rule.id}\u001f${instance}`;
     }
     // Payloads group by the resource they came from: one finding per rule and resource.
     const id = r.kind === "payload" ? r.resourceId : r.id;

@@ -5,13 +5,23 @@
  */
 import type { AuditRecord, RecordKind } from "../../model/records.js";
 import { type CondNode, matchNames, parseCondition } from "./condition.js";
-import { compileField, type FieldContext, leaves } from "./fields.js";
+import { type CompiledField, compileField, type FieldContext, leaves } from "./fields.js";
 import { compileValues, type LeafTest, MAX_MATCH_CHARS, ModifierError } from "./modifiers.js";
 
 /** Per-record cache of resolved fields, shared by every rule that looks at the record. */
 export class RecordView {
-  private cache = new Map<string, unknown[]>();
+  private cache = new Map<CompiledField, unknown[]>();
   private text?: string[];
+  private memos?: Map<string, unknown>;
+
+  /** Per-record values that every matching rule needs (group keys, evidence): computed once. */
+  memo<T>(key: string, make: () => T): T {
+    this.memos ??= new Map();
+    if (this.memos.has(key)) return this.memos.get(key) as T;
+    const v = make();
+    this.memos.set(key, v);
+    return v;
+  }
   constructor(
     readonly record: AuditRecord,
     private readonly kind: RecordKind,
@@ -19,10 +29,15 @@ export class RecordView {
   ) {}
 
   field(name: string): unknown[] {
-    let v = this.cache.get(name);
+    return this.resolved(compileField(this.kind, name));
+  }
+
+  /** A field compiled ahead (rules compile theirs once); cached per record by identity. */
+  resolved(f: CompiledField): unknown[] {
+    let v = this.cache.get(f);
     if (v === undefined) {
-      v = leaves(compileField(this.kind, name).get(this.record, this.ctx));
-      this.cache.set(name, v);
+      v = leaves(f.get(this.record, this.ctx));
+      this.cache.set(f, v);
     }
     return v;
   }
@@ -59,7 +74,7 @@ export class DetectionError extends Error {
 }
 
 type FieldCond =
-  | { type: "field"; field: string; spec: ReturnType<typeof compileValues> }
+  | { type: "field"; field: CompiledField; spec: ReturnType<typeof compileValues> }
   | { type: "keyword"; pred: Predicate };
 
 /** What an indexed engine can learn from a detection: operation names it requires. */
@@ -235,7 +250,7 @@ function compileMap(
       throw new DetectionError(`field '${field}': ${msg}`, p);
     }
     fields.add(field);
-    conds.push({ type: "field", field, spec });
+    conds.push({ type: "field", field: compileField(kind, field), spec });
     if (
       kind === "activity" &&
       OPERATION_FIELDS.has(field.toLowerCase()) &&
@@ -251,7 +266,7 @@ function compileMap(
         if (!c.pred(view)) return false;
         continue;
       }
-      const vals = view.field(c.field);
+      const vals = view.resolved(c.field);
       if (c.spec.exists !== undefined) {
         const present = vals.some((x) => x !== null && x !== undefined && x !== "");
         if (present !== c.spec.exists) return false;
