@@ -106,6 +106,28 @@ describe("demo tenant", () => {
     expect(rc[0]?.evidence.statuses as string[]).toEqual(expect.arrayContaining(["Started", "Succeeded"]));
   });
 
+  it("tells the attack as one chain: grant, run command, function app, image import, container", () => {
+    const chain = report.findings.find((f) => f.ruleId === "0d3ab25c-d946-4f4b-b911-ba443af9d210");
+    expect(chain, "grant-then-execute chain").toBeDefined();
+    const steps = chain?.evidence.steps as { operation: string; findings?: string[] }[];
+    const ops = steps.map((s) => s.operation.toLowerCase());
+    for (const op of [
+      "microsoft.authorization/roleassignments/write",
+      "microsoft.compute/virtualmachines/runcommands/write",
+      "microsoft.web/sites/write",
+      "microsoft.containerregistry/registries/importimage/action",
+      "microsoft.containerinstance/containergroups/write",
+    ]) {
+      expect(ops, op).toContain(op);
+    }
+    expect(ops.indexOf("microsoft.authorization/roleassignments/write")).toBe(0);
+    // The chain links to the single-rule findings on its steps and carries their techniques.
+    expect(steps.filter((s) => (s.findings ?? []).length > 0).length).toBeGreaterThanOrEqual(5);
+    for (const t of ["T1098.003", "T1651", "T1648", "T1204.003", "T1059.009"])
+      expect(chain?.attack.techniques).toContain(t);
+    expect(chain?.severity).toBe("critical");
+  });
+
   it("exits 1 with --fail-on high", async () => {
     expect((await scan("json", "--fail-on", "high")).code).toBe(1);
   });
