@@ -14,8 +14,10 @@ for (const [name, version] of Object.entries(biome.optionalDependencies ?? {})) 
   if (lock.packages[key]) continue;
   const m = /cli-(\w+)-(arm64|x64)(-musl)?$/.exec(name);
   if (!m) continue;
-  const entry = { version, dev: true, optional: true, os: [m[1]], cpu: [m[2]], license: biome.license };
+  // Keys in the order npm writes them, so a later `npm install` leaves the file unchanged.
+  const entry = { version, cpu: [m[2]], dev: true };
   if (m[3]) entry.libc = ["musl"];
+  Object.assign(entry, { license: biome.license, optional: true, os: [m[1]] });
   lock.packages[key] = entry;
   added++;
 }
