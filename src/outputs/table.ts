@@ -118,6 +118,36 @@ function coverageLine(c: CoverageEntry): string {
   return `  ${clean(c.status, 16).padEnd(7)}  ${coverageLabel(c)}${window}  ${c.records} records${reason}`;
 }
 
+const SEVERITY_INDENT = 10;
+const DETAIL_WIDTH = 150;
+
+/** One line under a finding: the payload that ran, the chain's steps, or what was new. */
+function detail(f: Finding): string | undefined {
+  const e = f.evidence as Record<string, unknown>;
+  const short = (op: string) => op.split("/").slice(-2).join("/");
+  if (Array.isArray(e.steps)) {
+    const steps = e.steps as { operation?: string; rule?: string }[];
+    const names = steps.map((s) => clean(short(s.operation ?? s.rule ?? "?"), 60));
+    return `${steps.length} steps: ${names.slice(0, 8).join(" → ")}${names.length > 8 ? " → …" : ""}`;
+  }
+  if (Array.isArray(e.payloads) && e.payloads.length > 0) {
+    const p = e.payloads[0] as { path?: string; content?: string };
+    const text = redactText(String(p.content ?? "")).replace(/\s+/g, " ");
+    return `${clean(String(e.vector ?? ""), 60)} ${clean(String(p.path ?? ""), 80)}: ${clean(text, 200)}`;
+  }
+  if (e.newValue && typeof e.newValue === "object") {
+    const pairs = Object.entries(e.newValue as Record<string, unknown>).map(([k, v]) => `${k}=${clean(String(v), 80)}`);
+    return `new since the baseline: ${pairs.join(", ")}`;
+  }
+  if (e.matched && typeof e.matched === "object") {
+    const pairs = Object.entries(e.matched as Record<string, unknown>)
+      .filter(([k]) => !/^operationName$/i.test(k))
+      .map(([k, v]) => `${k}=${clean(redactText(String(v)), 120)}`);
+    if (pairs.length > 0) return pairs.join(", ");
+  }
+  return undefined;
+}
+
 export function renderTable(result: ScanResult, opts: { color: boolean; width?: number }): string {
   const paint = (style: string, s: string): string => (opts.color ? `${style}${s}${RESET}` : s);
   const lines: string[] = [];
@@ -161,6 +191,8 @@ export function renderTable(result: ScanResult, opts: { color: boolean; width?: 
       const word = sev.trimEnd();
       const coloured = paint(SEVERITY_STYLE[f.severity], word) + sev.slice(word.length);
       lines.push([coloured, ...rest].join(GAP).trimEnd());
+      const more = detail(f);
+      if (more) lines.push(paint(DIM, `${" ".repeat(SEVERITY_INDENT)}↳ ${fitCell(more, DETAIL_WIDTH)}`));
     });
   }
 

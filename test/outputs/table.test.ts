@@ -88,3 +88,24 @@ describe("format registry", () => {
     expect(JSON.parse(FORMATS.sarif(result, { ...ctx, artifactUri: "audit.yml" })).version).toBe("2.1.0");
   });
 });
+
+describe("renderTable detail lines", () => {
+  it("shows the payload that ran under its finding, redacted and on one line", () => {
+    const { result } = makeResult();
+    const f = result.findings[0];
+    if (!f) throw new Error("fixture has no finding");
+    const sig = "c2VjcmV0c2lnbmF0dXJlMTIzNDU2Nzg5MA";
+    f.evidence.vector = "Run Command (managed)";
+    f.evidence.payloads = [
+      {
+        kind: "script",
+        path: "properties.source.script",
+        content: `#!/bin/sh\ncurl -fsSL "https://x.blob.core.windows.net/c/s.sh?sv=2024-11-04&sig=${sig}" | sh`,
+      },
+    ];
+    const text = renderTable({ ...result, findings: [f] }, { color: false });
+    const line = text.split("\n").find((l) => l.includes("↳"));
+    expect(line).toContain("properties.source.script: #!/bin/sh curl -fsSL");
+    expect(text).not.toContain(sig);
+  });
+});
