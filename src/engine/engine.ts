@@ -25,6 +25,11 @@ import type { SigmaRule } from "./sigma/rule.js";
 
 /** Source records listed per finding; the rest are counted. */
 export const MAX_EVIDENCE_RECORDS = 50;
+/**
+ * Matches one correlation may hold. Past it, further matches are dropped and the scan says so in
+ * its notes: memory stays bounded however long the stream (a compact stub is ~300 bytes).
+ */
+export const MAX_CORRELATION_EVENTS = 500_000;
 /** Matching payloads listed per finding. */
 const MAX_PAYLOADS_PER_FINDING = 5;
 /** Distinct operations listed in a first-seen finding. */
@@ -157,6 +162,8 @@ export class Engine {
    * record itself: their group values are resolved when the stream ends, when fields that depend
    * on the whole Activity Log (who imported an image) can be known. They are few.
    */
+  /** Correlation id → matches dropped past MAX_CORRELATION_EVENTS. */
+  private readonly dropped = new Map<string, number>();
   private readonly pending = new Map<string, { index: number; record: AuditRecord; time?: string }[]>();
 
   constructor(
@@ -372,6 +379,12 @@ export class Engine {
 
   private finishCorrelations(): Finding[] {
     if (this.correlations.length === 0) return [];
+    for (const [id, n] of this.dropped) {
+      const c = this.correlations.find((x) => x.id === id);
+      this.notes.push(
+        `correlation ${id} (${c?.title ?? "?"}) held its limit of ${MAX_CORRELATION_EVENTS} matches and ignored ${n} more; scan a shorter window to see them all`,
+      );
+    }
     const findings: Finding[] = [];
     const titles = new Map<string, SigmaRule | ResolvedCorrelation>();
     for (const r of this.rules) titles.set(r.id, r);

@@ -6,7 +6,9 @@ import { isObj, type Json, parseResourceId, str } from "./util.js";
 export function isArmResource(o: Json): boolean {
   const id = str(o.id);
   const type = str(o.type);
-  return !!id && !!type && id.toLowerCase().startsWith("/subscriptions/") && type.includes("/") && isObj(o.properties);
+  // Subscription-scoped resources, and tenant or management-group ones (policy definitions).
+  const scoped = !!id && (/^\/subscriptions\//i.test(id) || /^\/providers\//i.test(id));
+  return scoped && !!type && type.includes("/") && isObj(o.properties);
 }
 
 export function toArmResource(o: Json, origin: Origin): ArmResource | undefined {
