@@ -125,3 +125,64 @@ describe("installed binary", () => {
     expect(JSON.parse((err as { stdout: string }).stdout).findings.length).toBeGreaterThan(0);
   });
 });
+
+describe("rules commands", () => {
+  const good = `title: Run command by anyone
+id: 66666666-6666-4666-8666-666666666666
+status: experimental
+description: test rule
+tags: [attack.execution, attack.t1651]
+falsepositives: [none]
+level: medium
+logsource: { product: azure, service: activitylogs }
+detection:
+  s:
+    operationName: Microsoft.Compute/virtualMachines/runCommand/action
+  condition: s
+`;
+  const cases = (matchOp: string) => `match:
+  - name: run command
+    records:
+      - { time: "2026-11-02T10:00:00Z", operationName: ${matchOp}, resourceId: /SUBSCRIPTIONS/S1/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.COMPUTE/VIRTUALMACHINES/VM1, category: Administrative, resultType: Start }
+nomatch:
+  - name: restart
+    records:
+      - { time: "2026-11-02T10:00:00Z", operationName: MICROSOFT.COMPUTE/VIRTUALMACHINES/RESTART/ACTION, resourceId: /SUBSCRIPTIONS/S1/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.COMPUTE/VIRTUALMACHINES/VM1, category: Administrative, resultType: Start }
+`;
+  it("rules test passes a user directory whose cases hold, and exits 1 when one does not", async () => {
+    tmp.write("user-ok/rc.yml", good);
+    tmp.write("user-ok/rc.tests.yml", cases("MICROSOFT.COMPUTE/VIRTUALMACHINES/RUNCOMMAND/ACTION"));
+    const ok = await run("rules", "test", join(tmp.dir, "user-ok"));
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain("2 passed, 0 failed");
+    tmp.write("user-bad/rc.yml", good);
+    tmp.write("user-bad/rc.tests.yml", cases("MICROSOFT.COMPUTE/VIRTUALMACHINES/START/ACTION"));
+    const bad = await run("rules", "test", join(tmp.dir, "user-bad"));
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/FAIL .*rc\.yml: match "run command": expected a finding, got none/);
+    expect(bad.stdout).toContain("1 passed, 1 failed");
+  });
+  it("rules lint names file, line and problem, and exits 1", async () => {
+    tmp.write(
+      "user-lint/old.yml",
+      good.replace("attack.t1651", "attack.t1204.004").replace(/^falsepositives.*\n/m, ""),
+    );
+    const r = await run("rules", "lint", join(tmp.dir, "user-lint"));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/old\.yml:1: Run command by anyone: T1204\.004 is Malicious Copy and Paste/);
+    expect(r.stdout).toMatch(/needs 'falsepositives'/);
+    expect(r.stdout).toMatch(/has no tests file/);
+  });
+  it("rules list prints the built-in pack, as a table or JSON", async () => {
+    const t = await run("rules", "list");
+    expect(t.code).toBe(0);
+    expect(t.stdout).toMatch(/\d+ rules \(\d+ correlations\)/);
+    const j = JSON.parse((await run("rules", "list", "--format", "json")).stdout) as { id: string; kind: string }[];
+    expect(j.length).toBeGreaterThan(50);
+    expect(j.some((r) => r.kind === "correlation")).toBe(true);
+  });
+  it("rules coverage prints the vector table", async () => {
+    const r = await run("rules", "coverage");
+    expect(r.stdout).toContain("| 1 | VM Run Command");
+  });
+});
