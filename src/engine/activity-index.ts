@@ -4,6 +4,7 @@
  * name who wrote the resource and when. One small entry per written resource.
  */
 import type { ActivityEvent, Principal } from "../model/records.js";
+import { requestBody } from "../sources/normalize/activity.js";
 
 export interface WriteSummary {
   principal: Principal;
@@ -36,19 +37,6 @@ function summary(e: ActivityEvent): WriteSummary {
     location: e.origin.location,
     index: e.origin.index,
   };
-}
-
-function requestBody(e: ActivityEvent): Record<string, unknown> | undefined {
-  const rb = e.properties.requestbody ?? e.properties.requestBody;
-  if (typeof rb === "string") {
-    try {
-      const v: unknown = JSON.parse(rb);
-      return v && typeof v === "object" ? (v as Record<string, unknown>) : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-  return rb && typeof rb === "object" ? (rb as Record<string, unknown>) : undefined;
 }
 
 /** How far apart an import and an image's creation may be to be linked without a request body. */

@@ -741,13 +741,13 @@ export class Engine {
   }
 
   /** `registry/repo@digest` → registry login server and repository. */
-  private splitImage(imageId: string): { server: string; repository: string; tags: string[] } {
+  private splitImage(imageId: string): { server: string; repository: string } {
     const slash = imageId.indexOf("/");
     const server = imageId.slice(0, slash);
     let rest = imageId.slice(slash + 1);
     const at = rest.indexOf("@");
     if (at >= 0) rest = rest.slice(0, at);
-    return { server, repository: rest, tags: [] };
+    return { server, repository: rest };
   }
 
   private imageTags = new Map<string, { tags: readonly string[]; created?: string }>();

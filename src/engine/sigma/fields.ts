@@ -5,6 +5,7 @@
  * case-insensitive fallback per segment. Documented in docs/rules.md.
  */
 import type { AuditRecord, ContainerImage, RecordKind } from "../../model/records.js";
+import { requestBody } from "../../sources/normalize/activity.js";
 import type { RoleCatalog } from "../grants.js";
 
 export interface Logsource {
@@ -50,21 +51,13 @@ type Getter = (r: AuditRecord, ctx: FieldContext) => unknown;
 /** The role a roleAssignments/write event grants, from the request body Azure logs as text. */
 function grantedRole(r: AuditRecord): { roleDefinitionId?: string; principalId?: string } {
   if (r.kind !== "activity" || !r.operation.startsWith("microsoft.authorization/roleassignments/")) return {};
-  const raw = r.properties.requestbody ?? r.properties.requestBody;
-  let body: unknown = raw;
-  if (typeof raw === "string") {
-    try {
-      body = JSON.parse(raw);
-    } catch {
-      return {};
-    }
-  }
-  const props = body as { Properties?: Record<string, unknown>; properties?: Record<string, unknown> } | undefined;
-  const p = props?.Properties ?? props?.properties;
-  if (!p) return {};
+  const body = requestBody(r);
+  const p = body?.Properties ?? body?.properties;
+  if (!p || typeof p !== "object") return {};
   const pick = (k: string) => {
-    const hit = Object.keys(p).find((x) => x.toLowerCase() === k);
-    const v = hit ? p[hit] : undefined;
+    const o = p as Record<string, unknown>;
+    const hit = Object.keys(o).find((x) => x.toLowerCase() === k);
+    const v = hit ? o[hit] : undefined;
     return typeof v === "string" ? v : undefined;
   };
   return { roleDefinitionId: pick("roledefinitionid"), principalId: pick("principalid") };

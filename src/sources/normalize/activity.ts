@@ -12,7 +12,17 @@
  */
 import { createHash } from "node:crypto";
 import type { ActivityEvent, Origin, Principal } from "../../model/records.js";
-import { isObj, type Json, jsonish, localizedOf, pairValue, parseResourceId, str, stringRecord } from "./util.js";
+import {
+  isObj,
+  type Json,
+  jsonish,
+  localizedOf,
+  pairValue,
+  parseResourceId,
+  str,
+  stringRecord,
+  stripUndefined,
+} from "./util.js";
 
 const CLAIM_OID = "http://schemas.microsoft.com/identity/claims/objectidentifier";
 const CLAIM_UPN = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn";
@@ -100,8 +110,7 @@ function finish(
     resourceProvider: e.resourceProvider ?? parsed.provider,
     resourceType: e.resourceType ?? parsed.type,
   };
-  for (const k of Object.keys(ev) as (keyof ActivityEvent)[]) if (ev[k] === undefined) delete ev[k];
-  return Object.freeze(ev);
+  return Object.freeze(stripUndefined(ev));
 }
 
 function authFrom(v: unknown): ActivityEvent["authorization"] | undefined {
@@ -236,4 +245,10 @@ export function fromTable(o: Json, origin: Origin): ActivityEvent | undefined {
     origin,
     raw: o,
   });
+}
+
+/** The request body Azure logs for some writes (a JSON string in properties.requestbody). */
+export function requestBody(e: ActivityEvent): Json | undefined {
+  const rb = e.properties.requestbody ?? e.properties.requestBody;
+  return jsonish(rb);
 }

@@ -9,8 +9,7 @@
  *   registry and repository, so it cannot be read on its own.)
  */
 import type { ContainerImage, ImageConfig, Origin } from "../../model/records.js";
-import { stripUndefined } from "./rbac.js";
-import { isObj, type Json, str, strArray, stringRecord } from "./util.js";
+import { isObj, type Json, str, strArray, stringRecord, stripUndefined } from "./util.js";
 
 export function isImageEnvelope(o: Json): boolean {
   return typeof o.registry === "string" && typeof o.repository === "string" && (isObj(o.config) || isObj(o.manifest));

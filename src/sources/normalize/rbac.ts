@@ -5,7 +5,7 @@
  * as `az role assignment list` / `az role definition list` print them (the same fields, flattened).
  */
 import type { Origin, Permission, RoleAssignment, RoleDefinition } from "../../model/records.js";
-import { isObj, type Json, lastSegment, str, strArray } from "./util.js";
+import { isObj, type Json, lastSegment, str, strArray, stripUndefined } from "./util.js";
 
 const ASSIGNMENT_TYPE = "microsoft.authorization/roleassignments";
 const DEFINITION_TYPE = "microsoft.authorization/roledefinitions";
@@ -91,9 +91,4 @@ export function toRoleDefinition(o: Json, origin: Origin): RoleDefinition | unde
     raw: o,
   };
   return Object.freeze(stripUndefined(r));
-}
-
-export function stripUndefined<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
-  return o;
 }

@@ -1,7 +1,6 @@
 /** Generic ARM resource configuration (any GET body with id, type and properties). */
 import type { ArmResource, Origin } from "../../model/records.js";
-import { stripUndefined } from "./rbac.js";
-import { isObj, type Json, parseResourceId, str } from "./util.js";
+import { isObj, type Json, parseResourceId, str, stripUndefined } from "./util.js";
 
 export function isArmResource(o: Json): boolean {
   const id = str(o.id);

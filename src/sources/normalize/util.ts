@@ -98,3 +98,9 @@ export function lastSegment(id: string): string {
   const i = id.lastIndexOf("/");
   return (i >= 0 ? id.slice(i + 1) : id).toLowerCase();
 }
+
+/** Drops undefined members so records and reports carry only what the input had. */
+export function stripUndefined<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o;
+}

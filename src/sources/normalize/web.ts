@@ -5,8 +5,7 @@
  * joined to their site by id; `properties.siteConfig.appSettings` (NameValuePair[]) also counts.
  */
 import type { FunctionApp, Origin } from "../../model/records.js";
-import { stripUndefined } from "./rbac.js";
-import { isObj, type Json, parseResourceId, str, stringRecord } from "./util.js";
+import { isObj, type Json, parseResourceId, str, stringRecord, stripUndefined } from "./util.js";
 
 export function isSite(o: Json): boolean {
   const t = str(o.type)?.toLowerCase();
