@@ -1,4 +1,5 @@
-import type { Principal } from "./records.js";
+import type { Diagnostic } from "./diagnostics.js";
+import type { PayloadKind, Principal } from "./records.js";
 
 export const SEVERITIES = ["informational", "low", "medium", "high", "critical"] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -11,16 +12,145 @@ export function isSeverity(s: string): s is Severity {
   return (SEVERITIES as readonly string[]).includes(s);
 }
 
+/** Kinds of source record a finding can point back to. */
+export type EvidenceRecordKind = "activity" | "roleAssignment" | "functionApp" | "containerImage" | "resource";
+
 /** A pointer from a finding back to the source record that caused it. */
 export interface EvidenceRecord {
-  /** activity | roleAssignment | functionApp | containerImage | resource | payload */
-  kind: string;
+  kind: EvidenceRecordKind;
   /** eventDataId / correlationId / ARM id / image digest id. */
   id: string;
   /** File (or URL) it was read from, and line or element index. */
   location?: string;
   index?: number;
 }
+
+/** Who wrote a resource (or imported an image), from the Activity Log. */
+export interface Authorship {
+  operation: string;
+  time: string;
+  callerIpAddress?: string;
+  correlationId?: string;
+}
+
+/** One recovered payload as a finding shows it. */
+export interface PayloadExcerpt {
+  kind: PayloadKind;
+  path: string;
+  content: string;
+  truncated: boolean;
+  vector: string;
+}
+
+interface EvidenceBase {
+  records: EvidenceRecord[];
+  /** Matching records in all, when more than `records` lists. */
+  recordCount?: number;
+  /** The values of the fields the rule read. */
+  matched?: Record<string, unknown>;
+}
+
+/** An operation in the Activity Log: Started/Accepted/Succeeded records of one call. */
+export interface ActivityEvidence extends EvidenceBase {
+  kind: "activity";
+  operationName: string;
+  correlationId?: string;
+  callerIpAddress?: string;
+  statuses?: string[];
+  /** succeeded, failed, started, accepted, … */
+  outcome: string;
+  /** The status message of a failed attempt. */
+  failure?: unknown;
+  /** Distinct operations, when the finding spans several. */
+  operations?: string[];
+  lastTime?: string;
+}
+
+/** An Activity Log finding whose key (say principal + /24) was new after the learning period. */
+export interface FirstSeenEvidence extends Omit<ActivityEvidence, "kind"> {
+  kind: "firstSeen";
+  baseline: { from: string; learningEnd: string };
+  firstSeen: string;
+  newValue?: Record<string, unknown>;
+}
+
+/** Fields a configuration-based finding has when the Activity Log could not date it. */
+interface Dated {
+  /** Present when the finding's time is the scan time: no event ties the configuration to a time. */
+  timeSource?: string;
+}
+
+/** Image facts shared by image and image-payload findings. */
+export interface ImageFacts {
+  image: string;
+  importedBy?: Authorship;
+  importedFrom?: string;
+  importLink?: string;
+  imageTags?: string[];
+}
+
+/** A resource's configuration (ARM resource, Function App). */
+export interface ConfigurationEvidence extends EvidenceBase, Dated {
+  kind: "configuration";
+  writtenBy?: Authorship;
+}
+
+export interface ImageEvidence extends EvidenceBase, Dated, ImageFacts {
+  kind: "image";
+}
+
+/** A payload (script, command, URL, image reference) recovered from configuration. */
+export interface PayloadEvidence extends EvidenceBase, Dated, Partial<ImageFacts> {
+  kind: "payload";
+  vector: string;
+  payloads: PayloadExcerpt[];
+  writtenBy?: Authorship;
+}
+
+export interface RoleAssignmentEvidence extends EvidenceBase, Dated {
+  kind: "roleAssignment";
+  assignment: { id: string; principalId: string; principalType?: string; roleDefinitionId: string };
+}
+
+export interface GrantEvidence extends EvidenceBase, Dated {
+  kind: "grant";
+  grant: { role: string; roleDefinitionId: string; operations: string[]; assignedBy?: string };
+}
+
+export interface ChainStep {
+  rule: string;
+  ruleId: string;
+  time?: string;
+  operation?: string;
+  resourceId: string;
+  principal?: string;
+  statuses?: string[];
+  records: string[];
+  /** Findings raised on this step by single-record rules. */
+  findings?: string[];
+}
+
+/** A correlation (Sigma correlation rule) over several matches. */
+export interface ChainEvidence {
+  kind: "chain";
+  records: EvidenceRecord[];
+  correlation: { type: string; timespanMs: number; group: Record<string, string> };
+  steps: ChainStep[];
+  /** Steps in all, when more than `steps` lists. */
+  stepCount?: number;
+}
+
+export type Evidence =
+  | ActivityEvidence
+  | FirstSeenEvidence
+  | ConfigurationEvidence
+  | ImageEvidence
+  | PayloadEvidence
+  | RoleAssignmentEvidence
+  | GrantEvidence
+  | ChainEvidence;
+
+export type EvidenceKind = Evidence["kind"];
 
 export interface Finding {
   /** Stable fingerprint of rule, resource, principal and key evidence. */
@@ -36,20 +166,41 @@ export interface Finding {
   time: string;
   operation?: string;
   status?: "new" | "open" | "resolved" | "suppressed";
-  evidence: {
-    records: EvidenceRecord[];
-    [key: string]: unknown;
-  };
+  evidence: Evidence;
 }
 
+/** Which collector read a coverage entry's data. */
+export type SourceKind =
+  /** Files and directories given with --input (or the demo snapshot). */
+  | "files"
+  /** Live Azure: the Activity Log REST API per subscription. */
+  | "activity-log"
+  /** A Log Analytics workspace (AzureActivity table). */
+  | "workspace"
+  /** A diagnostic-settings archive in Storage. */
+  | "archive"
+  /** Live Azure: RBAC, App Service, registries, resource configuration. */
+  | "rbac"
+  | "app-service"
+  | "registry"
+  | "resources";
+
 export interface CoverageEntry {
-  source: string;
+  source: SourceKind;
   scope: string;
   from?: string;
   to?: string;
   status: "complete" | "partial" | "failed";
   records: number;
+  /** Records that could not be read (counted and located; the entry is then partial). */
+  unreadable?: number;
   reason?: string;
+}
+
+export interface ScanStats {
+  records: number;
+  evaluations: number;
+  rules: number;
 }
 
 export interface ScanResult {
@@ -61,8 +212,9 @@ export interface ScanResult {
   findings: Finding[];
   /** Rules loaded, for reports (SARIF rule metadata). */
   rules: RuleSummary[];
-  /** Things a reader should know that are not coverage gaps: skipped rules, rules without enough history. */
-  notes?: string[];
+  /** Things a reader should know that are not coverage gaps: skipped rules, rules short of history, bounds hit. */
+  diagnostics: readonly Diagnostic[];
+  stats?: ScanStats;
 }
 
 export interface RuleSummary {

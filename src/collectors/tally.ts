@@ -1,0 +1,109 @@
+/**
+ * One coverage tally per scan, shared by every collector: each scope a collector reads opens a
+ * ScopeTally, which counts records, unreadable records (located, the first few listed) and
+ * failed files, tracks the time window of what it read, and becomes one CoverageEntry.
+ */
+import type { Location } from "../model/diagnostics.js";
+import type { CoverageEntry, SourceKind } from "../model/finding.js";
+import type { TimeWindow } from "./types.js";
+
+/** Problems listed by place in a coverage reason; the rest are counted. */
+export const MAX_LISTED_PROBLEMS = 5;
+
+function where(loc: Location): string {
+  const at = loc.file ?? loc.url ?? "";
+  return `${at}${loc.line ? `:${loc.line}` : ""}`;
+}
+
+export class ScopeTally {
+  records = 0;
+  unreadable = 0;
+  failedParts = 0;
+  private readonly problems: string[] = [];
+  private readonly notes: string[] = [];
+  private from?: string;
+  private to?: string;
+  private failure?: string;
+  private declared?: TimeWindow;
+
+  constructor(
+    readonly source: SourceKind,
+    readonly scope: string,
+    /** How many parts (files, pages, hours) the scope has; all failed → `failed`. */
+    private readonly parts: number,
+  ) {}
+
+  /** A record was read; `time` (ISO-8601 UTC) widens the observed window when given. */
+  record(time?: string): void {
+    this.records++;
+    if (time !== undefined) {
+      if (this.from === undefined || time < this.from) this.from = time;
+      if (this.to === undefined || time > this.to) this.to = time;
+    }
+  }
+
+  /** One record could not be read; counted, and the first few located. */
+  unreadableRecord(loc: Location, what: string): void {
+    this.unreadable++;
+    if (this.problems.length < MAX_LISTED_PROBLEMS) this.problems.push(`${where(loc)} ${what}`);
+  }
+
+  /** One part (file, page) could not be read at all. */
+  partFailed(loc: Location, what: string): void {
+    this.failedParts++;
+    if (this.problems.length < MAX_LISTED_PROBLEMS) this.problems.push(`${where(loc)} ${what}`);
+  }
+
+  /** The whole scope could not be read (403, retries exhausted, …). */
+  failed(reason: string): void {
+    this.failure = reason;
+  }
+
+  /** Something the reader should know that does not make the scope partial. */
+  note(text: string): void {
+    this.notes.push(text);
+  }
+
+  /** The window the source declares (snapshot metadata, requested --since/--until) wins. */
+  declareWindow(w: TimeWindow | undefined): void {
+    this.declared = w;
+  }
+
+  entry(): CoverageEntry {
+    const bad = this.unreadable + this.failedParts;
+    const status: CoverageEntry["status"] =
+      this.failure !== undefined || (this.parts > 0 && this.failedParts >= this.parts)
+        ? "failed"
+        : bad > 0
+          ? "partial"
+          : "complete";
+    const reasons: string[] = [];
+    if (this.failure !== undefined) reasons.push(this.failure);
+    if (this.unreadable > 0) reasons.push(`${this.unreadable} unreadable record(s) skipped`);
+    if (this.failedParts > 0) reasons.push(`${this.failedParts} file(s) could not be read`);
+    if (this.problems.length > 0) reasons.push(`first: ${this.problems.join("; ")}`);
+    reasons.push(...this.notes);
+    const e: CoverageEntry = { source: this.source, scope: this.scope, status, records: this.records };
+    const from = this.declared?.from ?? this.from;
+    const to = this.declared?.to ?? this.to;
+    if (from) e.from = from;
+    if (to) e.to = to;
+    if (this.unreadable > 0) e.unreadable = this.unreadable;
+    if (reasons.length > 0) e.reason = reasons.join(". ");
+    return e;
+  }
+}
+
+export class CoverageTally {
+  private readonly scopes: ScopeTally[] = [];
+
+  open(source: SourceKind, scope: string, parts = 0): ScopeTally {
+    const t = new ScopeTally(source, scope, parts);
+    this.scopes.push(t);
+    return t;
+  }
+
+  entries(): CoverageEntry[] {
+    return this.scopes.map((s) => s.entry());
+  }
+}

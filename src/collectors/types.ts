@@ -1,0 +1,47 @@
+/**
+ * The collector contract. A collector reads one kind of source (files, the Activity Log REST
+ * API, a workspace, an archive, RBAC, …): `plan` resolves what it will read and fails early on
+ * usage mistakes (exit 3) before anything is read; `collect` yields normalised records and
+ * reports what it read — and what it could not — through the scan's one coverage tally.
+ * Shaped like an Azure SDK client: an options bag, an AbortSignal, an async iterator.
+ */
+import type { Diagnostics } from "../model/diagnostics.js";
+import type { SourceKind } from "../model/finding.js";
+import type { AuditRecord } from "../model/records.js";
+import type { CoverageTally } from "./tally.js";
+
+/** The time window a source covers, when it knows one (a snapshot's metadata, --since/--until). */
+export interface TimeWindow {
+  from?: string;
+  to?: string;
+}
+
+/** What a collector will read: one scope per coverage entry it will report. */
+export interface CollectionPlan {
+  source: SourceKind;
+  /** Scope names in the order they will be read (input paths, subscription ids, …). */
+  scopes: string[];
+  /** The window the source itself declares; first-seen learning starts from it. */
+  window?: TimeWindow;
+}
+
+export interface PlanOptions {
+  abortSignal?: AbortSignal;
+}
+
+export interface CollectOptions {
+  abortSignal?: AbortSignal;
+  /** The scan's coverage tally: every scope read is one entry with its status and reason. */
+  tally: CoverageTally;
+  /** The scan's diagnostics, for things that are not coverage (an orphaned app setting, say). */
+  diagnostics: Diagnostics;
+}
+
+export interface Collector {
+  /** The source kind its coverage entries carry. */
+  readonly source: SourceKind;
+  /** Resolves inputs and scopes; throws UsageError for what the user must fix. */
+  plan(options?: PlanOptions): Promise<CollectionPlan>;
+  /** Reads what `plan` resolved. Records stream out one at a time and are not kept. */
+  collect(plan: CollectionPlan, options: CollectOptions): AsyncIterable<AuditRecord>;
+}

@@ -1,0 +1,59 @@
+/**
+ * Diagnostics: things a reader of a scan must know that are not findings — a rule skipped, a
+ * rule short of history, a buffer bound hit, a record that could not be read. Each has a stable
+ * code (for filters and tests), one sentence of message, and where it applies.
+ */
+
+/** Where a diagnostic or a record points: a file and line / element, or a URL for live sources. */
+export interface Location {
+  file?: string;
+  /** 1-based line (JSON Lines) or element index (JSON arrays). */
+  line?: number;
+  url?: string;
+}
+
+export const DIAGNOSTIC_CODES = {
+  /** A rule file or document could not be loaded; the other rules ran. */
+  ruleSkipped: "rule/skipped",
+  /** A first-seen rule's window is shorter than its learning period. */
+  ruleNeedsHistory: "rule/needs-history",
+  /** A correlation buffer reached its bound; later matches were not correlated. */
+  correlationBound: "engine/correlation-bound",
+  /** Deferred records (those whose rules need scan-wide context) reached their bound. */
+  deferredBound: "engine/deferred-bound",
+  /** A record could not be read or recognised. */
+  recordUnreadable: "input/record-unreadable",
+  /** A whole file could not be read. */
+  fileUnreadable: "input/file-unreadable",
+  /** App settings whose site was never read. */
+  orphanSettings: "input/orphan-settings",
+} as const;
+
+export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[keyof typeof DIAGNOSTIC_CODES];
+
+export interface Diagnostic {
+  code: DiagnosticCode;
+  /** One sentence, already specific (names the rule, the file, the bound). */
+  message: string;
+  location?: Location;
+  /** The rule the diagnostic is about, when there is one. */
+  ruleId?: string;
+}
+
+/** Collects diagnostics during a scan; stages write, the orchestrator reads. */
+export class Diagnostics {
+  private readonly items: Diagnostic[] = [];
+  private readonly seen = new Set<string>();
+
+  add(d: Diagnostic): void {
+    // The same diagnostic (code, rule, message) is reported once however often it recurs.
+    const key = `${d.code}\u001f${d.ruleId ?? ""}\u001f${d.message}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.items.push(d);
+  }
+
+  list(): readonly Diagnostic[] {
+    return this.items;
+  }
+}
