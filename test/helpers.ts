@@ -2,9 +2,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { FilesCollector } from "../src/collectors/files/index.js";
+import { CoverageTally } from "../src/collectors/tally.js";
+import { Diagnostics } from "../src/model/diagnostics.js";
 import type { CoverageEntry } from "../src/model/finding.js";
 import type { AuditRecord } from "../src/model/records.js";
-import { planInputs, readFiles } from "../src/sources/files/index.js";
 
 export const REF = join(import.meta.dirname, "fixtures/reference");
 
@@ -39,9 +41,12 @@ export function gz(s: string): Buffer {
   return gzipSync(Buffer.from(s));
 }
 
+/** Reads inputs with the files collector: every record, and one coverage entry per input. */
 export async function readAll(paths: string[]): Promise<{ records: AuditRecord[]; coverage: CoverageEntry[] }> {
-  const coverage: CoverageEntry[] = [];
+  const collector = new FilesCollector(paths);
+  const plan = await collector.plan();
+  const tally = new CoverageTally();
   const records: AuditRecord[] = [];
-  for await (const r of readFiles(await planInputs(paths), coverage)) records.push(r);
-  return { records, coverage };
+  for await (const r of collector.collect(plan, { tally, diagnostics: new Diagnostics() })) records.push(r);
+  return { records, coverage: tally.entries() };
 }

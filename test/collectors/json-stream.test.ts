@@ -1,7 +1,7 @@
 /** File reading: layouts, streaming, and bad input reported rather than dropped. */
 import { afterAll, describe, expect, it } from "vitest";
-import { planInputs } from "../../src/sources/files/index.js";
-import { NotJsonError, streamJsonFile } from "../../src/sources/files/json-stream.js";
+import { FilesCollector } from "../../src/collectors/files/index.js";
+import { NotJsonError, streamJsonFile } from "../../src/collectors/files/json-stream.js";
 import { UsageError } from "../../src/util/errors.js";
 import { gz, readAll, tempDir } from "../helpers.js";
 
@@ -89,10 +89,10 @@ describe("bad input", () => {
     expect(coverage[0]?.reason).toContain("mixed.jsonl:3 is not a JSON object");
   });
   it("a missing path and an empty directory are usage errors", async () => {
-    await expect(planInputs([`${tmp.dir}/nope`])).rejects.toThrow(UsageError);
+    await expect(new FilesCollector([`${tmp.dir}/nope`]).plan()).rejects.toThrow(UsageError);
     const empty = `${tmp.dir}/empty`;
     tmp.write("empty/README.txt", "nothing");
-    await expect(planInputs([empty])).rejects.toThrow(/has no \.json, \.jsonl or \.gz files/);
+    await expect(new FilesCollector([empty]).plan()).rejects.toThrow(/has no \.json, \.jsonl or \.gz files/);
   });
 });
 
