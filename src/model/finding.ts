@@ -13,7 +13,13 @@ export function isSeverity(s: string): s is Severity {
 }
 
 /** Kinds of source record a finding can point back to. */
-export type EvidenceRecordKind = "activity" | "roleAssignment" | "functionApp" | "containerImage" | "resource";
+export type EvidenceRecordKind =
+  | "activity"
+  | "roleAssignment"
+  | "roleDefinition"
+  | "functionApp"
+  | "containerImage"
+  | "resource";
 
 /** A pointer from a finding back to the source record that caused it. */
 export interface EvidenceRecord {

@@ -181,10 +181,18 @@ export interface ArmResource {
 
 export type PayloadKind = "script" | "command" | "url" | "image";
 
+/** The configuration record a payload was recovered from (its provenance). */
+export interface PayloadSource {
+  kind: "resource" | "functionApp" | "containerImage";
+  /** ARM id, or `registry/repo@digest` for an image. */
+  id: string;
+}
+
 /** Something that runs (or is fetched to run), recovered from configuration. */
 export interface Payload {
   kind: "payload";
   id: string;
+  source: PayloadSource;
   payloadKind: PayloadKind;
   /** The script text, command line, URL or image reference (capped; see MAX_PAYLOAD_CHARS). */
   content: string;

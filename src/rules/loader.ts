@@ -1,11 +1,51 @@
 /**
- * Finds and loads rule files. A broken rule is collected as a RuleError (file, line, problem)
- * and the others still load; duplicate ids are errors too, since findings key on them.
+ * Finds and loads rule files: parse (the Sigma model), the Azure processing pipeline, then the
+ * in-process matcher. A broken rule is collected as a RuleError (file, line, problem) and the
+ * others still load; duplicate ids are errors too, since findings key on them.
  */
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { AZURE_MATCHER_PIPELINE, isOperationField } from "../azure/pipeline.js";
+import { AZURE_FIELDS } from "../azure/fields.js";
+import { type CompiledRule, compileRule, requiredValues } from "../matcher/compile.js";
+import type { RecordKind } from "../model/records.js";
+import type { CorrelationRule, DetectionRule, ResolvedCorrelation } from "../sigma/ast.js";
+import { RuleError } from "../sigma/errors.js";
+import { loadRuleFile, parseRules } from "../sigma/parse.js";
+import type { ProcessedRule } from "../sigma/pipeline.js";
 import { UsageError } from "../util/errors.js";
-import { type CorrelationRule, loadRuleFile, RuleError, type SigmaRule } from "./sigma/rule.js";
+
+export type { ResolvedCorrelation } from "../sigma/ast.js";
+
+/** A detection rule ready for the engine: processed for Azure records and compiled. */
+export interface EngineRule extends ProcessedRule {
+  kind: RecordKind;
+  matcher: CompiledRule;
+  /** Lower-cased operation names one of which a record must have, or undefined = any. */
+  operations?: Set<string>;
+}
+
+/** The Azure pipeline and the matcher over one parsed rule; throws RuleError. */
+export function prepareRule(rule: DetectionRule): EngineRule {
+  const processed = AZURE_MATCHER_PIPELINE.apply(rule);
+  const kind = processed.target as RecordKind;
+  let matcher: CompiledRule;
+  try {
+    matcher = compileRule(processed, AZURE_FIELDS);
+  } catch (e) {
+    throw new RuleError(rule.file, rule.line, (e as Error).message);
+  }
+  const r: EngineRule = { ...processed, kind, matcher };
+  const ops = requiredValues(processed, (f) => isOperationField(kind, f));
+  if (ops) r.operations = ops;
+  return r;
+}
+
+/** Parses rule text (one file's worth) into engine rules and unresolved correlations. */
+export function prepareText(text: string, file: string): { rules: EngineRule[]; correlations: CorrelationRule[] } {
+  const parsed = parseRules(text, file);
+  return { rules: parsed.rules.map(prepareRule), correlations: parsed.correlations };
+}
 
 export const RULE_FILE = /\.ya?ml$/i;
 /** Embedded tests live beside their rule: `<name>.tests.yml`. */
@@ -35,19 +75,14 @@ export async function listRuleFiles(dir: string): Promise<string[]> {
   return out;
 }
 
-export interface ResolvedCorrelation extends CorrelationRule {
-  /** Ids of the referenced rules or correlations, in the order written. */
-  refs: string[];
-}
-
 export interface LoadedRules {
-  rules: SigmaRule[];
+  rules: EngineRule[];
   correlations: ResolvedCorrelation[];
   errors: RuleError[];
 }
 
 export async function loadRules(dirs: readonly string[]): Promise<LoadedRules> {
-  const rules: SigmaRule[] = [];
+  const rules: EngineRule[] = [];
   const correlations: CorrelationRule[] = [];
   const errors: RuleError[] = [];
   const seen = new Map<string, string>();
@@ -64,7 +99,10 @@ export async function loadRules(dirs: readonly string[]): Promise<LoadedRules> {
     for (const file of await listRuleFiles(dir)) {
       try {
         const parsed = await loadRuleFile(file);
-        for (const r of parsed.rules) add(rules, r, file);
+        // Every document must prepare before any is added: a file is one unit (its correlations
+        // may name its other rules).
+        const prepared = parsed.rules.map(prepareRule);
+        for (const r of prepared) add(rules, r, file);
         for (const c of parsed.correlations) add(correlations, c, file);
       } catch (e) {
         if (e instanceof RuleError) errors.push(e);
@@ -80,12 +118,12 @@ export async function loadRules(dirs: readonly string[]): Promise<LoadedRules> {
  * Sigma), then an id anywhere, then a unique name anywhere. Broken references and cycles drop
  * the correlation with an error.
  */
-function resolveCorrelations(
-  rules: SigmaRule[],
+export function resolveCorrelations(
+  rules: EngineRule[],
   correlations: CorrelationRule[],
   errors: RuleError[],
 ): ResolvedCorrelation[] {
-  const all: (SigmaRule | CorrelationRule)[] = [...rules, ...correlations];
+  const all: (EngineRule | CorrelationRule)[] = [...rules, ...correlations];
   const byId = new Map(all.map((r) => [r.id, r]));
   const resolved: ResolvedCorrelation[] = [];
   for (const c of correlations) {

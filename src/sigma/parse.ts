@@ -1,96 +1,31 @@
 /**
- * Sigma rule files (specification 2.0) → SigmaRule. One detection rule per YAML document; a
- * problem is reported as RuleError with the file and line, so one broken rule never stops the
- * others. Extensions (documented in docs/rules.md) are top-level attributes Sigma tools ignore:
- * `atrm` (Azure Threat Research Matrix ids) and `firstseen` (baseline-relative novelty).
+ * Sigma rule files (specification 2.0) → the rule model (ast.ts). One rule per YAML document;
+ * a problem is a RuleError with file and line, so one broken rule never stops the others.
+ * Nothing here knows which product the rules are for: logsources, field names and values are
+ * kept as written, for a processing pipeline and a backend to interpret.
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { type Document, isMap, LineCounter, parseAllDocuments } from "yaml";
-import { isSeverity, type Severity } from "../../model/finding.js";
-import type { RecordKind } from "../../model/records.js";
-import { type CompiledDetection, compileDetection, DetectionError } from "./compile.js";
-import { kindForLogsource, type Logsource, SERVICES } from "./fields.js";
+import type {
+  CorrelationRule,
+  CorrelationType,
+  Detection,
+  DetectionItem,
+  DetectionRule,
+  Logsource,
+  RuleMeta,
+  Selection,
+} from "./ast.js";
+import { type CondNode, parseCondition } from "./condition.js";
+import { parseDuration } from "./duration.js";
+import { DetectionError, RuleError } from "./errors.js";
+import { type Fail, parseExtensions } from "./extensions.js";
+import { buildValues, ModifierError } from "./modifiers.js";
 
-export class RuleError extends Error {
-  constructor(
-    readonly file: string,
-    readonly line: number | undefined,
-    readonly problem: string,
-  ) {
-    super(`${file}${line ? `:${line}` : ""}: ${problem}`);
-  }
-}
-
-export interface FirstSeen {
-  /** Fields whose combined value must be new (absent from the baseline). */
-  fields: string[];
-  /** Length of the learning period at the start of the window, in ms. */
-  learningMs: number;
-}
-
-export interface RuleMeta {
-  file: string;
-  line: number;
-  id: string;
-  /** Sigma `name`: how correlation rules may refer to this rule. */
-  name?: string;
-  title: string;
-  status?: string;
-  description?: string;
-  references: string[];
-  author?: string;
-  date?: string;
-  tags: string[];
-  techniques: string[];
-  tactics: string[];
-  atrm: string[];
-  vectors: number[];
-  level: Severity;
-  /** False when `level` was absent (lint reports it for the built-in pack). */
-  levelGiven: boolean;
-  /** False when `id` was absent and a stable one was derived from file and title. */
-  idGiven: boolean;
-  falsepositives: string[];
-}
-
-export type CorrelationType = "event_count" | "value_count" | "temporal" | "temporal_ordered";
-
-export interface CorrelationRule extends RuleMeta {
-  correlation: {
-    type: CorrelationType;
-    /** Referenced rules by id or name, as written. */
-    rules: string[];
-    groupBy: string[];
-    timespanMs: number;
-    /** e.g. { gte: 3 } (several criteria are ANDed); temporal types default to "all rules". */
-    condition: Partial<Record<"gt" | "gte" | "lt" | "lte" | "eq", number>>;
-    /** value_count: the field whose distinct values are counted. */
-    field?: string;
-    /** alias → rule name or id → field. */
-    aliases: Record<string, Record<string, string>>;
-    generate: boolean;
-  };
-}
-
-export interface SigmaRule extends RuleMeta {
-  logsource: Logsource;
-  kind: RecordKind;
-  /** Defined only to feed a correlation in the same file: produces no findings of its own. */
-  private?: boolean;
-  firstseen?: FirstSeen;
-  detection: CompiledDetection;
-}
-
+const LEVELS = ["informational", "low", "medium", "high", "critical"] as const;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const DURATION = /^(\d+)([smhdw])$/;
-const UNIT_MS: Record<string, number> = { s: 1e3, m: 6e4, h: 36e5, d: 864e5, w: 6048e5 };
-
-export function parseDuration(s: string): number | undefined {
-  const m = DURATION.exec(s.trim());
-  return m ? Number(m[1]) * (UNIT_MS[m[2] as string] as number) : undefined;
-}
 
 /** ATT&CK tag → technique id (attack.t1059.009 → T1059.009) or tactic (attack.execution). */
 function splitTags(tags: string[]): { techniques: string[]; tactics: string[] } {
@@ -122,7 +57,7 @@ function lineOf(doc: Document, counter: LineCounter, path: (string | number)[]):
 }
 
 export interface ParsedRuleFile {
-  rules: SigmaRule[];
+  rules: DetectionRule[];
   correlations: CorrelationRule[];
 }
 
@@ -131,11 +66,7 @@ export async function loadRuleFile(file: string): Promise<ParsedRuleFile> {
   try {
     text = await readFile(file, "utf8");
   } catch (e) {
-    throw new RuleError(
-      file,
-      undefined,
-      `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-    );
+    throw new RuleError(file, undefined, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   return parseRules(text, file);
 }
@@ -144,7 +75,7 @@ export function parseRules(text: string, file: string): ParsedRuleFile {
   const counter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: counter, prettyErrors: false });
   if (!Array.isArray(docs)) throw new RuleError(file, undefined, "is empty");
-  const rules: SigmaRule[] = [];
+  const rules: DetectionRule[] = [];
   const correlations: CorrelationRule[] = [];
   for (const doc of docs) {
     if (doc.errors.length > 0) {
@@ -154,10 +85,13 @@ export function parseRules(text: string, file: string): ParsedRuleFile {
     }
     if (doc.contents === null) continue;
     const y = doc.toJS({ maxAliasCount: 50 }) as unknown;
+    const fail: Fail = (path, problem) => {
+      throw new RuleError(file, lineOf(doc, counter, path), problem);
+    };
     if (y && typeof y === "object" && !Array.isArray(y) && "correlation" in y) {
-      correlations.push(toCorrelation(doc, counter, file));
+      correlations.push(toCorrelation(y as Record<string, unknown>, doc, counter, file, fail));
     } else {
-      rules.push(toRule(doc, counter, file));
+      rules.push(toRule(y as Record<string, unknown>, doc, counter, file, fail));
     }
   }
   if (rules.length === 0 && correlations.length === 0) throw new RuleError(file, undefined, "holds no rule");
@@ -171,20 +105,19 @@ export function parseRules(text: string, file: string): ParsedRuleFile {
 const CONDITION_OPS = ["gt", "gte", "lt", "lte", "eq"] as const;
 const CORRELATION_TYPES: readonly CorrelationType[] = ["event_count", "value_count", "temporal", "temporal_ordered"];
 
-function toCorrelation(doc: Document, counter: LineCounter, file: string): CorrelationRule {
-  const fail = (path: (string | number)[], problem: string): never => {
-    throw new RuleError(file, lineOf(doc, counter, path), problem);
-  };
-  const y = doc.toJS({ maxAliasCount: 50 }) as Record<string, unknown>;
-  const meta = parseMeta(y, doc, counter, file);
+function toCorrelation(
+  y: Record<string, unknown>,
+  doc: Document,
+  counter: LineCounter,
+  file: string,
+  fail: Fail,
+): CorrelationRule {
+  const meta = parseMeta(y, doc, counter, file, fail, "correlation");
   const c = y.correlation as Record<string, unknown>;
   if (!c || typeof c !== "object" || Array.isArray(c)) fail(["correlation"], "'correlation' must be a map");
   const type = c.type as CorrelationType;
   if (!CORRELATION_TYPES.includes(type)) {
-    fail(
-      ["correlation", "type"],
-      `correlation type must be one of ${CORRELATION_TYPES.join(", ")}, got '${String(c.type)}'`,
-    );
+    fail(["correlation", "type"], `correlation type must be one of ${CORRELATION_TYPES.join(", ")}, got '${String(c.type)}'`);
   }
   const rules = c.rules;
   if (!Array.isArray(rules) || rules.length === 0 || rules.some((r) => typeof r !== "string")) {
@@ -205,8 +138,7 @@ function toCorrelation(doc: Document, counter: LineCounter, file: string): Corre
       fail(["correlation", "condition"], "'condition' must be a map like {gte: 10}");
     for (const [k, v] of Object.entries(cond as Record<string, unknown>)) {
       if (k === "field") {
-        if (typeof v !== "string")
-          fail(["correlation", "condition", "field"], "'condition.field' must be a field name");
+        if (typeof v !== "string") fail(["correlation", "condition", "field"], "'condition.field' must be a field name");
         field = v as string;
       } else if ((CONDITION_OPS as readonly string[]).includes(k)) {
         if (typeof v !== "number") fail(["correlation", "condition", k], `'condition.${k}' must be a number`);
@@ -237,6 +169,7 @@ function toCorrelation(doc: Document, counter: LineCounter, file: string): Corre
   const generate = (c.generate ?? y.generate) === true;
   return {
     ...meta,
+    type: "correlation",
     correlation: {
       type,
       rules: rules as string[],
@@ -251,10 +184,14 @@ function toCorrelation(doc: Document, counter: LineCounter, file: string): Corre
 }
 
 /** Metadata shared by detection and correlation rules. */
-function parseMeta(y: Record<string, unknown>, doc: Document, counter: LineCounter, file: string): RuleMeta {
-  const fail = (path: (string | number)[], problem: string): never => {
-    throw new RuleError(file, lineOf(doc, counter, path), problem);
-  };
+function parseMeta(
+  y: Record<string, unknown>,
+  doc: Document,
+  counter: LineCounter,
+  file: string,
+  fail: Fail,
+  type: "detection" | "correlation",
+): RuleMeta {
   if (!y || typeof y !== "object" || Array.isArray(y)) fail([], "must be a YAML map");
   const str = (k: string, required: boolean): string | undefined => {
     const v = y[k];
@@ -275,17 +212,12 @@ function parseMeta(y: Record<string, unknown>, doc: Document, counter: LineCount
   const idRaw = str("id", false);
   if (idRaw !== undefined && !UUID.test(idRaw)) fail(["id"], `'id' must be a UUID, got '${idRaw}'`);
   const levelRaw = str("level", false)?.toLowerCase();
-  if (levelRaw !== undefined && !isSeverity(levelRaw)) {
+  if (levelRaw !== undefined && !(LEVELS as readonly string[]).includes(levelRaw)) {
     fail(["level"], `'level' must be informational, low, medium, high or critical, got '${levelRaw}'`);
   }
   const tags = strList("tags");
   const { techniques, tactics } = splitTags(tags);
-  const atrm = strList("atrm");
-  for (const a of atrm) if (!/^AZT\d{3}(\.\d+)?$/.test(a)) fail(["atrm"], `'atrm' ids look like AZT301.1, got '${a}'`);
-  const vectorsRaw = y.vectors ?? [];
-  if (!Array.isArray(vectorsRaw) || vectorsRaw.some((v) => !Number.isInteger(v) || (v as number) < 1)) {
-    fail(["vectors"], "'vectors' must be a list of vector numbers from detections/vectors.yml");
-  }
+  const ext = parseExtensions(y, type, fail);
   const name = str("name", false);
   return {
     file,
@@ -301,65 +233,107 @@ function parseMeta(y: Record<string, unknown>, doc: Document, counter: LineCount
     tags,
     techniques,
     tactics,
-    atrm,
-    vectors: vectorsRaw as number[],
-    level: (levelRaw ?? "medium") as Severity,
+    level: (levelRaw ?? "medium") as RuleMeta["level"],
     levelGiven: levelRaw !== undefined,
     idGiven: idRaw !== undefined,
     falsepositives: strList("falsepositives"),
+    ext,
   };
 }
 
 /** A stable UUID-shaped id for a rule that has none, so its findings keep their ids across scans. */
 function derivedId(file: string, title: string): string {
-  const h = createHash("sha256")
-    .update(`${basename(file)}\u001f${title}`)
-    .digest("hex");
+  const h = createHash("sha256").update(`${basename(file)}\u001f${title}`).digest("hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-function toRule(doc: Document, counter: LineCounter, file: string): SigmaRule {
-  const fail = (path: (string | number)[], problem: string): never => {
-    throw new RuleError(file, lineOf(doc, counter, path), problem);
-  };
-  const y = doc.toJS({ maxAliasCount: 50 }) as Record<string, unknown>;
-  const meta = parseMeta(y, doc, counter, file);
+function toRule(y: Record<string, unknown>, doc: Document, counter: LineCounter, file: string, fail: Fail): DetectionRule {
+  const meta = parseMeta(y, doc, counter, file, fail, "detection");
   const ls = y.logsource;
   if (!ls || typeof ls !== "object" || Array.isArray(ls)) fail(["logsource"], "needs a 'logsource' map");
-  const logsource = ls as Logsource;
-  const kind = kindForLogsource(logsource);
-  if (!kind) {
-    fail(
-      ["logsource"],
-      `logsource product '${logsource.product ?? ""}' service '${logsource.service ?? ""}' is not one this tool reads (product: azure; service: ${Object.keys(SERVICES).join(", ")})`,
-    );
-  }
+  const l = ls as Record<string, unknown>;
+  const logsource: Logsource = {};
+  for (const k of ["product", "service", "category"] as const) if (typeof l[k] === "string") logsource[k] = l[k] as string;
   const det = y.detection;
   if (!det || typeof det !== "object" || Array.isArray(det)) fail(["detection"], "needs a 'detection' map");
-  let detection: CompiledDetection;
+  let detection: Detection;
   try {
-    detection = compileDetection(det as Record<string, unknown>, kind as RecordKind);
+    detection = parseDetection(det as Record<string, unknown>);
   } catch (e) {
     if (e instanceof DetectionError) return fail(e.path, e.message);
     throw e;
   }
-  let firstseen: FirstSeen | undefined;
-  if (y.firstseen !== undefined) {
-    const f = y.firstseen as Record<string, unknown>;
-    const fields = Array.isArray(f?.fields) ? (f.fields as unknown[]) : undefined;
-    if (!fields || fields.length === 0 || fields.some((x) => typeof x !== "string")) {
-      fail(["firstseen", "fields"], "'firstseen.fields' must be a non-empty list of field names");
-    }
-    const learningMs = parseDuration(String(f.learning ?? "7d"));
-    if (learningMs === undefined)
-      fail(["firstseen", "learning"], "'firstseen.learning' must be a duration like 7d or 12h");
-    firstseen = { fields: fields as string[], learningMs: learningMs as number };
+  return { ...meta, type: "detection", logsource, detection };
+}
+
+/** The detection section: named selections and the condition trees over them. */
+export function parseDetection(detection: Record<string, unknown>): Detection {
+  const names = Object.keys(detection).filter((k) => k !== "condition" && k !== "timeframe");
+  const selections: Record<string, Selection> = {};
+  for (const name of names) selections[name] = parseSelection(name, detection[name], ["detection", name]);
+  const rawCond = detection.condition;
+  const conds = Array.isArray(rawCond) ? rawCond : [rawCond];
+  if (conds.length === 0 || conds.some((c) => typeof c !== "string" || c.trim() === "")) {
+    throw new DetectionError("detection needs a condition (a string)", ["detection", "condition"]);
   }
-  return {
-    ...meta,
-    logsource,
-    kind: kind as RecordKind,
-    firstseen,
-    detection,
-  };
+  const conditions: CondNode[] = [];
+  for (const c of conds as string[]) {
+    try {
+      conditions.push(parseCondition(c, names));
+    } catch (e) {
+      throw new DetectionError((e as Error).message, ["detection", "condition"]);
+    }
+  }
+  return { selections, conditions };
+}
+
+function parseSelection(name: string, value: unknown, path: (string | number)[]): Selection {
+  if (Array.isArray(value)) {
+    if (value.length === 0) throw new DetectionError("an empty list matches nothing; remove it", path);
+    if (value.every((v) => v !== null && typeof v === "object" && !Array.isArray(v))) {
+      // A list of maps: OR.
+      return { name, alternatives: value.map((m, i) => parseMap(m as Record<string, unknown>, [...path, i])) };
+    }
+    if (value.some((v) => v !== null && typeof v === "object")) {
+      throw new DetectionError("a selection list must hold either maps or plain keywords, not both", path);
+    }
+    return { name, alternatives: [[keywords(value, [], path)]] };
+  }
+  if (value !== null && typeof value === "object") return { name, alternatives: [parseMap(value as Record<string, unknown>, path)] };
+  if (typeof value === "string" || typeof value === "number") return { name, alternatives: [[keywords([value], [], path)]] };
+  throw new DetectionError("a selection must be a map, a list of maps or a list of keywords", path);
+}
+
+function item(field: string | undefined, values: unknown[], modifiers: string[], path: (string | number)[]): DetectionItem {
+  try {
+    const built = buildValues(values, modifiers);
+    const it: DetectionItem = { modifiers, values: built.values, linking: built.flags.all ? "and" : "or", path };
+    if (field !== undefined) it.field = field;
+    return it;
+  } catch (e) {
+    if (e instanceof ModifierError) throw new DetectionError(field ? `field '${field}': ${e.message}` : e.message, path);
+    throw e;
+  }
+}
+
+/** Keywords search every string of a record; plain keywords mean `contains`. */
+function keywords(values: unknown[], modifiers: string[], path: (string | number)[]): DetectionItem {
+  return item(undefined, values, modifiers.length > 0 ? modifiers : ["contains"], path);
+}
+
+function parseMap(map: Record<string, unknown>, path: (string | number)[]): DetectionItem[] {
+  const items: DetectionItem[] = [];
+  for (const [key, raw] of Object.entries(map)) {
+    const [field, ...mods] = key.split("|");
+    const p = [...path, key];
+    const values = Array.isArray(raw) ? raw : [raw];
+    if (!field) {
+      // `|contains: [...]` with no field name: a keyword search with modifiers.
+      items.push(keywords(values, mods.map((m) => m.toLowerCase()), p));
+      continue;
+    }
+    if (values.length === 0) throw new DetectionError(`field '${field}' has an empty value list`, p);
+    items.push(item(field, values, mods.map((m) => m.toLowerCase()), p));
+  }
+  return items;
 }

@@ -7,9 +7,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { PACKAGE_ROOT } from "../paths.js";
-import { testsFileFor } from "./rule-tester.js";
-import type { LoadedRules, ResolvedCorrelation } from "./rules-loader.js";
-import type { SigmaRule } from "./sigma/rule.js";
+import type { EngineRule, LoadedRules, ResolvedCorrelation } from "./loader.js";
+import { testsFileFor } from "./tester.js";
 
 export interface LintProblem {
   file: string;
@@ -59,7 +58,7 @@ export function lintRules(loaded: LoadedRules, vectorsFile?: string): LintProble
   const known = attackTechniques();
   const vectors =
     vectorsFile && existsSync(vectorsFile) ? new Set(loadVectors(vectorsFile).map((v) => v.id)) : undefined;
-  const all: (SigmaRule | ResolvedCorrelation)[] = [...loaded.rules.filter((r) => !r.private), ...loaded.correlations];
+  const all: (EngineRule | ResolvedCorrelation)[] = [...loaded.rules.filter((r) => !r.private), ...loaded.correlations];
   for (const r of all) {
     const at = (problem: string) => problems.push({ file: r.file, line: r.line, problem: `${r.title}: ${problem}` });
     if (!r.idGiven) at("needs an 'id' (a UUID)");
@@ -76,7 +75,7 @@ export function lintRules(loaded: LoadedRules, vectorsFile?: string): LintProble
       else if (t.revoked || t.deprecated)
         at(`${id} (${t.name}) is ${t.revoked ? "revoked" : "deprecated"} in ATT&CK v18.1`);
     }
-    if (vectors) for (const v of r.vectors) if (!vectors.has(v)) at(`vector ${v} is not in ${vectorsFile}`);
+    if (vectors) for (const v of r.ext.vectors) if (!vectors.has(v)) at(`vector ${v} is not in ${vectorsFile}`);
     if (!existsSync(testsFileFor(r.file))) at(`has no tests file (${testsFileFor(r.file)})`);
   }
   return problems;

@@ -8,12 +8,12 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { parse } from "yaml";
+import type { EngineLimits } from "../engine/state.js";
 import type { Finding } from "../model/finding.js";
-import { feed } from "../scan.js";
+import type { AuditRecord } from "../model/records.js";
+import { RecordPipeline } from "../scan/pipeline.js";
 import { classify, SiteJoiner } from "../sources/normalize/index.js";
-import { Engine } from "./engine.js";
-import type { LoadedRules, ResolvedCorrelation } from "./rules-loader.js";
-import type { SigmaRule } from "./sigma/rule.js";
+import type { EngineRule, LoadedRules, ResolvedCorrelation } from "./loader.js";
 
 export interface CaseResult {
   rule: string;
@@ -37,15 +37,15 @@ export function testsFileFor(ruleFile: string): string {
 
 /** What a case runs: one detection rule, or a correlation with every rule it needs. */
 export interface Testable {
-  subject: SigmaRule | ResolvedCorrelation;
-  rules: SigmaRule[];
+  subject: EngineRule | ResolvedCorrelation;
+  rules: EngineRule[];
   correlations: ResolvedCorrelation[];
 }
 
 /** The rules and correlations a correlation needs, followed through chains. */
-export function testableFor(subject: SigmaRule | ResolvedCorrelation, loaded: LoadedRules): Testable {
+export function testableFor(subject: EngineRule | ResolvedCorrelation, loaded: LoadedRules): Testable {
   if (!("correlation" in subject)) return { subject, rules: [subject], correlations: [] };
-  const rules = new Map<string, SigmaRule>();
+  const rules = new Map<string, EngineRule>();
   const correlations = new Map<string, ResolvedCorrelation>();
   const visit = (c: ResolvedCorrelation) => {
     if (correlations.has(c.id)) return;
@@ -61,19 +61,36 @@ export function testableFor(subject: SigmaRule | ResolvedCorrelation, loaded: Lo
   return { subject, rules: [...rules.values()], correlations: [...correlations.values()] };
 }
 
-export function runCase(t: Testable, records: unknown[]): { findings: Finding[]; errors: string[] } {
-  const engine = new Engine(t.rules, { scanTime: "2000-01-01T00:00:00.000Z" }, t.correlations);
+/** Records in any input shape the scanner reads → normalised records (sites joined to their settings). */
+export function normaliseCase(values: unknown[]): { records: AuditRecord[]; errors: string[] } {
   const sites = new SiteJoiner();
   const errors: string[] = [];
-  records.forEach((value, i) => {
+  const records: AuditRecord[] = [];
+  values.forEach((value, i) => {
     const c = classify(value, { location: "test", index: i + 1 });
     if ("error" in c) errors.push(`record ${i + 1} ${c.error}`);
     else if ("pending" in c) sites.add(c.pending, c.key, c.value, { shape: c.shape, location: "test", index: i + 1 });
-    else for (const r of c.records) feed(engine, r);
+    else records.push(...c.records);
   });
-  for (const r of sites.drain()) feed(engine, r);
+  records.push(...sites.drain());
+  return { records, errors };
+}
+
+export function runCase(
+  t: Testable,
+  values: unknown[],
+  limits?: Partial<EngineLimits>,
+): { findings: Finding[]; errors: string[]; pipeline: RecordPipeline } {
+  const pipeline = new RecordPipeline({
+    rules: t.rules,
+    correlations: t.correlations,
+    scanTime: "2000-01-01T00:00:00.000Z",
+    limits,
+  });
+  const { records, errors } = normaliseCase(values);
+  for (const r of records) pipeline.push(r);
   // Only the subject's own findings count (a correlation's base rules may alert too).
-  return { findings: engine.finish().filter((f) => f.ruleId === t.subject.id), errors };
+  return { findings: pipeline.finish().filter((f) => f.ruleId === t.subject.id), errors, pipeline };
 }
 
 export async function testRule(t: Testable): Promise<CaseResult[]> {

@@ -5,9 +5,11 @@
  * ends, because input files are not in time order and configuration records only get their
  * time (who wrote them, when) once the whole Activity Log has been seen.
  */
-import type { AuditRecord } from "../model/records.js";
-import type { ResolvedCorrelation } from "./rules-loader.js";
-import type { RecordView } from "./sigma/compile.js";
+import type { RecordView } from "../matcher/view.js";
+import { DIAGNOSTIC_CODES, type Diagnostics } from "../model/diagnostics.js";
+import type { ActivityEvent, AuditRecord } from "../model/records.js";
+import type { ResolvedCorrelation } from "../sigma/ast.js";
+import type { BoundedBuffer, EngineLimits, EngineState } from "./state.js";
 
 /** Values per group-by field that one match contributes; arrays fan out up to this many. */
 const MAX_GROUP_VALUES = 10;
@@ -214,4 +216,151 @@ export function dependencyOrder(cs: ResolvedCorrelation[]): ResolvedCorrelation[
   };
   for (const c of cs) visit(c);
   return out;
+}
+
+/** What a correlation step needs of an Activity Log event: ids, time, operation, actor, resource. */
+function compactActivity(e: ActivityEvent): ActivityEvent {
+  const c: ActivityEvent = {
+    kind: "activity",
+    id: e.id,
+    time: e.time,
+    operationName: e.operationName,
+    operation: e.operation,
+    principal: e.principal,
+    claims: {},
+    properties: {},
+    origin: e.origin,
+    raw: undefined,
+  };
+  if (e.eventDataId) c.eventDataId = e.eventDataId;
+  if (e.correlationId) c.correlationId = e.correlationId;
+  if (e.status) c.status = e.status;
+  if (e.resourceId) c.resourceId = e.resourceId;
+  if (e.subscriptionId) c.subscriptionId = e.subscriptionId;
+  if (e.callerIpAddress) c.callerIpAddress = e.callerIpAddress;
+  return c;
+}
+
+interface Pending {
+  index: number;
+  record: AuditRecord;
+}
+
+/**
+ * Stage: correlations. Matches of referenced rules are buffered per correlation, within a bound
+ * (a diagnostic says when it was hit), and evaluated when the stream ends, in dependency order,
+ * so a correlation can chain on another.
+ */
+export class Correlator {
+  /** Referenced rule id → the correlations (and the position in their `rules`) it feeds. */
+  private readonly subscribers = new Map<string, { c: ResolvedCorrelation; index: number }[]>();
+  private readonly buffers = new Map<string, BoundedBuffer<CorrEvent>>();
+  /**
+   * Matches of configuration records (images, payloads, resources), kept as the record itself:
+   * their group values are resolved when the stream ends, when fields that depend on the whole
+   * Activity Log (who imported an image) can be known. They are few.
+   */
+  private readonly pending = new Map<string, BoundedBuffer<Pending>>();
+
+  constructor(
+    readonly correlations: readonly ResolvedCorrelation[],
+    state: EngineState,
+    private readonly limits: EngineLimits,
+    private readonly diagnostics: Diagnostics,
+  ) {
+    for (const c of correlations) {
+      this.buffers.set(c.id, state.correlation<CorrEvent>(c.id, limits.correlationEvents));
+      this.pending.set(c.id, state.correlation<Pending>(`${c.id}\u001fpending`, limits.correlationEvents));
+      c.refs.forEach((ref, index) => {
+        const list = this.subscribers.get(ref) ?? [];
+        list.push({ c, index });
+        this.subscribers.set(ref, list);
+      });
+    }
+  }
+
+  /** Whether a rule's matches feed any correlation. */
+  wants(ruleId: string): boolean {
+    return this.subscribers.has(ruleId);
+  }
+
+  /** A referenced rule matched `r`. */
+  offer(ruleId: string, r: AuditRecord, view: RecordView): void {
+    for (const { c, index } of this.subscribers.get(ruleId) ?? []) {
+      if (r.kind === "activity") {
+        // Activity Log matches are grouped now and kept as a small stub (no raw record, claims
+        // or properties), so a long stream of matches stays cheap to hold.
+        const ev = makeEvent(c, index, view.memo("compact", () => compactActivity(r)), view, r.time);
+        if (ev) this.buffers.get(c.id)?.push(ev);
+      } else {
+        this.pending.get(c.id)?.push({ index, record: r });
+      }
+    }
+  }
+
+  /**
+   * Evaluates every correlation. `viewOf` gives a record its final view (complete context);
+   * `timeOf` dates configuration records. `emit` receives each result of a correlation that is
+   * an alert of its own (not only a building block of another in its file).
+   */
+  finish(
+    viewOf: (r: AuditRecord) => RecordView,
+    timeOf: (r: AuditRecord) => string | undefined,
+    emit: (res: CorrResult) => void,
+  ): void {
+    for (const c of this.correlations) {
+      const dropped = (this.buffers.get(c.id)?.dropped ?? 0) + (this.pending.get(c.id)?.dropped ?? 0);
+      if (dropped > 0) {
+        this.diagnostics.add({
+          code: DIAGNOSTIC_CODES.correlationBound,
+          ruleId: c.id,
+          message: `correlation ${c.id} (${c.title}) held its limit of ${this.limits.correlationEvents} matches and ignored ${dropped} more; scan a shorter window to see them all`,
+        });
+      }
+    }
+    // A correlation that only feeds another correlation in its own file is not an alert itself.
+    const inner = new Set<string>();
+    for (const c of this.correlations) {
+      for (const ref of c.refs) {
+        const dep = this.correlations.find((x) => x.id === ref);
+        if (dep && dep.file === c.file && !dep.correlation.generate) inner.add(dep.id);
+      }
+    }
+    for (const c of dependencyOrder([...this.correlations])) {
+      const buffer = this.buffers.get(c.id);
+      const events = [...(buffer?.items() ?? [])];
+      for (const p of this.pending.get(c.id)?.items() ?? []) {
+        const ev = makeEvent(c, p.index, p.record, viewOf(p.record));
+        if (ev) events.push(ev);
+      }
+      this.pending.get(c.id)?.clear();
+      const dated = events.filter((ev) => {
+        ev.time ??= timeOf(ev.record);
+        return ev.time !== undefined;
+      });
+      for (const res of evaluate(c, dated)) {
+        // Feed correlations that chain on this one.
+        for (const { c: outer, index } of this.subscribers.get(c.id) ?? []) {
+          const group = new Map<string, string[]>();
+          let complete = true;
+          for (const f of outer.correlation.groupBy) {
+            const v = res.group[f];
+            if (v === undefined) complete = false;
+            else group.set(f, [v]);
+          }
+          const last = res.steps[res.steps.length - 1] as CorrEvent;
+          if (complete)
+            this.buffers.get(outer.id)?.push({
+              ref: outer.refs[index] as string,
+              record: last.record,
+              time: res.lastTime,
+              group,
+              steps: res.steps,
+            });
+        }
+        if (!inner.has(c.id)) emit(res);
+      }
+      buffer?.clear();
+    }
+  }
 }

@@ -14,8 +14,9 @@ import {
   MAX_PAYLOAD_CHARS,
   type Payload,
   type PayloadKind,
-} from "../model/records.js";
-import { isObj, str, strArray } from "../sources/normalize/util.js";
+  type PayloadSource,
+} from "../../model/records.js";
+import { isObj, str, strArray } from "../../sources/normalize/util.js";
 
 interface Found {
   payloadKind: PayloadKind;
@@ -389,7 +390,7 @@ export const PAYLOAD_RESOURCE_TYPES: readonly string[] = Object.keys(EXTRACTORS)
 
 function make(
   found: Found,
-  src: { id: string; type: string; subscriptionId?: string; origin: AuditRecord["origin"] },
+  src: { id: string; type: string; kind: PayloadSource["kind"]; subscriptionId?: string; origin: AuditRecord["origin"] },
   vector: string,
   techniques: string[],
 ): Payload {
@@ -402,6 +403,7 @@ function make(
   const p: Payload = {
     kind: "payload",
     id,
+    source: { kind: src.kind, id: src.id },
     payloadKind: found.payloadKind,
     content,
     truncated,
@@ -419,7 +421,7 @@ function make(
 function fromResource(r: ArmResource): Payload[] {
   const ex = EXTRACTORS[r.typeLower];
   if (!ex) return [];
-  return ex.extract(r.properties as Record<string, unknown>).map((f) => make(f, r, ex.vector, ex.techniques));
+  return ex.extract(r.properties as Record<string, unknown>).map((f) => make(f, { ...r, kind: "resource" }, ex.vector, ex.techniques));
 }
 
 function fromFunctionApp(a: FunctionApp): Payload[] {
@@ -439,7 +441,7 @@ function fromFunctionApp(a: FunctionApp): Payload[] {
   const vector = a.isFunctionApp ? "Function App" : "App Service web app";
   const type = "Microsoft.Web/sites";
   return out.map((f) =>
-    make(f, { id: a.id, type, subscriptionId: a.subscriptionId, origin: a.origin }, vector, ["T1648"]),
+    make(f, { id: a.id, type, kind: "functionApp", subscriptionId: a.subscriptionId, origin: a.origin }, vector, ["T1648"]),
   );
 }
 
@@ -452,7 +454,9 @@ function fromImage(img: ContainerImage): Payload[] {
   if (c.history.length > 0)
     out.push({ payloadKind: "script", content: c.history.join("\n"), path: "history[].created_by" });
   return out.map((f) =>
-    make(f, { id: img.id, type: "ContainerImage", origin: img.origin }, "Container image", ["T1204.003"]),
+    make(f, { id: img.id, type: "ContainerImage", kind: "containerImage", origin: img.origin }, "Container image", [
+      "T1204.003",
+    ]),
   );
 }
 

@@ -1,30 +1,14 @@
 /**
- * Field resolution: how a Sigma field name reaches a value in a record. Each logsource has an
- * alias table (Sigma/SigmaHQ and AzureActivity column names → our record's paths) and a few
- * computed fields; anything else is a dotted path into the normalised record, with a
+ * The Azure field resolver: how a Sigma field name reaches a value in one of our records. Each
+ * record kind has an alias table (SigmaHQ and AzureActivity column names → our record's paths)
+ * and a few computed fields; anything else is a dotted path into the normalised record, with a
  * case-insensitive fallback per segment. Documented in docs/rules.md.
  */
-import type { AuditRecord, ContainerImage, RecordKind } from "../../model/records.js";
-import { requestBody } from "../../sources/normalize/activity.js";
-import type { RoleCatalog } from "../grants.js";
-
-export interface Logsource {
-  product?: string;
-  service?: string;
-  category?: string;
-}
-
-/** `product/service` → record kind. Only `product: azure` is ours. */
-export const SERVICES: Record<string, RecordKind> = {
-  activitylogs: "activity",
-  roleassignments: "roleAssignment",
-  roledefinitions: "roleDefinition",
-  functionapps: "functionApp",
-  images: "containerImage",
-  resources: "resource",
-  payloads: "payload",
-  grants: "grant",
-};
+import { MAX_MATCH_CHARS } from "../matcher/compile.js";
+import type { CompiledField, FieldResolver } from "../matcher/view.js";
+import type { AuditRecord, ContainerImage, RecordKind } from "../model/records.js";
+import { requestBody } from "../sources/normalize/activity.js";
+import type { RoleCatalog } from "./catalog/roles.js";
 
 /** Scan-wide lookups that computed fields may use. */
 export interface FieldContext {
@@ -41,12 +25,13 @@ function imageReferences(r: ContainerImage): string[] {
   return refs;
 }
 
-export function kindForLogsource(ls: Logsource): RecordKind | undefined {
-  if ((ls.product ?? "").toLowerCase() !== "azure") return undefined;
-  return SERVICES[(ls.service ?? "").toLowerCase()];
-}
-
 type Getter = (r: AuditRecord, ctx: FieldContext) => unknown;
+
+/** A computed field, and whether its value needs the whole input read first. */
+interface Computed {
+  get: Getter;
+  late?: boolean;
+}
 
 /** The role a roleAssignments/write event grants, from the request body Azure logs as text. */
 function grantedRole(r: AuditRecord): { roleDefinitionId?: string; principalId?: string } {
@@ -102,73 +87,117 @@ function joinCommand(parts: readonly string[]): string {
   return parts.join(" ");
 }
 
-const VIRTUAL: Partial<Record<RecordKind, Record<string, Getter>>> = {
+/** The role a roleAssignments/write event grants, looked up in the scan's role catalogue. */
+function grantedRoleInfo(r: AuditRecord, ctx: FieldContext) {
+  const id = grantedRole(r).roleDefinitionId;
+  return id ? ctx.roles?.get(id) : undefined;
+}
+
+const VIRTUAL: Partial<Record<RecordKind, Record<string, Computed>>> = {
   activity: {
-    calleripprefix: (r) => (r.kind === "activity" ? ipPrefix(r.callerIpAddress) : undefined),
+    calleripprefix: { get: (r) => (r.kind === "activity" ? ipPrefix(r.callerIpAddress) : undefined) },
     // The top-level resource an operation touched: …/providers/Microsoft.Web/sites/app for
     // …/sites/app/host/default, so a site and its keys group together.
-    topresourceid: (r) => (r.kind === "activity" ? topResource(r.resourceId) : undefined),
-    "grant.principalid": (r) => grantedRole(r).principalId,
-    "grant.roledefinitionid": (r) => grantedRole(r).roleDefinitionId,
-    "grant.rolename": (r, ctx) => {
-      const id = grantedRole(r).roleDefinitionId;
-      return id ? ctx.roles?.get(id)?.roleName : undefined;
+    topresourceid: { get: (r) => (r.kind === "activity" ? topResource(r.resourceId) : undefined) },
+    "grant.principalid": { get: (r) => grantedRole(r).principalId },
+    "grant.roledefinitionid": { get: (r) => grantedRole(r).roleDefinitionId },
+    // The role catalogue is complete only when every role definition has been read.
+    "grant.rolename": { late: true, get: (r, ctx) => grantedRoleInfo(r, ctx)?.roleName },
+    "grant.canexecute": {
+      late: true,
+      get: (r, ctx) => {
+        const id = grantedRole(r).roleDefinitionId;
+        return id && ctx.roles ? ctx.roles.canExecute(id) : undefined;
+      },
     },
-    "grant.canexecute": (r, ctx) => {
-      const id = grantedRole(r).roleDefinitionId;
-      return id && ctx.roles ? ctx.roles.canExecute(id) : undefined;
+    "grant.canassignroles": {
+      late: true,
+      get: (r, ctx) => {
+        const id = grantedRole(r).roleDefinitionId;
+        return id && ctx.roles ? ctx.roles.canAssignRoles(id) : undefined;
+      },
     },
     // SigmaHQ rules occasionally read properties.message; the Activity Log puts the operation there.
-    "properties.message": (r) =>
-      r.kind === "activity" ? ((r.properties.message as string | undefined) ?? r.operationName) : undefined,
+    "properties.message": {
+      get: (r) => (r.kind === "activity" ? ((r.properties.message as string | undefined) ?? r.operationName) : undefined),
+    },
   },
   containerImage: {
-    references: (r) => (r.kind === "containerImage" ? imageReferences(r) : undefined),
-    importedfrom: (r, ctx) => (r.kind === "containerImage" ? ctx.importedFrom?.(r) : undefined),
+    references: { get: (r) => (r.kind === "containerImage" ? imageReferences(r) : undefined) },
+    // Imports are known only once the whole Activity Log is read.
+    importedfrom: { late: true, get: (r, ctx) => (r.kind === "containerImage" ? ctx.importedFrom?.(r) : undefined) },
     // References of images that came in through a registry import (empty otherwise).
-    importedreferences: (r, ctx) =>
-      r.kind === "containerImage" && ctx.importedFrom?.(r) !== undefined ? imageReferences(r) : undefined,
-    entrypoint: (r) => (r.kind === "containerImage" ? r.config?.entrypoint : undefined),
-    cmd: (r) => (r.kind === "containerImage" ? r.config?.cmd : undefined),
-    env: (r) => (r.kind === "containerImage" ? r.config?.env : undefined),
-    history: (r) => (r.kind === "containerImage" ? r.config?.history : undefined),
-    labels: (r) => (r.kind === "containerImage" ? r.config?.labels : undefined),
-    commandline: (r) =>
-      r.kind === "containerImage" && r.config ? joinCommand([...r.config.entrypoint, ...r.config.cmd]) : undefined,
+    importedreferences: {
+      late: true,
+      get: (r, ctx) =>
+        r.kind === "containerImage" && ctx.importedFrom?.(r) !== undefined ? imageReferences(r) : undefined,
+    },
+    entrypoint: { get: (r) => (r.kind === "containerImage" ? r.config?.entrypoint : undefined) },
+    cmd: { get: (r) => (r.kind === "containerImage" ? r.config?.cmd : undefined) },
+    env: { get: (r) => (r.kind === "containerImage" ? r.config?.env : undefined) },
+    history: { get: (r) => (r.kind === "containerImage" ? r.config?.history : undefined) },
+    labels: { get: (r) => (r.kind === "containerImage" ? r.config?.labels : undefined) },
+    commandline: {
+      get: (r) =>
+        r.kind === "containerImage" && r.config ? joinCommand([...r.config.entrypoint, ...r.config.cmd]) : undefined,
+    },
   },
 };
 
-export interface CompiledField {
-  name: string;
-  get: Getter;
+/**
+ * A field name as the matcher should read it: SigmaHQ and AzureActivity aliases (the head
+ * segment only: `Properties_d.x` → `properties.x`) mapped to our record's paths. The Azure
+ * pipeline applies it to rules; correlation group-by fields go through it at resolution.
+ */
+export function canonicalField(kind: string, name: string): string {
+  if (kind !== "activity") return name;
+  const head = name.split(".")[0] as string;
+  const alias = ACTIVITY_ALIASES[head.toLowerCase()];
+  return alias ? alias + name.slice(head.length) : name;
 }
 
 const compiled = new Map<string, CompiledField>();
 
-/** Resolves a field name once per record kind; records then only run the getter. */
-export function compileField(kind: RecordKind, name: string): CompiledField {
-  const key = `${kind}\u001f${name}`;
-  let f = compiled.get(key);
-  if (!f) {
-    f = buildField(kind, name);
-    compiled.set(key, f);
-  }
-  return f;
-}
-
 function buildField(kind: RecordKind, name: string): CompiledField {
-  const lower = name.toLowerCase();
-  const virtual = VIRTUAL[kind]?.[lower];
-  if (virtual) return { name, get: virtual };
-  let path = name;
-  if (kind === "activity") {
-    const head = lower.split(".")[0] as string;
-    const alias = ACTIVITY_ALIASES[head];
-    if (alias) path = alias + name.slice(head.length);
+  const path = canonicalField(kind, name);
+  const virtual = VIRTUAL[kind]?.[path.toLowerCase()] ?? VIRTUAL[kind]?.[name.toLowerCase()];
+  if (virtual) {
+    const f: CompiledField = { name, get: virtual.get as CompiledField["get"] };
+    if (virtual.late) f.late = true;
+    return f;
   }
   const segments = path.split(".");
   return { name, get: (r) => walk(r, segments) };
 }
+
+/** Every string leaf of a record (less raw/origin), for keyword selections. */
+function allText(record: object): string[] {
+  const out: string[] = [];
+  const visit = (v: unknown, depth: number): void => {
+    if (depth > 12) return;
+    if (typeof v === "string") out.push(v.length > MAX_MATCH_CHARS ? v.slice(0, MAX_MATCH_CHARS) : v);
+    else if (Array.isArray(v)) for (const x of v) visit(x, depth + 1);
+    else if (v && typeof v === "object") {
+      for (const [k, x] of Object.entries(v)) if (k !== "raw" && k !== "origin") visit(x, depth + 1);
+    }
+  };
+  visit(record, 0);
+  return out;
+}
+
+/** Resolves a field name once per record kind; records then only run the getter. */
+export const AZURE_FIELDS: FieldResolver = {
+  field(kind, name) {
+    const key = `${kind}\u001f${name}`;
+    let f = compiled.get(key);
+    if (!f) {
+      f = buildField(kind as RecordKind, name);
+      compiled.set(key, f);
+    }
+    return f;
+  },
+  text: allText,
+};
 
 /** Walks a dotted path; arrays fan out. Keys containing dots (claim URIs) are tried whole. */
 function walk(root: unknown, segments: string[]): unknown {
@@ -234,9 +263,3 @@ function parseEmbeddedJson(s: string): object | undefined {
   }
 }
 
-/** Flattens a resolved value into scalar leaves for matching. */
-export function leaves(v: unknown, out: unknown[] = []): unknown[] {
-  if (Array.isArray(v)) for (const x of v) leaves(x, out);
-  else if (v !== undefined) out.push(v);
-  return out;
-}

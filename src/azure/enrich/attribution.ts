@@ -1,10 +1,12 @@
 /**
- * What the Activity Log says about resources, kept while the stream passes so configuration
- * findings (a run command's script, a function app's package URL, an image's entrypoint) can
- * name who wrote the resource and when. One small entry per written resource.
+ * Who wrote what: what the Activity Log says about resources, kept while the stream passes so
+ * configuration findings (a run command's script, a function app's package URL, an image's
+ * entrypoint) can name who wrote the resource and when, and images can name the import that
+ * brought them in. One small entry per written resource, kept in the engine state's writer store.
  */
-import type { ActivityEvent, Principal } from "../model/records.js";
-import { requestBody } from "../sources/normalize/activity.js";
+import type { Store } from "../../engine/state.js";
+import type { ActivityEvent, ContainerImage, Principal } from "../../model/records.js";
+import { requestBody } from "../../sources/normalize/activity.js";
 
 export interface WriteSummary {
   principal: Principal;
@@ -42,18 +44,43 @@ function summary(e: ActivityEvent): WriteSummary {
 /** How far apart an import and an image's creation may be to be linked without a request body. */
 const IMPORT_LINK_WINDOW_MS = 60 * 60 * 1000;
 
-export class ActivityIndex {
-  /** Lower-cased resource id → latest successful (else latest) write/action on it. */
-  private writes = new Map<string, WriteSummary & { succeeded: boolean }>();
+type Write = WriteSummary & { succeeded: boolean };
+
+export class Attribution {
+  /** Registry login server → tags and creation time of the images read. */
+  private readonly imageTags = new Map<string, { tags: readonly string[]; created?: string }>();
+
+  constructor(
+    /** Lower-cased resource id → latest successful (else latest) write/action on it. */
+    private readonly writes: Store<Write>,
+  ) {}
+
   /** Lower-cased registry name → registry resource id. */
   private registries = new Map<string, string>();
   private imports: ImportSummary[] = [];
-  minTime?: string;
-  maxTime?: string;
 
-  add(e: ActivityEvent): void {
-    if (this.minTime === undefined || e.time < this.minTime) this.minTime = e.time;
-    if (this.maxTime === undefined || e.time > this.maxTime) this.maxTime = e.time;
+  /** Remembers an image's tags so payload findings from it can find its import. */
+  observeImage(img: ContainerImage): void {
+    this.imageTags.set(img.id, { tags: img.tags, created: img.createdTime });
+  }
+
+  imageInfo(imageId: string): { tags: readonly string[]; created?: string } | undefined {
+    return this.imageTags.get(imageId);
+  }
+
+  /** The import that brought an image (`registry/repo@digest`) in, as far as the log tells. */
+  importFor(imageId: string): { imp: ImportSummary; inferred: boolean } | undefined {
+    const { server, repository } = splitImage(imageId);
+    const known = this.imageTags.get(imageId);
+    return this.importOf(server, repository, known?.tags ?? [], known?.created);
+  }
+
+  /** The registry resource id an image lives in. */
+  registryFor(imageId: string): string | undefined {
+    return this.registryId(splitImage(imageId).server);
+  }
+
+  observe(e: ActivityEvent): void {
     const op = e.operation;
     if (!e.resourceId || !(op.endsWith("/write") || op.endsWith("/action"))) return;
     const key = e.resourceId.toLowerCase();
@@ -125,4 +152,14 @@ export class ActivityIndex {
     }
     return best ? { imp: best, inferred: true } : undefined;
   }
+}
+
+/** `registry/repo@digest` → registry login server and repository. */
+function splitImage(imageId: string): { server: string; repository: string } {
+  const slash = imageId.indexOf("/");
+  const server = imageId.slice(0, slash);
+  let rest = imageId.slice(slash + 1);
+  const at = rest.indexOf("@");
+  if (at >= 0) rest = rest.slice(0, at);
+  return { server, repository: rest };
 }

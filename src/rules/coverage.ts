@@ -5,18 +5,17 @@
 
 import { relative } from "node:path";
 import type { Vector } from "./lint.js";
-import type { LoadedRules, ResolvedCorrelation } from "./rules-loader.js";
-import type { SigmaRule } from "./sigma/rule.js";
+import type { EngineRule, LoadedRules, ResolvedCorrelation } from "./loader.js";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
 export function vectorsWithoutRules(vectors: Vector[], loaded: LoadedRules): Vector[] {
-  const covered = new Set([...loaded.rules, ...loaded.correlations].flatMap((r) => r.vectors));
+  const covered = new Set([...loaded.rules, ...loaded.correlations].flatMap((r) => r.ext.vectors));
   return vectors.filter((v) => v.evidence.length > 0 && !covered.has(v.id));
 }
 
 export function renderCoverage(vectors: Vector[], loaded: LoadedRules, root: string): string {
-  const rules: (SigmaRule | ResolvedCorrelation)[] = [
+  const rules: (EngineRule | ResolvedCorrelation)[] = [
     ...loaded.rules.filter((r) => !r.private),
     ...loaded.correlations,
   ];
@@ -36,14 +35,14 @@ export function renderCoverage(vectors: Vector[], loaded: LoadedRules, root: str
     "|---|---|---|---|---|",
   );
   for (const v of vectors) {
-    const hits = rules.filter((r) => r.vectors.includes(v.id));
+    const hits = rules.filter((r) => r.ext.vectors.includes(v.id));
     const list = hits.map((r) => `[${cell(r.title)}](../${relative(root, r.file)}) (${r.level})`).join("<br>");
     const evidence = v.evidence.length > 0 ? v.evidence.join(" + ") : "none readable";
     lines.push(
       `| ${v.id} | ${cell(v.name)} | ${evidence} | ${v.technique} | ${list || (v.evidence.length > 0 ? "**no rule yet**" : "—")} |`,
     );
   }
-  const unmapped = rules.filter((r) => r.vectors.length === 0);
+  const unmapped = rules.filter((r) => r.ext.vectors.length === 0);
   lines.push(
     "",
     "## Rules that span vectors",

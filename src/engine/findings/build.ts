@@ -1,0 +1,213 @@
+/**
+ * Stage: finding construction, one builder per evidence kind. A group of matches of one rule
+ * becomes one Finding with a stable id (fingerprint of rule, resource, principal and key
+ * evidence) and typed evidence pointing back at its source records.
+ */
+import type { Attribution } from "../../azure/enrich/attribution.js";
+import type {
+  ActivityEvidence,
+  Authorship,
+  Evidence,
+  Finding,
+  FirstSeenEvidence,
+  ImageFacts,
+} from "../../model/finding.js";
+import type { ActivityEvent, Principal } from "../../model/records.js";
+import { fingerprint } from "../fingerprint.js";
+import type { Group } from "../grouping.js";
+import { type Located, locate, writeEvidence } from "./locate.js";
+
+export interface FirstSeenFacts {
+  baseline: { from: string; learningEnd: string };
+  firstSeen: string;
+}
+
+interface Built {
+  evidence: Evidence;
+  principal: Principal;
+  resourceId: string;
+  subscriptionId?: string;
+  time?: string;
+  operation?: string;
+  /** Key evidence that tells two findings of one rule, resource and principal apart. */
+  fpExtra?: string;
+  failed?: boolean;
+  techniques?: string[];
+}
+
+function base(g: Group): { records: Evidence["records"]; recordCount?: number; matched?: Record<string, unknown> } {
+  const b: { records: Evidence["records"]; recordCount?: number; matched?: Record<string, unknown> } = {
+    records: [...g.records],
+  };
+  if (g.count > g.records.length) b.recordCount = g.count;
+  if (Object.keys(g.matched).length > 0) b.matched = g.matched;
+  return b;
+}
+
+function activity(g: Group, r: ActivityEvent, fs?: FirstSeenFacts): Built {
+  const outcome = g.statuses.has("Succeeded")
+    ? "succeeded"
+    : g.statuses.has("Failed")
+      ? "failed"
+      : ([...g.statuses][0]?.toLowerCase() ?? "unknown");
+  const e: Omit<ActivityEvidence, "kind"> = { ...base(g), operationName: r.operationName, outcome };
+  if (r.correlationId) e.correlationId = r.correlationId;
+  if (r.callerIpAddress) e.callerIpAddress = r.callerIpAddress;
+  if (g.statuses.size > 0) e.statuses = [...g.statuses];
+  const failed = outcome === "failed";
+  if (failed) {
+    // A denied or failed attempt is a signal of its own (someone tried), reported as such.
+    const msg = g.failure?.properties.statusMessage ?? g.failure?.subStatus;
+    if (msg !== undefined) e.failure = msg;
+  }
+  if (g.operations.size > 1 || g.fsKey !== undefined) e.operations = [...g.operations];
+  const time = g.firstTime ?? r.time;
+  if (g.lastTime && g.lastTime !== time) e.lastTime = g.lastTime;
+  const evidence: Evidence = fs
+    ? ({ kind: "firstSeen", ...e, ...fs, ...(g.fsValues ? { newValue: g.fsValues } : {}) } satisfies FirstSeenEvidence)
+    : { kind: "activity", ...e };
+  return {
+    evidence,
+    principal: r.principal,
+    resourceId: r.resourceId ?? "",
+    subscriptionId: r.subscriptionId,
+    time,
+    operation: r.operationName,
+    fpExtra: g.fsKey ?? `${r.correlationId ?? r.id}`,
+    failed,
+  };
+}
+
+function authorship(w: NonNullable<Located["writer"]>): Authorship {
+  const a: Authorship = { operation: w.operation, time: w.time };
+  if (w.callerIpAddress !== undefined) a.callerIpAddress = w.callerIpAddress;
+  if (w.correlationId !== undefined) a.correlationId = w.correlationId;
+  return a;
+}
+
+function imageFacts(where: Located, a: Attribution): ImageFacts {
+  const image = where.image as string;
+  const f: ImageFacts = { image };
+  if (where.writer) f.importedBy = authorship(where.writer);
+  if (where.imported?.imp.source) f.importedFrom = where.imported.imp.source;
+  if (where.imported?.inferred) {
+    f.importLink = "inferred: the import into this registry closest to the image's creation (within an hour)";
+  }
+  const tags = a.imageInfo(image)?.tags;
+  if (tags) f.imageTags = [...tags];
+  return f;
+}
+
+/** Configuration, images, payloads and RBAC: who wrote it (or imported the image) and when. */
+function configuration(g: Group, a: Attribution): Built {
+  const r = g.first;
+  const where = locate(r, a);
+  const b = base(g);
+  if (where.writer) {
+    const w = writeEvidence(where.writer);
+    if (!b.records.some((x) => x.id === w.id)) b.records.push(w);
+  }
+  const out: Omit<Built, "evidence"> = {
+    principal: where.principal,
+    resourceId: where.resourceId,
+    subscriptionId: where.subscriptionId,
+    time: where.time,
+  };
+  switch (r.kind) {
+    case "payload": {
+      const facts = where.image ? imageFacts(where, a) : {};
+      const evidence: Evidence = {
+        kind: "payload",
+        ...b,
+        ...(where.writer && !where.image ? { writtenBy: authorship(where.writer) } : {}),
+        ...facts,
+        vector: r.vector,
+        payloads: g.payloads,
+      };
+      return { ...out, evidence, fpExtra: r.source.id, techniques: [...r.vectorTechniques] };
+    }
+    case "containerImage":
+      return { ...out, evidence: { kind: "image", ...b, ...imageFacts(where, a) }, fpExtra: r.digest ?? r.id };
+    case "roleAssignment":
+      return {
+        ...out,
+        fpExtra: r.id,
+        evidence: {
+          kind: "roleAssignment",
+          ...b,
+          assignment: {
+            id: r.id,
+            principalId: r.principalId,
+            ...(r.principalType ? { principalType: r.principalType } : {}),
+            roleDefinitionId: r.roleDefinitionId,
+          },
+        },
+      };
+    case "grant":
+      return {
+        ...out,
+        // A grant is about who can execute: the grantee, not whoever assigned the role.
+        principal: {
+          id: r.principalId,
+          ...(r.principalType ? { type: r.principalType } : {}),
+          ...(r.principalName ? { name: r.principalName } : {}),
+        },
+        fpExtra: r.id,
+        evidence: {
+          kind: "grant",
+          ...b,
+          grant: {
+            role: r.roleName,
+            roleDefinitionId: r.roleDefinitionId,
+            operations: r.operations.slice(0, 20),
+            ...(r.assignment.createdBy ? { assignedBy: r.assignment.createdBy } : {}),
+          },
+        },
+      };
+    default:
+      return {
+        ...out,
+        fpExtra: r.id,
+        evidence: { kind: "configuration", ...b, ...(where.writer ? { writtenBy: authorship(where.writer) } : {}) },
+      };
+  }
+}
+
+/** A group of one rule's matches as a Finding. `scanTime` dates configuration nobody can be tied to. */
+export function buildFinding(g: Group, a: Attribution, scanTime: string, fs?: FirstSeenFacts): Finding {
+  const rule = g.rule;
+  const built = g.first.kind === "activity" ? activity(g, g.first, fs) : configuration(g, a);
+  const techniques = [...rule.techniques];
+  for (const t of built.techniques ?? []) if (!techniques.includes(t)) techniques.push(t);
+  const tactics = rule.tactics.length > 0 ? [...rule.tactics] : ["execution"];
+  // Every payload vector is an execution technique, whatever else the rule tags.
+  if (g.first.kind === "payload" && !tactics.includes("execution")) tactics.push("execution");
+  let time = built.time;
+  if (!time) {
+    time = scanTime;
+    if (built.evidence.kind !== "activity" && built.evidence.kind !== "firstSeen" && built.evidence.kind !== "chain") {
+      built.evidence.timeSource = "scan (no event ties this configuration to a time)";
+    }
+  }
+  const finding: Finding = {
+    id: fingerprint([
+      rule.id,
+      built.resourceId.toLowerCase(),
+      (built.principal.id ?? built.principal.name ?? "").toLowerCase(),
+      built.fpExtra?.toLowerCase(),
+      built.failed ? "failed" : undefined,
+    ]),
+    ruleId: rule.id,
+    title: built.failed ? `${rule.title} (attempt failed)` : rule.title,
+    severity: rule.level,
+    attack: { tactics, techniques },
+    resourceId: built.resourceId,
+    principal: built.principal,
+    time,
+    evidence: built.evidence,
+  };
+  if (rule.ext.atrm.length > 0) finding.atrm = [...rule.ext.atrm];
+  if (built.subscriptionId) finding.subscriptionId = built.subscriptionId;
+  if (built.operation) finding.operation = built.operation;
+  return finding;
+}

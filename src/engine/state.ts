@@ -1,0 +1,111 @@
+/**
+ * What the engine keeps across a stream, behind small interfaces: finding groups, first-seen
+ * baselines, correlation buffers, deferred records and who-wrote-what. The in-memory
+ * implementation is the default; the state store (SQLite) implements the same interfaces, so
+ * persisting state never touches the matcher or the stages.
+ */
+
+export interface Store<V> {
+  get(key: string): V | undefined;
+  set(key: string, value: V): void;
+  readonly size: number;
+  values(): IterableIterator<V>;
+}
+
+/** A buffer that holds at most `limit` items and counts what it refused. */
+export interface BoundedBuffer<T> {
+  readonly limit: number;
+  /** False when the bound was hit and the item was not kept. */
+  push(item: T): boolean;
+  items(): T[];
+  readonly dropped: number;
+  clear(): void;
+}
+
+export interface EngineLimits {
+  /** Matches one correlation may hold (a compact stub each). */
+  correlationEvents: number;
+  /** Records held for rules that need scan-wide context (role assignment writes, images). */
+  deferredRecords: number;
+}
+
+export const DEFAULT_LIMITS: EngineLimits = { correlationEvents: 500_000, deferredRecords: 100_000 };
+
+export interface EngineState {
+  /** Finding groups by group key. */
+  groups<G>(): Store<G>;
+  /** First-seen baseline for one field tuple: key → earliest time seen. */
+  baseline(tuple: string): Store<string>;
+  /** Buffered matches of one correlation's referenced rules. */
+  correlation<T>(id: string, limit: number): BoundedBuffer<T>;
+  /** Records whose rules run when the input has been read. */
+  deferred<T>(limit: number): BoundedBuffer<T>;
+  /** Latest write per resource id (attribution). */
+  writers<W>(): Store<W>;
+}
+
+class MemoryStore<V> implements Store<V> {
+  private readonly map = new Map<string, V>();
+  get(key: string): V | undefined {
+    return this.map.get(key);
+  }
+  set(key: string, value: V): void {
+    this.map.set(key, value);
+  }
+  get size(): number {
+    return this.map.size;
+  }
+  values(): IterableIterator<V> {
+    return this.map.values();
+  }
+}
+
+class MemoryBuffer<T> implements BoundedBuffer<T> {
+  private list: T[] = [];
+  dropped = 0;
+  constructor(readonly limit: number) {}
+  push(item: T): boolean {
+    if (this.list.length >= this.limit) {
+      this.dropped++;
+      return false;
+    }
+    this.list.push(item);
+    return true;
+  }
+  items(): T[] {
+    return this.list;
+  }
+  clear(): void {
+    this.list = [];
+  }
+}
+
+/** Everything in process memory, gone when the scan ends. */
+export class MemoryState implements EngineState {
+  private readonly stores = new Map<string, unknown>();
+
+  private named<T>(name: string, make: () => T): T {
+    let s = this.stores.get(name) as T | undefined;
+    if (s === undefined) {
+      s = make();
+      this.stores.set(name, s);
+    }
+    return s;
+  }
+
+  groups<G>(): Store<G> {
+    return this.named("groups", () => new MemoryStore<G>());
+  }
+  baseline(tuple: string): Store<string> {
+    return this.named(`baseline\u001f${tuple}`, () => new MemoryStore<string>());
+  }
+  correlation<T>(id: string, limit: number): BoundedBuffer<T> {
+    return this.named(`correlation\u001f${id}`, () => new MemoryBuffer<T>(limit));
+  }
+  deferred<T>(limit: number): BoundedBuffer<T> {
+    return this.named("deferred", () => new MemoryBuffer<T>(limit));
+  }
+  writers<W>(): Store<W> {
+    return this.named("writers", () => new MemoryStore<W>());
+  }
+}

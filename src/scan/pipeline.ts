@@ -1,0 +1,51 @@
+/**
+ * One scan's record path, whatever the records came from: derivation (payloads, grants,
+ * context) then the engine. The orchestrator feeds it from collectors; `rules test` feeds it
+ * from a rule's embedded cases; both get identical semantics.
+ */
+import { azureDerivers, createContext } from "../azure/enrich/index.js";
+import { DerivationStage } from "../derive/index.js";
+import { Engine } from "../engine/engine.js";
+import { type EngineLimits, type EngineState, MemoryState } from "../engine/state.js";
+import type { Diagnostics } from "../model/diagnostics.js";
+import type { Finding } from "../model/finding.js";
+import type { AuditRecord } from "../model/records.js";
+import type { EngineRule, ResolvedCorrelation } from "../rules/loader.js";
+
+export interface PipelineOptions {
+  rules: readonly EngineRule[];
+  correlations: readonly ResolvedCorrelation[];
+  scanTime: string;
+  windowFrom?: string;
+  state?: EngineState;
+  limits?: Partial<EngineLimits>;
+  diagnostics?: Diagnostics;
+}
+
+export class RecordPipeline {
+  private readonly derivation: DerivationStage;
+  readonly engine: Engine;
+
+  constructor(opts: PipelineOptions) {
+    const state = opts.state ?? new MemoryState();
+    const context = createContext(state);
+    this.derivation = new DerivationStage(azureDerivers(context));
+    this.engine = new Engine(opts.rules, opts.correlations, {
+      scanTime: opts.scanTime,
+      windowFrom: opts.windowFrom,
+      context,
+      state,
+      limits: opts.limits,
+      diagnostics: opts.diagnostics,
+    });
+  }
+
+  push(r: AuditRecord): void {
+    for (const d of this.derivation.accept(r)) this.engine.process(d);
+  }
+
+  finish(): Finding[] {
+    for (const d of this.derivation.finish()) this.engine.process(d);
+    return this.engine.finish();
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The orchestrator: plan every collector (usage errors before anything is read), load rules,
+ * stream each collector's records through the record pipeline, and assemble the ScanResult with
+ * coverage from the one shared tally. Side effects (clock, ids) are injectable for tests.
+ */
+import { randomUUID } from "node:crypto";
+import { CoverageTally } from "../collectors/tally.js";
+import type { CollectionPlan, Collector } from "../collectors/types.js";
+import type { EngineLimits, EngineState } from "../engine/state.js";
+import { DIAGNOSTIC_CODES, Diagnostics } from "../model/diagnostics.js";
+import type { RuleSummary, ScanResult, ScanStats } from "../model/finding.js";
+import { BUILTIN_RULES_DIR } from "../paths.js";
+import { type EngineRule, loadRules, type ResolvedCorrelation } from "../rules/loader.js";
+import type { RuleError } from "../sigma/errors.js";
+import { RecordPipeline } from "./pipeline.js";
+
+export interface ScanOptions {
+  collectors: Collector[];
+  /** Extra rule directories (user rules), loaded after the built-in pack. */
+  ruleDirs?: string[];
+  /** Replace the built-in pack entirely (tests, `rules test`). */
+  onlyRuleDirs?: boolean;
+  now?: () => Date;
+  newId?: () => string;
+  abortSignal?: AbortSignal;
+  state?: EngineState;
+  limits?: Partial<EngineLimits>;
+}
+
+export interface ScanOutcome {
+  result: ScanResult & { stats: ScanStats };
+  ruleErrors: RuleError[];
+}
+
+export function summarize(rule: EngineRule | ResolvedCorrelation): RuleSummary {
+  const s: RuleSummary = {
+    id: rule.id,
+    title: rule.title,
+    level: rule.level,
+    techniques: rule.techniques,
+    tactics: rule.tactics,
+    file: rule.file,
+  };
+  if (rule.description) s.description = rule.description;
+  if (rule.ext.atrm.length > 0) s.atrm = rule.ext.atrm;
+  if (rule.ext.vectors.length > 0) s.vectors = rule.ext.vectors;
+  if (rule.falsepositives.length > 0) s.falsepositives = rule.falsepositives;
+  if (rule.references.length > 0) s.references = rule.references;
+  return s;
+}
+
+/** The earliest declared start among the plans: first-seen learning starts there. */
+function windowFrom(plans: CollectionPlan[]): string | undefined {
+  return plans
+    .map((p) => p.window?.from)
+    .filter((x): x is string => !!x)
+    .sort()[0];
+}
+
+export async function runScan(opts: ScanOptions): Promise<ScanOutcome> {
+  const now = opts.now ?? (() => new Date());
+  const startedAt = now().toISOString();
+  const plans: CollectionPlan[] = [];
+  for (const c of opts.collectors) plans.push(await c.plan({ abortSignal: opts.abortSignal }));
+  const dirs = opts.onlyRuleDirs ? (opts.ruleDirs ?? []) : [BUILTIN_RULES_DIR, ...(opts.ruleDirs ?? [])];
+  const { rules, correlations, errors } = await loadRules(dirs);
+  const diagnostics = new Diagnostics();
+  // A broken rule is a detection gap, not unread data: it is reported, and the scan stays complete.
+  for (const e of errors) {
+    diagnostics.add({
+      code: DIAGNOSTIC_CODES.ruleSkipped,
+      message: `rule skipped: ${e.message}`,
+      location: { file: e.file, ...(e.line ? { line: e.line } : {}) },
+    });
+  }
+  const pipeline = new RecordPipeline({
+    rules,
+    correlations,
+    scanTime: startedAt,
+    windowFrom: windowFrom(plans),
+    state: opts.state,
+    limits: opts.limits,
+    diagnostics,
+  });
+  const tally = new CoverageTally();
+  for (const [i, c] of opts.collectors.entries()) {
+    for await (const r of c.collect(plans[i] as CollectionPlan, { tally, diagnostics, abortSignal: opts.abortSignal })) {
+      pipeline.push(r);
+    }
+  }
+  const findings = pipeline.finish();
+  const coverage = tally.entries();
+  return {
+    result: {
+      id: opts.newId?.() ?? randomUUID(),
+      startedAt,
+      finishedAt: now().toISOString(),
+      complete: coverage.every((c) => c.status === "complete"),
+      coverage,
+      findings,
+      rules: [...rules.filter((r) => !r.private), ...correlations].map(summarize),
+      diagnostics: diagnostics.list(),
+      stats: {
+        records: pipeline.engine.stats.records,
+        evaluations: pipeline.engine.stats.evaluations,
+        rules: rules.length + correlations.length,
+      },
+    },
+    ruleErrors: errors,
+  };
+}
