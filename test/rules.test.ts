@@ -5,10 +5,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { vectorsWithoutRules } from "../src/engine/coverage.js";
-import { lintRules, loadVectors } from "../src/engine/lint.js";
-import { testableFor, testRule } from "../src/engine/rule-tester.js";
-import { loadRules } from "../src/engine/rules-loader.js";
+import { vectorsWithoutRules } from "../src/rules/coverage.js";
+import { lintRules, loadVectors } from "../src/rules/lint.js";
+import { testableFor, testRule } from "../src/rules/tester.js";
+import { loadRules } from "../src/rules/loader.js";
 import { BUILTIN_RULES_DIR } from "../src/paths.js";
 
 interface Technique {

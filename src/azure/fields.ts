@@ -7,7 +7,7 @@
 import { MAX_MATCH_CHARS } from "../matcher/compile.js";
 import type { CompiledField, FieldResolver } from "../matcher/view.js";
 import type { AuditRecord, ContainerImage, RecordKind } from "../model/records.js";
-import { requestBody } from "../sources/normalize/activity.js";
+import { requestBody } from "./normalize/activity.js";
 import type { RoleCatalog } from "./catalog/roles.js";
 
 /** Scan-wide lookups that computed fields may use. */

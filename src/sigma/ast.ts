@@ -136,7 +136,7 @@ export interface FirstSeen {
  * has a small parser registered in extensions.ts; other tools ignore them.
  */
 export interface RuleExtensions {
-  /** Azure Threat Research Matrix ids. */
+  /** Threat-matrix ids (ATRM, docs/rules.md). */
   atrm: string[];
   /** Execution vectors from detections/vectors.yml. */
   vectors: number[];
@@ -171,6 +171,8 @@ export interface RuleMeta {
 export interface DetectionRule extends RuleMeta {
   type: "detection";
   logsource: Logsource;
+  /** Lines of top-level sections, so a pipeline's error can point at the right one. */
+  lines: { logsource?: number; detection?: number };
   detection: Detection;
   /** Defined only to feed a correlation in the same file: produces no findings of its own. */
   private?: boolean;

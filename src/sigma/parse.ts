@@ -263,7 +263,12 @@ function toRule(y: Record<string, unknown>, doc: Document, counter: LineCounter,
     if (e instanceof DetectionError) return fail(e.path, e.message);
     throw e;
   }
-  return { ...meta, type: "detection", logsource, detection };
+  const lines: DetectionRule["lines"] = {};
+  const lsLine = lineOf(doc, counter, ["logsource"]);
+  const detLine = lineOf(doc, counter, ["detection"]);
+  if (lsLine) lines.logsource = lsLine;
+  if (detLine) lines.detection = detLine;
+  return { ...meta, type: "detection", logsource, lines, detection };
 }
 
 /** The detection section: named selections and the condition trees over them. */

@@ -52,7 +52,7 @@ export function logsourceTarget(
     name: "logsource-target",
     apply(rule) {
       const target = resolve(rule.logsource);
-      if (!target) throw new RuleError(rule.file, rule.line, explain(rule.logsource));
+      if (!target) throw new RuleError(rule.file, rule.lines.logsource ?? rule.line, explain(rule.logsource));
       return { ...rule, target };
     },
   };

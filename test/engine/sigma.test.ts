@@ -1,18 +1,18 @@
 /** The Sigma rule language as the engine implements it: conditions, modifiers, fields, errors. */
 import { describe, expect, it } from "vitest";
-import { Engine } from "../../src/engine/engine.js";
-import { runCase, testableFor } from "../../src/engine/rule-tester.js";
-import { parseRules, RuleError, type SigmaRule } from "../../src/engine/sigma/rule.js";
+import { classify } from "../../src/azure/normalize/index.js";
 import type { Finding } from "../../src/model/finding.js";
-import { feed } from "../../src/scan.js";
-import { classify } from "../../src/sources/normalize/index.js";
+import { type EngineRule, prepareText } from "../../src/rules/loader.js";
+import { runCase, testableFor } from "../../src/rules/tester.js";
+import { RecordPipeline } from "../../src/scan/pipeline.js";
+import { RuleError } from "../../src/sigma/errors.js";
 
 const header = (service = "activitylogs") =>
   `title: t\nid: 11111111-1111-4111-8111-111111111111\nlevel: high\ntags: [attack.execution, attack.t1651]\nlogsource: { product: azure, service: ${service} }\n`;
 
-function rule(detection: string, service = "activitylogs"): SigmaRule {
-  const { rules } = parseRules(`${header(service)}detection:\n${detection}`, "test.yml");
-  return rules[0] as SigmaRule;
+function rule(detection: string, service = "activitylogs"): EngineRule {
+  const { rules } = prepareText(`${header(service)}detection:\n${detection}`, "test.yml");
+  return rules[0] as EngineRule;
 }
 
 /** Export-shape Activity Log event with overrides. */
@@ -36,7 +36,7 @@ const ev = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 
-function matches(r: SigmaRule, record: unknown): boolean {
+function matches(r: EngineRule, record: unknown): boolean {
   return runCase(testableFor(r, { rules: [r], correlations: [], errors: [] }), [record]).findings.length > 0;
 }
 
@@ -205,7 +205,7 @@ describe("field names across the three Activity Log shapes", () => {
 describe("broken rules name file, line and problem", () => {
   const err = (text: string): RuleError => {
     try {
-      parseRules(text, "bad.yml");
+      prepareText(text, "bad.yml");
     } catch (e) {
       return e as RuleError;
     }
@@ -256,18 +256,18 @@ describe("dispatch", () => {
     const indexed = Array.from({ length: 50 }, (_, i) =>
       rule(`  s:\n    operationName: microsoft.fake/op${i}/write\n  condition: s\n`),
     ).map((r, i) => ({ ...r, id: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}` }));
-    expect(indexed[0]?.detection.operations).toEqual(new Set(["microsoft.fake/op0/write"]));
-    const engine = new Engine(indexed, { scanTime: "2026-01-01T00:00:00Z" });
+    expect(indexed[0]?.operations).toEqual(new Set(["microsoft.fake/op0/write"]));
+    const pipeline = new RecordPipeline({ rules: indexed, correlations: [], scanTime: "2026-01-01T00:00:00Z" });
     const c = classify(ev({ operationName: "MICROSOFT.FAKE/OP7/WRITE" }), { location: "x" });
-    if ("records" in c) for (const r of c.records) feed(engine, r);
-    expect(engine.stats.evaluations).toBe(1);
-    expect(engine.finish()).toHaveLength(1);
+    if ("records" in c) for (const r of c.records) pipeline.push(r);
+    expect(pipeline.engine.stats.evaluations).toBe(1);
+    expect(pipeline.finish()).toHaveLength(1);
   });
   it("a negated or wildcard operation cannot be indexed and is evaluated for every record", () => {
-    expect(rule("  s:\n    operationName: '*/write'\n  condition: s\n").detection.operations).toBeUndefined();
-    expect(rule("  s:\n    operationName: a/b/write\n  condition: not s\n").detection.operations).toBeUndefined();
+    expect(rule("  s:\n    operationName: '*/write'\n  condition: s\n").operations).toBeUndefined();
+    expect(rule("  s:\n    operationName: a/b/write\n  condition: not s\n").operations).toBeUndefined();
     expect(
-      rule("  s:\n    operationName: a/b/write\n  t:\n    operationName: c/d/write\n  condition: s or t\n").detection
+      rule("  s:\n    operationName: a/b/write\n  t:\n    operationName: c/d/write\n  condition: s or t\n")
         .operations,
     ).toEqual(new Set(["a/b/write", "c/d/write"]));
   });

@@ -6,7 +6,7 @@
  */
 import type { Store } from "../../engine/state.js";
 import type { ActivityEvent, ContainerImage, Principal } from "../../model/records.js";
-import { requestBody } from "../../sources/normalize/activity.js";
+import { requestBody } from "../normalize/activity.js";
 
 export interface WriteSummary {
   principal: Principal;

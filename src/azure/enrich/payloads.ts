@@ -16,7 +16,7 @@ import {
   type PayloadKind,
   type PayloadSource,
 } from "../../model/records.js";
-import { isObj, str, strArray } from "../../sources/normalize/util.js";
+import { isObj, str, strArray } from "../normalize/util.js";
 
 interface Found {
   payloadKind: PayloadKind;

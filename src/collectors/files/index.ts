@@ -8,8 +8,9 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, join, relative } from "node:path";
 import type { SourceKind } from "../../model/finding.js";
 import type { AuditRecord } from "../../model/records.js";
-import { classify, SiteJoiner } from "../../sources/normalize/index.js";
-import { isObj, str } from "../../sources/normalize/util.js";
+import type { ScopeTally } from "../tally.js";
+import { classify, SiteJoiner } from "../../azure/normalize/index.js";
+import { isObj, str } from "../../azure/normalize/util.js";
 import { UsageError } from "../../util/errors.js";
 import type { CollectionPlan, CollectOptions, Collector, PlanOptions, TimeWindow } from "../types.js";
 import { NotJsonError, streamJsonFile } from "./json-stream.js";
@@ -143,12 +144,15 @@ export class FilesCollector implements Collector {
   /** Reads every planned input in order; each is one scope in `tally`. */
   async *collect(plan: CollectionPlan, { tally, abortSignal }: CollectOptions): AsyncGenerator<AuditRecord> {
     if (!isFilesPlan(plan)) throw new TypeError("FilesCollector.collect needs the plan its own plan() returned");
+    // One join for every input: a site and its app settings may come from different inputs.
+    const sites = new SiteJoiner();
+    const scopeOf = new Map<string, { scope: ScopeTally; input: InputPlan }>();
     for (const input of plan.inputs) {
       checkAbort(abortSignal);
       const scope = tally.open("files", input.path, input.files.length);
       scope.declareWindow(input.meta?.window);
-      const sites = new SiteJoiner();
       for (const file of input.files) {
+        scopeOf.set(file, { scope, input });
         const rel = relativeTo(input.path, file);
         try {
           for await (const item of streamJsonFile(file)) {
@@ -176,22 +180,23 @@ export class FilesCollector implements Collector {
           else scope.partFailed({ file: rel }, `could not be read (${(e as Error).message})`);
         }
       }
-      for (const orphan of sites.orphanSettings()) {
-        scope.unreadableRecord(
-          { file: relativeTo(input.path, input.path) },
-          `app settings for ${orphan} have no matching site record`,
-        );
-      }
-      for (const r of sites.drain()) {
-        checkAbort(abortSignal);
-        scope.record(r.kind === "activity" ? r.time : undefined);
-        yield r;
-      }
       if (input.ignored.length > 0) {
         scope.note(
           `${input.ignored.length} non-JSON file(s) ignored (e.g. ${relativeTo(input.path, input.ignored[0] as string)})`,
         );
       }
+    }
+    for (const orphan of sites.orphanSettings()) {
+      const at = scopeOf.get(orphan.origin.location);
+      at?.scope.unreadableRecord(
+        { file: relativeTo(at.input.path, at.input.path) },
+        `app settings for ${orphan.key} have no matching site record`,
+      );
+    }
+    for (const r of sites.drain()) {
+      checkAbort(abortSignal);
+      scopeOf.get(r.origin.location)?.scope.record(undefined);
+      yield r;
     }
   }
 }

@@ -1,6 +1,6 @@
 /** Which roles can execute, derived from real role definitions. */
 import { describe, expect, it } from "vitest";
-import { executionOperations, RoleCatalog } from "../../src/engine/grants.js";
+import { executionOperations, RoleCatalog } from "../../src/azure/catalog/roles.js";
 import type { RoleDefinition } from "../../src/model/records.js";
 import { exampleBody, ref } from "../helpers.js";
 

@@ -45,19 +45,23 @@ export function classify(value: unknown, origin: Omit<Origin, "shape">): Classif
   };
 }
 
-/** Holds sites and app settings until both sides may have been read. Small: one entry per app. */
+/**
+ * Holds sites and app settings until both sides may have been read — across every input of a
+ * scan, so settings exported to another file or directory than their site still join. Small:
+ * one entry per app.
+ */
 export class SiteJoiner {
   private sites = new Map<string, { value: Json; origin: Origin }>();
-  private settings = new Map<string, Json>();
+  private settings = new Map<string, { value: Json; origin: Origin }>();
 
   add(kind: "site" | "appsettings", key: string, value: Json, origin: Origin): void {
     if (kind === "site") this.sites.set(key, { value, origin });
-    else this.settings.set(key, value);
+    else this.settings.set(key, { value, origin });
   }
 
   *drain(): Generator<AuditRecord> {
     for (const [key, { value, origin }] of this.sites) {
-      const app = toFunctionApp(value, this.settings.get(key), origin);
+      const app = toFunctionApp(value, this.settings.get(key)?.value, origin);
       if (app) yield app;
     }
     this.sites.clear();
@@ -65,7 +69,7 @@ export class SiteJoiner {
   }
 
   /** App settings whose site was never read: reported, since their app is invisible to rules. */
-  orphanSettings(): string[] {
-    return [...this.settings.keys()].filter((k) => !this.sites.has(k));
+  orphanSettings(): { key: string; origin: Origin }[] {
+    return [...this.settings.entries()].filter(([k]) => !this.sites.has(k)).map(([key, s]) => ({ key, origin: s.origin }));
   }
 }
