@@ -7,8 +7,8 @@
 import { MAX_MATCH_CHARS } from "../matcher/compile.js";
 import type { CompiledField, FieldResolver } from "../matcher/view.js";
 import type { AuditRecord, ContainerImage, RecordKind } from "../model/records.js";
-import { requestBody } from "./normalize/activity.js";
 import type { RoleCatalog } from "./catalog/roles.js";
+import { requestBody } from "./normalize/activity.js";
 
 /** Scan-wide lookups that computed fields may use. */
 export interface FieldContext {
@@ -119,7 +119,8 @@ const VIRTUAL: Partial<Record<RecordKind, Record<string, Computed>>> = {
     },
     // SigmaHQ rules occasionally read properties.message; the Activity Log puts the operation there.
     "properties.message": {
-      get: (r) => (r.kind === "activity" ? ((r.properties.message as string | undefined) ?? r.operationName) : undefined),
+      get: (r) =>
+        r.kind === "activity" ? ((r.properties.message as string | undefined) ?? r.operationName) : undefined,
     },
   },
   containerImage: {
@@ -262,4 +263,3 @@ function parseEmbeddedJson(s: string): object | undefined {
     return undefined;
   }
 }
-

@@ -4,9 +4,10 @@
  * paths, and the catalogue placeholders (`%execution_operations%`). A query backend (Sentinel KQL)
  * uses a pipeline of its own over the same rules.
  */
-import type { Logsource } from "../sigma/ast.js";
-import { fieldMapping, logsourceTarget, placeholders, ProcessingPipeline } from "../sigma/pipeline.js";
+
 import type { RecordKind } from "../model/records.js";
+import type { Logsource } from "../sigma/ast.js";
+import { fieldMapping, logsourceTarget, ProcessingPipeline, placeholders } from "../sigma/pipeline.js";
 import { PLACEHOLDER_LISTS } from "./catalog/execution-operations.js";
 import { canonicalField } from "./fields.js";
 

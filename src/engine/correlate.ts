@@ -290,7 +290,13 @@ export class Correlator {
       if (r.kind === "activity") {
         // Activity Log matches are grouped now and kept as a small stub (no raw record, claims
         // or properties), so a long stream of matches stays cheap to hold.
-        const ev = makeEvent(c, index, view.memo("compact", () => compactActivity(r)), view, r.time);
+        const ev = makeEvent(
+          c,
+          index,
+          view.memo("compact", () => compactActivity(r)),
+          view,
+          r.time,
+        );
         if (ev) this.buffers.get(c.id)?.push(ev);
       } else {
         this.pending.get(c.id)?.push({ index, record: r });

@@ -91,8 +91,9 @@ export class Engine {
     let late: EngineRule[] | undefined;
     for (const list of [c.indexed ?? [], c.any]) {
       for (const rule of list) {
-        if (rule.matcher.late) (late ??= []).push(rule);
-        else this.evaluate(rule, r, view);
+        if (!rule.matcher.late) this.evaluate(rule, r, view);
+        else if (late) late.push(rule);
+        else late = [rule];
       }
     }
     // Rules reading scan-wide context (a role definition read later, an image import) wait
@@ -153,7 +154,9 @@ export class Engine {
       }
       const firstSeen = this.firstSeen.firstSeen(fs.fields, g.fsKey);
       if (!firstSeen || firstSeen < learningEnd) continue;
-      findings.push(buildFinding(g, a, this.options.scanTime, { baseline: { from: windowFrom, learningEnd }, firstSeen }));
+      findings.push(
+        buildFinding(g, a, this.options.scanTime, { baseline: { from: windowFrom, learningEnd }, firstSeen }),
+      );
     }
     const byId = new Map<string, EngineRule | ResolvedCorrelation>();
     for (const r of this.rules) byId.set(r.id, r);

@@ -82,7 +82,17 @@ export class Grouping {
         const v = view.field(f);
         if (v.length > 0) matched[f] = v.length === 1 ? v[0] : v.slice(0, 10);
       }
-      g = { rule, key, first: r, records: [], count: 0, statuses: new Set(), operations: new Set(), matched, payloads: [] };
+      g = {
+        rule,
+        key,
+        first: r,
+        records: [],
+        count: 0,
+        statuses: new Set(),
+        operations: new Set(),
+        matched,
+        payloads: [],
+      };
       const fs = rule.ext.firstseen;
       if (fsKey !== undefined && fs) {
         g.fsKey = fsKey;
@@ -96,7 +106,13 @@ export class Grouping {
       g.records.push(ev);
     }
     if (r.kind === "payload" && g.payloads.length < MAX_PAYLOADS_PER_FINDING) {
-      g.payloads.push({ kind: r.payloadKind, path: r.path, content: r.content, truncated: r.truncated, vector: r.vector });
+      g.payloads.push({
+        kind: r.payloadKind,
+        path: r.path,
+        content: r.content,
+        truncated: r.truncated,
+        vector: r.vector,
+      });
     }
     if (r.kind === "activity") {
       if (g.firstTime === undefined || r.time < g.firstTime) {

@@ -42,10 +42,12 @@ function stringTest(s: SigmaString): LeafTest {
   const norm = (x: string) => (s.cased ? x : x.toLowerCase());
   const parts = s.parts;
   const literalAt = (i: number) => (typeof parts[i] === "string" ? norm(parts[i] as string) : undefined);
-  const test = (f: (t: string) => boolean): LeafTest => (leaf) => {
-    const t = toText(leaf);
-    return t !== undefined && f(norm(t));
-  };
+  const test =
+    (f: (t: string) => boolean): LeafTest =>
+    (leaf) => {
+      const t = toText(leaf);
+      return t !== undefined && f(norm(t));
+    };
   if (parts.length === 0) return test((t) => t === "");
   if (parts.length === 1) {
     const lit = literalAt(0);
@@ -109,7 +111,8 @@ function valueTest(v: SigmaValue): LeafTest {
       return cidrTest(v.network, v.prefix, v.family);
     case "compare":
       return (leaf) => {
-        const x = typeof leaf === "number" ? leaf : typeof leaf === "string" && leaf.trim() !== "" ? Number(leaf) : Number.NaN;
+        const x =
+          typeof leaf === "number" ? leaf : typeof leaf === "string" && leaf.trim() !== "" ? Number(leaf) : Number.NaN;
         if (!Number.isFinite(x)) return false;
         return v.op === "gt" ? x > v.value : v.op === "gte" ? x >= v.value : v.op === "lt" ? x < v.value : x <= v.value;
       };

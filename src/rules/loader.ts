@@ -5,8 +5,8 @@
  */
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { AZURE_MATCHER_PIPELINE, isOperationField } from "../azure/pipeline.js";
 import { AZURE_FIELDS } from "../azure/fields.js";
+import { AZURE_MATCHER_PIPELINE, isOperationField } from "../azure/pipeline.js";
 import { type CompiledRule, compileRule, requiredValues } from "../matcher/compile.js";
 import type { RecordKind } from "../model/records.js";
 import type { CorrelationRule, DetectionRule, ResolvedCorrelation } from "../sigma/ast.js";

@@ -8,11 +8,11 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { parse } from "yaml";
+import { classify, SiteJoiner } from "../azure/normalize/index.js";
 import type { EngineLimits } from "../engine/state.js";
 import type { Finding } from "../model/finding.js";
 import type { AuditRecord } from "../model/records.js";
 import { RecordPipeline } from "../scan/pipeline.js";
-import { classify, SiteJoiner } from "../azure/normalize/index.js";
 import type { EngineRule, LoadedRules, ResolvedCorrelation } from "./loader.js";
 
 export interface CaseResult {

@@ -84,7 +84,11 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutcome> {
   });
   const tally = new CoverageTally();
   for (const [i, c] of opts.collectors.entries()) {
-    for await (const r of c.collect(plans[i] as CollectionPlan, { tally, diagnostics, abortSignal: opts.abortSignal })) {
+    for await (const r of c.collect(plans[i] as CollectionPlan, {
+      tally,
+      diagnostics,
+      abortSignal: opts.abortSignal,
+    })) {
       pipeline.push(r);
     }
   }

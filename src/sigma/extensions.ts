@@ -22,7 +22,8 @@ const atrm: ExtensionParser<"atrm"> = {
   parse(v, fail) {
     if (v === undefined || v === null) return [];
     if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) fail(["atrm"], "'atrm' must be a list of strings");
-    for (const a of v as string[]) if (!/^AZT\d{3}(\.\d+)?$/.test(a)) fail(["atrm"], `'atrm' ids look like AZT301.1, got '${a}'`);
+    for (const a of v as string[])
+      if (!/^AZT\d{3}(\.\d+)?$/.test(a)) fail(["atrm"], `'atrm' ids look like AZT301.1, got '${a}'`);
     return v as string[];
   },
 };
@@ -50,7 +51,8 @@ const firstseen: ExtensionParser<"firstseen"> = {
       fail(["firstseen", "fields"], "'firstseen.fields' must be a non-empty list of field names");
     }
     const learningMs = parseDuration(String(f.learning ?? "7d"));
-    if (learningMs === undefined) fail(["firstseen", "learning"], "'firstseen.learning' must be a duration like 7d or 12h");
+    if (learningMs === undefined)
+      fail(["firstseen", "learning"], "'firstseen.learning' must be a duration like 7d or 12h");
     return { fields: fields as string[], learningMs: learningMs as number };
   },
 };
@@ -71,7 +73,11 @@ export function registerExtension<K extends keyof RuleExtensions>(p: ExtensionPa
 }
 
 /** Runs every registered extension parser over a rule document's top-level attributes. */
-export function parseExtensions(doc: Record<string, unknown>, type: "detection" | "correlation", fail: Fail): RuleExtensions {
+export function parseExtensions(
+  doc: Record<string, unknown>,
+  type: "detection" | "correlation",
+  fail: Fail,
+): RuleExtensions {
   const ext: Record<string, unknown> = {};
   for (const p of REGISTRY) {
     if (p.appliesTo === "detection" && type !== "detection") continue;

@@ -268,7 +268,8 @@ export function buildValues(rawValues: unknown[], modifierNames: string[]): { va
     mods.push(m);
   }
   const matches = mods.filter((m): m is Match => m.kind === "match");
-  if (matches.length > 1) throw new ModifierError(`modifiers ${matches.map((m) => m.name).join(" and ")} cannot be combined`);
+  if (matches.length > 1)
+    throw new ModifierError(`modifiers ${matches.map((m) => m.name).join(" and ")} cannot be combined`);
   const match = matches[0];
   const transforms = mods.filter((m): m is Transform => m.kind === "transform");
   const flags: Flags = { all: false, cased: false, expand: false, i: false, m: false, s: false };
@@ -276,7 +277,8 @@ export function buildValues(rawValues: unknown[], modifierNames: string[]): { va
   if (match?.name === "exists" && rawValues.length !== 1) throw new ModifierError("'exists' takes true or false");
   const values: SigmaValue[] = [];
   for (const raw of rawValues) {
-    if (raw !== null && typeof raw === "object") throw new ModifierError(`values must be scalars, got ${JSON.stringify(raw)}`);
+    if (raw !== null && typeof raw === "object")
+      throw new ModifierError(`values must be scalars, got ${JSON.stringify(raw)}`);
     const v = raw as Raw;
     if (v === null && match?.name !== "exists") {
       values.push({ type: "null" });
@@ -308,7 +310,9 @@ export function buildValues(rawValues: unknown[], modifierNames: string[]): { va
     const cased = flags.cased || transforms.some((t) => t.bytes);
     const strings = texts.map((x) => wrap(literal(x, cased), wrapStart, wrapEnd));
     values.push(
-      strings.length === 1 ? (strings[0] as SigmaString) : { type: "expansion", from: transforms.map((t) => t.name).join("|"), values: strings },
+      strings.length === 1
+        ? (strings[0] as SigmaString)
+        : { type: "expansion", from: transforms.map((t) => t.name).join("|"), values: strings },
     );
   }
   return { values, flags };

@@ -66,7 +66,11 @@ export async function loadRuleFile(file: string): Promise<ParsedRuleFile> {
   try {
     text = await readFile(file, "utf8");
   } catch (e) {
-    throw new RuleError(file, undefined, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new RuleError(
+      file,
+      undefined,
+      `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   return parseRules(text, file);
 }
@@ -117,7 +121,10 @@ function toCorrelation(
   if (!c || typeof c !== "object" || Array.isArray(c)) fail(["correlation"], "'correlation' must be a map");
   const type = c.type as CorrelationType;
   if (!CORRELATION_TYPES.includes(type)) {
-    fail(["correlation", "type"], `correlation type must be one of ${CORRELATION_TYPES.join(", ")}, got '${String(c.type)}'`);
+    fail(
+      ["correlation", "type"],
+      `correlation type must be one of ${CORRELATION_TYPES.join(", ")}, got '${String(c.type)}'`,
+    );
   }
   const rules = c.rules;
   if (!Array.isArray(rules) || rules.length === 0 || rules.some((r) => typeof r !== "string")) {
@@ -138,7 +145,8 @@ function toCorrelation(
       fail(["correlation", "condition"], "'condition' must be a map like {gte: 10}");
     for (const [k, v] of Object.entries(cond as Record<string, unknown>)) {
       if (k === "field") {
-        if (typeof v !== "string") fail(["correlation", "condition", "field"], "'condition.field' must be a field name");
+        if (typeof v !== "string")
+          fail(["correlation", "condition", "field"], "'condition.field' must be a field name");
         field = v as string;
       } else if ((CONDITION_OPS as readonly string[]).includes(k)) {
         if (typeof v !== "number") fail(["correlation", "condition", k], `'condition.${k}' must be a number`);
@@ -243,17 +251,26 @@ function parseMeta(
 
 /** A stable UUID-shaped id for a rule that has none, so its findings keep their ids across scans. */
 function derivedId(file: string, title: string): string {
-  const h = createHash("sha256").update(`${basename(file)}\u001f${title}`).digest("hex");
+  const h = createHash("sha256")
+    .update(`${basename(file)}\u001f${title}`)
+    .digest("hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-function toRule(y: Record<string, unknown>, doc: Document, counter: LineCounter, file: string, fail: Fail): DetectionRule {
+function toRule(
+  y: Record<string, unknown>,
+  doc: Document,
+  counter: LineCounter,
+  file: string,
+  fail: Fail,
+): DetectionRule {
   const meta = parseMeta(y, doc, counter, file, fail, "detection");
   const ls = y.logsource;
   if (!ls || typeof ls !== "object" || Array.isArray(ls)) fail(["logsource"], "needs a 'logsource' map");
   const l = ls as Record<string, unknown>;
   const logsource: Logsource = {};
-  for (const k of ["product", "service", "category"] as const) if (typeof l[k] === "string") logsource[k] = l[k] as string;
+  for (const k of ["product", "service", "category"] as const)
+    if (typeof l[k] === "string") logsource[k] = l[k] as string;
   const det = y.detection;
   if (!det || typeof det !== "object" || Array.isArray(det)) fail(["detection"], "needs a 'detection' map");
   let detection: Detection;
@@ -304,19 +321,27 @@ function parseSelection(name: string, value: unknown, path: (string | number)[])
     }
     return { name, alternatives: [[keywords(value, [], path)]] };
   }
-  if (value !== null && typeof value === "object") return { name, alternatives: [parseMap(value as Record<string, unknown>, path)] };
-  if (typeof value === "string" || typeof value === "number") return { name, alternatives: [[keywords([value], [], path)]] };
+  if (value !== null && typeof value === "object")
+    return { name, alternatives: [parseMap(value as Record<string, unknown>, path)] };
+  if (typeof value === "string" || typeof value === "number")
+    return { name, alternatives: [[keywords([value], [], path)]] };
   throw new DetectionError("a selection must be a map, a list of maps or a list of keywords", path);
 }
 
-function item(field: string | undefined, values: unknown[], modifiers: string[], path: (string | number)[]): DetectionItem {
+function item(
+  field: string | undefined,
+  values: unknown[],
+  modifiers: string[],
+  path: (string | number)[],
+): DetectionItem {
   try {
     const built = buildValues(values, modifiers);
     const it: DetectionItem = { modifiers, values: built.values, linking: built.flags.all ? "and" : "or", path };
     if (field !== undefined) it.field = field;
     return it;
   } catch (e) {
-    if (e instanceof ModifierError) throw new DetectionError(field ? `field '${field}': ${e.message}` : e.message, path);
+    if (e instanceof ModifierError)
+      throw new DetectionError(field ? `field '${field}': ${e.message}` : e.message, path);
     throw e;
   }
 }
@@ -334,11 +359,24 @@ function parseMap(map: Record<string, unknown>, path: (string | number)[]): Dete
     const values = Array.isArray(raw) ? raw : [raw];
     if (!field) {
       // `|contains: [...]` with no field name: a keyword search with modifiers.
-      items.push(keywords(values, mods.map((m) => m.toLowerCase()), p));
+      items.push(
+        keywords(
+          values,
+          mods.map((m) => m.toLowerCase()),
+          p,
+        ),
+      );
       continue;
     }
     if (values.length === 0) throw new DetectionError(`field '${field}' has an empty value list`, p);
-    items.push(item(field, values, mods.map((m) => m.toLowerCase()), p));
+    items.push(
+      item(
+        field,
+        values,
+        mods.map((m) => m.toLowerCase()),
+        p,
+      ),
+    );
   }
   return items;
 }

@@ -67,12 +67,17 @@ export function fieldMapping(name: string, map: (field: string, target: string) 
     name,
     apply(rule) {
       const mapped = mapItems(rule, (it) => {
-        const values = it.values.map((v): SigmaValue => (v.type === "fieldref" ? { ...v, field: map(v.field, rule.target) } : v));
+        const values = it.values.map(
+          (v): SigmaValue => (v.type === "fieldref" ? { ...v, field: map(v.field, rule.target) } : v),
+        );
         return it.field === undefined ? { ...it, values } : { ...it, field: map(it.field, rule.target), values };
       });
       const fs = rule.ext.firstseen;
       if (!fs) return mapped;
-      return { ...mapped, ext: { ...mapped.ext, firstseen: { ...fs, fields: fs.fields.map((f) => map(f, rule.target)) } } };
+      return {
+        ...mapped,
+        ext: { ...mapped.ext, firstseen: { ...fs, fields: fs.fields.map((f) => map(f, rule.target)) } },
+      };
     },
   };
 }
@@ -82,7 +87,11 @@ function hasPlaceholder(s: SigmaString): boolean {
 }
 
 /** Every combination of placeholder values in one string (usually one placeholder, so a list). */
-function expandString(s: SigmaString, lists: Readonly<Record<string, readonly string[]>>, fail: (name: string) => never): SigmaString[] {
+function expandString(
+  s: SigmaString,
+  lists: Readonly<Record<string, readonly string[]>>,
+  fail: (name: string) => never,
+): SigmaString[] {
   let acc: StringPart[][] = [[]];
   for (const p of s.parts) {
     if (typeof p === "object" && "placeholder" in p) {
@@ -115,12 +124,16 @@ export function placeholders(lists: Readonly<Record<string, readonly string[]>>)
         throw new RuleError(
           rule.file,
           rule.line,
-          `placeholder '%${name}%' is not defined (known: ${Object.keys(lists).map((k) => `%${k}%`).join(", ")})`,
+          `placeholder '%${name}%' is not defined (known: ${Object.keys(lists)
+            .map((k) => `%${k}%`)
+            .join(", ")})`,
         );
       };
       return mapItems(rule, (it) => {
         if (!it.values.some((v) => v.type === "string" && hasPlaceholder(v))) return it;
-        const values = it.values.flatMap((v) => (v.type === "string" && hasPlaceholder(v) ? expandString(v, lists, fail) : [v]));
+        const values = it.values.flatMap((v) =>
+          v.type === "string" && hasPlaceholder(v) ? expandString(v, lists, fail) : [v],
+        );
         return { ...it, values };
       });
     },

@@ -2,9 +2,9 @@
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { derivePayloads } from "../../src/azure/enrich/payloads.js";
-import { type AuditRecord, MAX_PAYLOAD_CHARS } from "../../src/model/records.js";
 import { classify } from "../../src/azure/normalize/index.js";
 import { toFunctionApp } from "../../src/azure/normalize/web.js";
+import { type AuditRecord, MAX_PAYLOAD_CHARS } from "../../src/model/records.js";
 
 const SUB = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers";
 

@@ -1,7 +1,7 @@
 /** Sigma correlation types, aliases and chaining, run through the engine as a scan runs them. */
 import { afterAll, describe, expect, it } from "vitest";
-import { runCase, testableFor } from "../../src/rules/tester.js";
 import { loadRules } from "../../src/rules/loader.js";
+import { runCase, testableFor } from "../../src/rules/tester.js";
 import { tempDir } from "../helpers.js";
 
 const tmp = tempDir();

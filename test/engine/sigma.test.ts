@@ -267,8 +267,7 @@ describe("dispatch", () => {
     expect(rule("  s:\n    operationName: '*/write'\n  condition: s\n").operations).toBeUndefined();
     expect(rule("  s:\n    operationName: a/b/write\n  condition: not s\n").operations).toBeUndefined();
     expect(
-      rule("  s:\n    operationName: a/b/write\n  t:\n    operationName: c/d/write\n  condition: s or t\n")
-        .operations,
+      rule("  s:\n    operationName: a/b/write\n  t:\n    operationName: c/d/write\n  condition: s or t\n").operations,
     ).toEqual(new Set(["a/b/write", "c/d/write"]));
   });
 });

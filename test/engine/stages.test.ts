@@ -109,13 +109,26 @@ describe("derivation is independent of input order", () => {
     properties: {
       ...custom.properties,
       roleName: "Custom runner",
-      permissions: [{ actions: ["Microsoft.Compute/virtualMachines/runCommand/action"], notActions: [], dataActions: [], notDataActions: [] }],
+      permissions: [
+        {
+          actions: ["Microsoft.Compute/virtualMachines/runCommand/action"],
+          notActions: [],
+          dataActions: [],
+          notDataActions: [],
+        },
+      ],
     },
   };
   it("a custom role definition read after the assignment still makes the grant execution-capable", () => {
     expect(runCase(roleGranted, [grant(guid), definition]).findings).toHaveLength(1);
     expect(runCase(roleGranted, [definition, grant(guid)]).findings).toHaveLength(1);
-    expect(runCase(grantThenExecute, [grant(guid), operation("Microsoft.Compute/virtualMachines/runCommand/action"), definition]).findings).toHaveLength(1);
+    expect(
+      runCase(grantThenExecute, [
+        grant(guid),
+        operation("Microsoft.Compute/virtualMachines/runCommand/action"),
+        definition,
+      ]).findings,
+    ).toHaveLength(1);
   });
   it("without the definition the custom role is unknown and nothing fires", () => {
     expect(runCase(roleGranted, [grant(guid)]).findings).toEqual([]);

@@ -9,7 +9,7 @@ import { type FieldResolver, RecordView } from "../../src/matcher/view.js";
 import type { DetectionRule } from "../../src/sigma/ast.js";
 import { RuleError } from "../../src/sigma/errors.js";
 import { parseRules } from "../../src/sigma/parse.js";
-import { fieldMapping, logsourceTarget, placeholders, ProcessingPipeline } from "../../src/sigma/pipeline.js";
+import { fieldMapping, logsourceTarget, ProcessingPipeline, placeholders } from "../../src/sigma/pipeline.js";
 
 type Rec = Record<string, unknown>;
 
@@ -54,11 +54,24 @@ describe("the rule model keeps the AST", () => {
     ]);
     expect(items[1]?.values).toEqual([{ type: "compare", op: "gt", value: 5 }]);
     expect(r.detection.selections.t?.alternatives[0]?.[0]?.field).toBeUndefined();
-    expect(r.detection.conditions[0]).toEqual({ t: "and", items: [{ t: "id", name: "s" }, { t: "not", item: { t: "id", name: "t" } }] });
+    expect(r.detection.conditions[0]).toEqual({
+      t: "and",
+      items: [
+        { t: "id", name: "s" },
+        { t: "not", item: { t: "id", name: "t" } },
+      ],
+    });
   });
   it("extension attributes are parsed by their own parsers", () => {
-    const r = parse("  s:\n    a: b\n  condition: s\n", "atrm: [AZT301.1]\nvectors: [3]\nfirstseen: { fields: [user, ip], learning: 2d }\n");
-    expect(r.ext).toEqual({ atrm: ["AZT301.1"], vectors: [3], firstseen: { fields: ["user", "ip"], learningMs: 2 * 864e5 } });
+    const r = parse(
+      "  s:\n    a: b\n  condition: s\n",
+      "atrm: [AZT301.1]\nvectors: [3]\nfirstseen: { fields: [user, ip], learning: 2d }\n",
+    );
+    expect(r.ext).toEqual({
+      atrm: ["AZT301.1"],
+      vectors: [3],
+      firstseen: { fields: ["user", "ip"], learningMs: 2 * 864e5 },
+    });
   });
   it("transforms expand one value into alternatives", () => {
     const r = parse("  s:\n    a|windash|contains: -enc\n  condition: s\n");
@@ -120,7 +133,9 @@ describe("values and modifiers on plain records", () => {
     const b64 = (s: string) => Buffer.from(s).toString("base64");
     expect(m("    a|base64offset|contains: secret", { a: b64("my secret!") })).toBe(true);
     expect(m("    a|base64offset|contains: secret", { a: b64("xx secret") })).toBe(true);
-    expect(m("    a|wide|base64offset|contains: ps", { a: Buffer.from("run ps now", "utf16le").toString("base64") })).toBe(true);
+    expect(
+      m("    a|wide|base64offset|contains: ps", { a: Buffer.from("run ps now", "utf16le").toString("base64") }),
+    ).toBe(true);
   });
   it("keywords search every string of the record", () => {
     const { match } = matcher("  k:\n    - needle\n  condition: k\n");
@@ -144,10 +159,13 @@ describe("processing pipelines", () => {
     expect(requiredValues(rule, (f) => f === "shell")).toEqual(new Set(["bash", "sh", "pwsh"]));
   });
   it("an unknown placeholder is a rule error naming the known ones", () => {
-    expect(() => matcher("  s:\n    shell|expand: '%nope%'\n  condition: s\n")).toThrow(/'%nope%' is not defined \(known: %shells%\)/);
+    expect(() => matcher("  s:\n    shell|expand: '%nope%'\n  condition: s\n")).toThrow(
+      /'%nope%' is not defined \(known: %shells%\)/,
+    );
   });
   it("a logsource the pipeline cannot target is a rule error at the logsource line", () => {
-    const rule = parseRules("title: t\nlogsource: { product: x }\ndetection:\n  s: {a: b}\n  condition: s\n", "t.yml").rules[0] as DetectionRule;
+    const rule = parseRules("title: t\nlogsource: { product: x }\ndetection:\n  s: {a: b}\n  condition: s\n", "t.yml")
+      .rules[0] as DetectionRule;
     try {
       pipeline.apply(rule);
       throw new Error("no error");

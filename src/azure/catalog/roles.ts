@@ -81,10 +81,7 @@ function builtinRoles(): Map<string, RoleInfo> {
       readFileSync(join(PACKAGE_ROOT, "data", "builtin-role-definitions.json"), "utf8"),
     ) as BuiltinFile;
     builtins = new Map(
-      file.roles.map((r) => [
-        r.name.toLowerCase(),
-        roleInfo(r.name.toLowerCase(), r.roleName, r.permissions),
-      ]),
+      file.roles.map((r) => [r.name.toLowerCase(), roleInfo(r.name.toLowerCase(), r.roleName, r.permissions)]),
     );
   }
   return builtins;

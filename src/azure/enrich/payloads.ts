@@ -390,7 +390,13 @@ export const PAYLOAD_RESOURCE_TYPES: readonly string[] = Object.keys(EXTRACTORS)
 
 function make(
   found: Found,
-  src: { id: string; type: string; kind: PayloadSource["kind"]; subscriptionId?: string; origin: AuditRecord["origin"] },
+  src: {
+    id: string;
+    type: string;
+    kind: PayloadSource["kind"];
+    subscriptionId?: string;
+    origin: AuditRecord["origin"];
+  },
   vector: string,
   techniques: string[],
 ): Payload {
@@ -421,7 +427,9 @@ function make(
 function fromResource(r: ArmResource): Payload[] {
   const ex = EXTRACTORS[r.typeLower];
   if (!ex) return [];
-  return ex.extract(r.properties as Record<string, unknown>).map((f) => make(f, { ...r, kind: "resource" }, ex.vector, ex.techniques));
+  return ex
+    .extract(r.properties as Record<string, unknown>)
+    .map((f) => make(f, { ...r, kind: "resource" }, ex.vector, ex.techniques));
 }
 
 function fromFunctionApp(a: FunctionApp): Payload[] {
@@ -441,7 +449,9 @@ function fromFunctionApp(a: FunctionApp): Payload[] {
   const vector = a.isFunctionApp ? "Function App" : "App Service web app";
   const type = "Microsoft.Web/sites";
   return out.map((f) =>
-    make(f, { id: a.id, type, kind: "functionApp", subscriptionId: a.subscriptionId, origin: a.origin }, vector, ["T1648"]),
+    make(f, { id: a.id, type, kind: "functionApp", subscriptionId: a.subscriptionId, origin: a.origin }, vector, [
+      "T1648",
+    ]),
   );
 }
 

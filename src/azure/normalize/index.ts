@@ -70,6 +70,8 @@ export class SiteJoiner {
 
   /** App settings whose site was never read: reported, since their app is invisible to rules. */
   orphanSettings(): { key: string; origin: Origin }[] {
-    return [...this.settings.entries()].filter(([k]) => !this.sites.has(k)).map(([key, s]) => ({ key, origin: s.origin }));
+    return [...this.settings.entries()]
+      .filter(([k]) => !this.sites.has(k))
+      .map(([key, s]) => ({ key, origin: s.origin }));
   }
 }

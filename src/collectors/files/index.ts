@@ -6,12 +6,12 @@
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, join, relative } from "node:path";
-import type { SourceKind } from "../../model/finding.js";
-import type { AuditRecord } from "../../model/records.js";
-import type { ScopeTally } from "../tally.js";
 import { classify, SiteJoiner } from "../../azure/normalize/index.js";
 import { isObj, str } from "../../azure/normalize/util.js";
+import type { SourceKind } from "../../model/finding.js";
+import type { AuditRecord } from "../../model/records.js";
 import { UsageError } from "../../util/errors.js";
+import type { ScopeTally } from "../tally.js";
 import type { CollectionPlan, CollectOptions, Collector, PlanOptions, TimeWindow } from "../types.js";
 import { NotJsonError, streamJsonFile } from "./json-stream.js";
 

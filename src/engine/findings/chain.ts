@@ -6,8 +6,8 @@
 import type { Attribution } from "../../azure/enrich/attribution.js";
 import { type ChainEvidence, type EvidenceRecord, type Finding, severityRank } from "../../model/finding.js";
 import type { AuditRecord } from "../../model/records.js";
-import type { ResolvedCorrelation } from "../../sigma/ast.js";
 import type { EngineRule } from "../../rules/loader.js";
+import type { ResolvedCorrelation } from "../../sigma/ast.js";
 import { type CorrEvent, type CorrResult, MAX_STEPS } from "../correlate.js";
 import { fingerprint } from "../fingerprint.js";
 import { evidenceOf, MAX_EVIDENCE_RECORDS } from "../grouping.js";

@@ -38,7 +38,13 @@ function locateImage(imageId: string, created: string | undefined, a: Attributio
 
 function locateConfiguration(id: string, subscriptionId: string | undefined, a: Attribution): Located {
   const w = a.writerOf(id);
-  return { time: w?.time, principal: w?.principal ?? {}, resourceId: id, subscriptionId: subscriptionId ?? w?.subscriptionId, writer: w };
+  return {
+    time: w?.time,
+    principal: w?.principal ?? {},
+    resourceId: id,
+    subscriptionId: subscriptionId ?? w?.subscriptionId,
+    writer: w,
+  };
 }
 
 export function locate(r: AuditRecord, a: Attribution): Located {
