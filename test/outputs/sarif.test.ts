@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { FINGERPRINT_KEY, renderSarif, toRepoRelativeUri } from "../../src/outputs/sarif.js";
+import type { ScanResult } from "../../src/model/finding.js";
+import { FINGERPRINT_KEY, sarifFormat, toRepoRelativeUri } from "../../src/outputs/formats/sarif.js";
+import { renderToString } from "../../src/outputs/registry.js";
 import { sarifErrors, validateSarif } from "../sarif-validator.js";
 import { ESC, makeResult } from "./fixtures.js";
 
@@ -8,9 +10,14 @@ type Json = Record<string, any>;
 
 const validate = validateSarif;
 
-function render(artifactUri?: string) {
+function renderSarif(result: ScanResult, meta: { toolVersion: string; artifactUri?: string }): Promise<string> {
+  const options = meta.artifactUri ? { artifactUri: meta.artifactUri } : {};
+  return renderToString(sarifFormat, result, { toolVersion: meta.toolVersion, color: false, options });
+}
+
+async function render(artifactUri?: string) {
   const { result, secrets } = makeResult();
-  const text = renderSarif(result, { toolVersion: "0.1.0", ...(artifactUri ? { artifactUri } : {}) });
+  const text = await renderSarif(result, { toolVersion: "0.1.0", ...(artifactUri ? { artifactUri } : {}) });
   return { text, log: JSON.parse(text) as Json, result, secrets };
 }
 
@@ -19,13 +26,13 @@ function errors(): string {
 }
 
 describe("renderSarif", () => {
-  it("validates against the SARIF 2.1.0 schema", () => {
-    const { log } = render();
+  it("validates against the SARIF 2.1.0 schema", async () => {
+    const { log } = await render();
     expect(validate(log), errors()).toBe(true);
   });
 
-  it("the validator really rejects broken SARIF", () => {
-    const { log } = render();
+  it("the validator really rejects broken SARIF", async () => {
+    const { log } = await render();
     const broken: Json[] = [
       { ...log, version: "2.0.0" },
       { ...log, runs: undefined },
@@ -40,8 +47,8 @@ describe("renderSarif", () => {
     for (const doc of broken) expect(validate(JSON.parse(JSON.stringify(doc)))).toBe(false);
   });
 
-  it("describes the tool and its rules as GitHub code scanning expects", () => {
-    const { log, result } = render();
+  it("describes the tool and its rules as GitHub code scanning expects", async () => {
+    const { log, result } = await render();
     expect(log.$schema).toBe("https://json.schemastore.org/sarif-2.1.0.json");
     expect(log.version).toBe("2.1.0");
     expect(log.runs).toHaveLength(1);
@@ -78,8 +85,8 @@ describe("renderSarif", () => {
     expect(aci?.properties.tags).toEqual(["security", "T1610", "T1059.004"]);
   });
 
-  it("gives every result a repo-relative physical location, line 1, and the ARM id", () => {
-    const { log, result } = render();
+  it("gives every result a repo-relative physical location, line 1, and the ARM id", async () => {
+    const { log, result } = await render();
     const results = log.runs[0].results as Json[];
     expect(results).toHaveLength(result.findings.length);
     results.forEach((r, i) => {
@@ -106,15 +113,15 @@ describe("renderSarif", () => {
     });
   });
 
-  it("has stable fingerprints across renders", () => {
-    const a = render().log.runs[0].results.map((r: Json) => r.partialFingerprints);
-    const b = render().log.runs[0].results.map((r: Json) => r.partialFingerprints);
+  it("has stable fingerprints across renders", async () => {
+    const a = (await render()).log.runs[0].results.map((r: Json) => r.partialFingerprints);
+    const b = (await render()).log.runs[0].results.map((r: Json) => r.partialFingerprints);
     expect(a).toEqual(b);
     expect(new Set(a.map((p: Json) => p[FINGERPRINT_KEY])).size).toBe(a.length);
   });
 
-  it("puts title, resource, principal and time in a sanitised, redacted message", () => {
-    const { text, log, secrets } = render();
+  it("puts title, resource, principal and time in a sanitised, redacted message", async () => {
+    const { text, log, secrets } = await render();
     for (const s of Object.values(secrets)) expect(text).not.toContain(s);
     expect(text).not.toContain(ESC);
     const msg: string = log.runs[0].results[0].message.text;
@@ -128,8 +135,8 @@ describe("renderSarif", () => {
     expect(log.runs[0].results[1].message.text).toContain("22222222-2222-2222-2222-222222222222");
   });
 
-  it("reports incomplete coverage as an unsuccessful invocation with notifications", () => {
-    const { log } = render();
+  it("reports incomplete coverage as an unsuccessful invocation with notifications", async () => {
+    const { log } = await render();
     const inv = log.runs[0].invocations[0];
     expect(inv.executionSuccessful).toBe(false);
     expect(inv.startTimeUtc).toBe("2024-05-01T12:00:00Z");
@@ -141,9 +148,9 @@ describe("renderSarif", () => {
     expect(notes[1]?.descriptor).toEqual({ id: "coverage/failed", index: 1 });
   });
 
-  it("renders a complete empty scan", () => {
+  it("renders a complete empty scan", async () => {
     const { result } = makeResult();
-    const text = renderSarif(
+    const text = await renderSarif(
       { ...result, findings: [], rules: [], coverage: [], complete: true },
       { toolVersion: "dev" },
     );
@@ -154,8 +161,8 @@ describe("renderSarif", () => {
     expect(log.runs[0].invocations[0].executionSuccessful).toBe(true);
   });
 
-  it("uses a custom artifact path and rejects non-relative ones", () => {
-    const { log } = render("./.github/workflows/audit.yml");
+  it("uses a custom artifact path and rejects non-relative ones", async () => {
+    const { log } = await render("./.github/workflows/audit.yml");
     expect(validate(log), errors()).toBe(true);
     expect(log.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri).toBe(
       ".github/workflows/audit.yml",
@@ -164,5 +171,46 @@ describe("renderSarif", () => {
     for (const bad of ["/etc/passwd", "C:\\x.yml", "https://x/y.yml", "../x.yml", "a//b", ""]) {
       expect(() => toRepoRelativeUri(bad), bad).toThrow(/relative to the repository root/);
     }
+  });
+});
+
+describe("sarif format options and streaming", () => {
+  it("declares --sarif-artifact-uri with the workflow file as default", () => {
+    expect(sarifFormat.options).toEqual([
+      {
+        flag: "--sarif-artifact-uri <path>",
+        description: expect.any(String),
+        key: "artifactUri",
+        default: ".github/azure-exec-audit.yml",
+      },
+    ]);
+  });
+
+  it("rejects a bad artifact path before writing anything", async () => {
+    const { result } = makeResult();
+    const chunks: string[] = [];
+    const render = sarifFormat.render(
+      result,
+      { toolVersion: "0.1.0", color: false, options: { artifactUri: "/etc/passwd" } },
+      { write: async (c) => void chunks.push(c) },
+    );
+    await expect(render).rejects.toThrow(/relative to the repository root/);
+    expect(chunks).toEqual([]);
+  });
+
+  it("streams results one by one into one indented JSON document", async () => {
+    const { result } = makeResult();
+    const chunks: string[] = [];
+    await sarifFormat.render(
+      result,
+      { toolVersion: "0.1.0", color: false, options: {} },
+      { write: async (c) => void chunks.push(c) },
+    );
+    const text = chunks.join("");
+    expect(text).toBe(`${JSON.stringify(JSON.parse(text), null, 2)}\n`);
+    for (const f of result.findings) {
+      expect(chunks.filter((c) => c.includes(`"${FINGERPRINT_KEY}": "${f.id}"`))).toHaveLength(1);
+    }
+    expect(validate(JSON.parse(text)), errors()).toBe(true);
   });
 });

@@ -4,11 +4,21 @@
  * colour codes, when enabled, are added only by this module, after sanitising.
  */
 
-import type { CoverageEntry, Finding, ScanResult, Severity } from "../model/finding.js";
-import { SEVERITIES } from "../model/finding.js";
-import { redactText } from "../util/redact.js";
-import { cap, sanitizeForTerminal } from "../util/text.js";
-import { compareFindings, countBySeverity, principalLabel, shortResource } from "./common.js";
+import type {
+  ChainStep,
+  CoverageEntry,
+  Finding,
+  FirstSeenEvidence,
+  PayloadEvidence,
+  ScanResult,
+  Severity,
+} from "../../model/finding.js";
+import { SEVERITIES } from "../../model/finding.js";
+import { redactText } from "../../util/redact.js";
+import { cap, sanitizeForTerminal } from "../../util/text.js";
+import { compareFindings, countBySeverity, principalLabel, shortResource } from "../common.js";
+import type { OutputFormat, RenderContext } from "../registry.js";
+import type { OutputSink } from "../sink.js";
 
 const ESC = "\u001b[";
 const RESET = `${ESC}0m`;
@@ -121,43 +131,67 @@ function coverageLine(c: CoverageEntry): string {
 const SEVERITY_INDENT = 10;
 const DETAIL_WIDTH = 150;
 
+const shortOperation = (op: string): string => op.split("/").slice(-2).join("/");
+
+function stepsDetail(steps: readonly ChainStep[]): string {
+  const names = steps.map((s) => clean(shortOperation(s.operation ?? s.rule), 60));
+  return `${steps.length} steps: ${names.slice(0, 8).join(" → ")}${names.length > 8 ? " → …" : ""}`;
+}
+
+function payloadDetail(e: PayloadEvidence): string | undefined {
+  const p = e.payloads[0];
+  if (!p) return undefined;
+  const text = redactText(p.content).replace(/\s+/g, " ");
+  return `${clean(e.vector, 60)} ${clean(p.path, 80)}: ${clean(text, 200)}`;
+}
+
+function newValueDetail(e: FirstSeenEvidence): string | undefined {
+  if (!e.newValue) return undefined;
+  const pairs = Object.entries(e.newValue).map(([k, v]) => `${k}=${clean(String(v), 80)}`);
+  return `new since the baseline: ${pairs.join(", ")}`;
+}
+
+function matchedDetail(matched: Record<string, unknown> | undefined): string | undefined {
+  if (!matched) return undefined;
+  // The operation is already in the row's title; the other fields say what made it match.
+  const pairs = Object.entries(matched)
+    .filter(([k]) => !/^operationName$/i.test(k))
+    .map(([k, v]) => `${k}=${clean(redactText(String(v)), 120)}`);
+  return pairs.length > 0 ? pairs.join(", ") : undefined;
+}
+
 /** One line under a finding: the payload that ran, the chain's steps, or what was new. */
 function detail(f: Finding): string | undefined {
-  const e = f.evidence as Record<string, unknown>;
-  const short = (op: string) => op.split("/").slice(-2).join("/");
-  if (Array.isArray(e.steps)) {
-    const steps = e.steps as { operation?: string; rule?: string }[];
-    const names = steps.map((s) => clean(short(s.operation ?? s.rule ?? "?"), 60));
-    return `${steps.length} steps: ${names.slice(0, 8).join(" → ")}${names.length > 8 ? " → …" : ""}`;
+  const e = f.evidence;
+  switch (e.kind) {
+    case "chain":
+      return stepsDetail(e.steps);
+    case "payload":
+      return payloadDetail(e) ?? matchedDetail(e.matched);
+    case "firstSeen":
+      return newValueDetail(e) ?? matchedDetail(e.matched);
+    case "activity":
+    case "configuration":
+    case "image":
+    case "roleAssignment":
+    case "grant":
+      return matchedDetail(e.matched);
+    default:
+      return noDetail(e);
   }
-  if (Array.isArray(e.payloads) && e.payloads.length > 0) {
-    const p = e.payloads[0] as { path?: string; content?: string };
-    const text = redactText(String(p.content ?? "")).replace(/\s+/g, " ");
-    return `${clean(String(e.vector ?? ""), 60)} ${clean(String(p.path ?? ""), 80)}: ${clean(text, 200)}`;
-  }
-  if (e.newValue && typeof e.newValue === "object") {
-    const pairs = Object.entries(e.newValue as Record<string, unknown>).map(([k, v]) => `${k}=${clean(String(v), 80)}`);
-    return `new since the baseline: ${pairs.join(", ")}`;
-  }
-  if (e.matched && typeof e.matched === "object") {
-    const pairs = Object.entries(e.matched as Record<string, unknown>)
-      .filter(([k]) => !/^operationName$/i.test(k))
-      .map(([k, v]) => `${k}=${clean(redactText(String(v)), 120)}`);
-    if (pairs.length > 0) return pairs.join(", ");
-  }
+}
+
+/** A new evidence kind fails to compile here until it chooses its line; at run time it gets none. */
+function noDetail(_: never): undefined {
   return undefined;
 }
 
-export function renderTable(result: ScanResult, opts: { color: boolean; width?: number }): string {
-  const paint = (style: string, s: string): string => (opts.color ? `${style}${s}${RESET}` : s);
-  const lines: string[] = [];
+async function renderTable(result: ScanResult, ctx: RenderContext, out: OutputSink): Promise<void> {
+  const paint = (style: string, s: string): string => (ctx.color ? `${style}${s}${RESET}` : s);
+  const write = (lines: readonly string[]): Promise<void> => out.write(lines.map((l) => `${l}\n`).join(""));
   const records = result.coverage.reduce((n, c) => n + c.records, 0);
   const problems = result.coverage.filter((c) => c.status !== "complete");
 
-  lines.push(
-    paint(BOLD, `azure-exec-audit scan ${clean(result.id, 128)}`) +
-      `  ${clean(result.startedAt, 64)} → ${clean(result.finishedAt, 64)}`,
-  );
   let state: string;
   if (result.complete) {
     state = "scan complete";
@@ -167,15 +201,23 @@ export function renderTable(result: ScanResult, opts: { color: boolean; width?: 
     );
     state = paint(SEVERITY_STYLE.high, "scan INCOMPLETE") + (reasons.length > 0 ? ` — ${reasons.join("; ")}` : "");
   }
-  lines.push(`${severitySummary(result.findings)} · ${records} records read · ${state}`);
-  lines.push("");
+  await write([
+    paint(BOLD, `azure-exec-audit scan ${clean(result.id, 128)}`) +
+      `  ${clean(result.startedAt, 64)} → ${clean(result.finishedAt, 64)}`,
+    `${severitySummary(result.findings)} · ${records} records read · ${state}`,
+    "",
+  ]);
 
   if (result.findings.length === 0) {
-    lines.push("No findings.");
+    await write(["No findings."]);
   } else {
     const findings = [...result.findings].sort(compareFindings);
+    // Column widths depend on every row, so rows are built first; each is written on its own.
     const rows = findings.map(row);
-    const widths = columnWidths(rows, opts.width);
+    const widths = columnWidths(rows, ctx.width);
+    // A detail line fits the terminal like the rows do ("↳ " and the indent come first).
+    const detailWidth =
+      ctx.width === undefined ? DETAIL_WIDTH : Math.max(1, Math.min(DETAIL_WIDTH, ctx.width - SEVERITY_INDENT - 2));
     const last = COLUMNS.length - 1;
     const format = (cells: readonly string[]): string[] =>
       cells.map((cell, i) => {
@@ -183,20 +225,23 @@ export function renderTable(result: ScanResult, opts: { color: boolean; width?: 
         const fitted = fitCell(cell, w);
         return i === last ? fitted : pad(fitted, w);
       });
-    lines.push(paint(BOLD, format(COLUMNS.map((c) => c.header)).join(GAP)));
-    lines.push(paint(DIM, widths.map((w) => "─".repeat(w)).join(GAP)));
-    findings.forEach((f, n) => {
+    await write([
+      paint(BOLD, format(COLUMNS.map((c) => c.header)).join(GAP)),
+      paint(DIM, widths.map((w) => "─".repeat(w)).join(GAP)),
+    ]);
+    for (const [n, f] of findings.entries()) {
       const [sev = "", ...rest] = format(rows[n] ?? []);
       // Colour the word only, so a background colour does not run into the padding.
       const word = sev.trimEnd();
       const coloured = paint(SEVERITY_STYLE[f.severity], word) + sev.slice(word.length);
-      lines.push([coloured, ...rest].join(GAP).trimEnd());
+      const lines = [[coloured, ...rest].join(GAP).trimEnd()];
       const more = detail(f);
-      if (more) lines.push(paint(DIM, `${" ".repeat(SEVERITY_INDENT)}↳ ${fitCell(more, DETAIL_WIDTH)}`));
-    });
+      if (more) lines.push(paint(DIM, `${" ".repeat(SEVERITY_INDENT)}↳ ${fitCell(more, detailWidth)}`));
+      await write(lines);
+    }
   }
 
-  lines.push("");
+  const lines = [""];
   if (result.coverage.length === 0) {
     lines.push("Coverage: no sources were read.");
   } else if (problems.length === 0) {
@@ -208,5 +253,12 @@ export function renderTable(result: ScanResult, opts: { color: boolean; width?: 
     );
     for (const c of problems) lines.push(coverageLine(c));
   }
-  return `${lines.join("\n")}\n`;
+  await write(lines);
 }
+
+export const tableFormat: OutputFormat = {
+  name: "table",
+  description: "a readable terminal report (the default on a terminal)",
+  fileExtension: "txt",
+  render: renderTable,
+};

@@ -2,7 +2,7 @@
  * `--format sarif`: SARIF 2.1.0 for GitHub code scanning.
  *
  * Cloud findings have no source file, so every result points at one repository file the
- * workflow controls (default `.github/azure-exec-audit.yml`, line 1) and carries the ARM
+ * workflow controls (`--sarif-artifact-uri`, default `.github/azure-exec-audit.yml`, line 1) and carries the ARM
  * resource id as a logical location. `partialFingerprints` holds the finding id, so alerts
  * stay the same alert across runs. Scan coverage problems become tool execution notifications.
  *
@@ -10,10 +10,12 @@
  * would make every run a new analysis. The upload step's `category` sets it when needed.
  */
 
-import type { CoverageEntry, Finding, RuleSummary, ScanResult, Severity } from "../model/finding.js";
-import { UsageError } from "../util/errors.js";
-import { escapeMarkdown, sanitizeForTerminal } from "../util/text.js";
-import { principalLabel, safeCoverage, safeFinding, safeText, TOOL_INFORMATION_URI, TOOL_NAME } from "./common.js";
+import type { CoverageEntry, Finding, RuleSummary, ScanResult, Severity } from "../../model/finding.js";
+import { UsageError } from "../../util/errors.js";
+import { escapeMarkdown, sanitizeForTerminal } from "../../util/text.js";
+import { principalLabel, safeCoverage, safeFinding, safeText, TOOL_INFORMATION_URI, TOOL_NAME } from "../common.js";
+import { StreamedArray, writeJson } from "../json-writer.js";
+import type { OutputFormat, RenderContext } from "../registry.js";
 
 export const SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json";
 export const DEFAULT_ARTIFACT_URI = ".github/azure-exec-audit.yml";
@@ -230,8 +232,12 @@ function coverageNotification(c: CoverageEntry): Record<string, unknown> {
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
 const SEMVER = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 
-export function renderSarif(result: ScanResult, meta: { toolVersion: string; artifactUri?: string }): string {
-  const uri = toRepoRelativeUri(meta.artifactUri ?? DEFAULT_ARTIFACT_URI);
+/** The SARIF log as one value; `results` is produced lazily while it is written. */
+function sarifLog(result: ScanResult, ctx: RenderContext): Record<string, unknown> {
+  const artifact = ctx.options.artifactUri;
+  // Validated before anything is written, so a bad path fails without a half-written report.
+  const uri = toRepoRelativeUri(typeof artifact === "string" ? artifact : DEFAULT_ARTIFACT_URI);
+  const toolVersion = ctx.toolVersion;
   const rules = collectRules(result);
   const ruleIndex = new Map(rules.map((r, i) => [r.id, i]));
 
@@ -249,7 +255,7 @@ export function renderSarif(result: ScanResult, meta: { toolVersion: string; art
   if (ISO_TIME.test(result.finishedAt)) invocation.endTimeUtc = result.finishedAt;
   if (notifications.length > 0) invocation.toolExecutionNotifications = notifications;
 
-  const log = {
+  return {
     $schema: SARIF_SCHEMA_URI,
     version: "2.1.0",
     runs: [
@@ -257,8 +263,8 @@ export function renderSarif(result: ScanResult, meta: { toolVersion: string; art
         tool: {
           driver: {
             name: TOOL_NAME,
-            version: meta.toolVersion,
-            ...(SEMVER.test(meta.toolVersion) ? { semanticVersion: meta.toolVersion } : {}),
+            version: toolVersion,
+            ...(SEMVER.test(toolVersion) ? { semanticVersion: toolVersion } : {}),
             informationUri: TOOL_INFORMATION_URI,
             rules: rules.map(sarifRule),
             notifications: NOTIFICATION_DESCRIPTORS,
@@ -266,7 +272,11 @@ export function renderSarif(result: ScanResult, meta: { toolVersion: string; art
         },
         invocations: [invocation],
         columnKind: "utf16CodeUnits",
-        results: result.findings.map((f) => sarifResult(f, ruleIndex.get(f.ruleId) ?? 0, uri)),
+        results: new StreamedArray(
+          (function* () {
+            for (const f of result.findings) yield sarifResult(f, ruleIndex.get(f.ruleId) ?? 0, uri);
+          })(),
+        ),
         properties: {
           scanId: safeText(result.id),
           complete: result.complete,
@@ -275,5 +285,21 @@ export function renderSarif(result: ScanResult, meta: { toolVersion: string; art
       },
     ],
   };
-  return `${JSON.stringify(log, null, 2)}\n`;
 }
+
+export const sarifFormat: OutputFormat = {
+  name: "sarif",
+  description: "SARIF 2.1.0 for GitHub code scanning",
+  fileExtension: "sarif",
+  options: [
+    {
+      flag: "--sarif-artifact-uri <path>",
+      description: "repository file that SARIF results point at",
+      key: "artifactUri",
+      default: DEFAULT_ARTIFACT_URI,
+    },
+  ],
+  async render(result, ctx, out) {
+    await writeJson(out, sarifLog(result, ctx));
+  },
+};

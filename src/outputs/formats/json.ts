@@ -1,0 +1,56 @@
+/**
+ * `--format json`: the stable JSON report (docs/cli.md). Findings are redacted and every string
+ * is capped at MAX_REPORT_STRING, so one hostile record cannot leak a secret or blow up the
+ * report. Rule metadata is not included (SARIF carries it). Findings are streamed one by one.
+ */
+
+import type { Diagnostic } from "../../model/diagnostics.js";
+import type { ScanResult } from "../../model/finding.js";
+import { safeCoverage, safeFinding, safeText, safeValue, TOOL_NAME } from "../common.js";
+import { StreamedArray, writeJson } from "../json-writer.js";
+import type { OutputFormat } from "../registry.js";
+
+export const JSON_SCHEMA_VERSION = "1";
+
+function safeDiagnostic(d: Diagnostic): Diagnostic {
+  return safeValue({
+    code: d.code,
+    message: d.message,
+    ...(d.location ? { location: d.location } : {}),
+    ...(d.ruleId !== undefined ? { ruleId: d.ruleId } : {}),
+  });
+}
+
+/** The report as one value; `findings` is produced lazily while it is written. */
+function report(result: ScanResult, toolVersion: string): Record<string, unknown> {
+  const diagnostics = result.diagnostics;
+  return {
+    schemaVersion: JSON_SCHEMA_VERSION,
+    tool: { name: TOOL_NAME, version: toolVersion },
+    scan: {
+      id: safeText(result.id),
+      startedAt: result.startedAt,
+      finishedAt: result.finishedAt,
+      complete: result.complete,
+      coverage: result.coverage.map(safeCoverage),
+      // `notes` predates diagnostics; readers of schema 1 keep getting the same sentences.
+      ...(diagnostics.length > 0
+        ? { notes: diagnostics.map((d) => safeText(d.message)), diagnostics: diagnostics.map(safeDiagnostic) }
+        : {}),
+    },
+    findings: new StreamedArray(
+      (function* () {
+        for (const f of result.findings) yield safeFinding(f);
+      })(),
+    ),
+  };
+}
+
+export const jsonFormat: OutputFormat = {
+  name: "json",
+  description: "the JSON report (schema 1)",
+  fileExtension: "json",
+  async render(result, ctx, out) {
+    await writeJson(out, report(result, ctx.toolVersion));
+  },
+};

@@ -1,0 +1,154 @@
+/** The output registry: its API, and a format registered from a test file driving the real CLI. */
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Io } from "../../src/cli/main.js";
+import {
+  formatNames,
+  formats,
+  getFormat,
+  jsonFormat,
+  type OutputFormat,
+  registerFormat,
+} from "../../src/outputs/index.js";
+import { csvFormat } from "./fixtures/csv-format.js";
+
+const noop: OutputFormat["render"] = async () => undefined;
+
+describe("format registry", () => {
+  it("lists the built-ins in order and finds them whatever the case", () => {
+    expect(formatNames().slice(0, 3)).toEqual(["table", "json", "sarif"]);
+    expect(formats().map((f) => f.name)).toEqual(formatNames());
+    expect(getFormat("JSON")).toBe(jsonFormat);
+    expect(getFormat("Sarif")?.name).toBe("sarif");
+    expect(getFormat("hasOwnProperty")).toBeUndefined();
+  });
+
+  it("refuses a duplicate name", () => {
+    expect(() => registerFormat({ ...jsonFormat })).toThrow(/"json" is already registered/);
+  });
+
+  it("refuses names and options the CLI could not take", () => {
+    const base = { description: "x", render: noop };
+    expect(() => registerFormat({ ...base, name: "CSV2" })).toThrow(/lower-case/);
+    expect(() => registerFormat({ ...base, name: "my format" })).toThrow(/lower-case/);
+    expect(() =>
+      registerFormat({ ...base, name: "xml", options: [{ flag: "--pretty", description: "x", key: "pretty" }] }),
+    ).toThrow(/must be a long flag starting with --xml-/);
+    expect(() =>
+      registerFormat({ ...base, name: "xml", options: [{ flag: "-x, --xml-pretty", description: "x", key: "p" }] }),
+    ).toThrow(/long flag/);
+    expect(() =>
+      registerFormat({
+        ...base,
+        name: "xml",
+        options: [
+          { flag: "--xml-pretty", description: "x", key: "p" },
+          { flag: "--xml-indent <n>", description: "x", key: "p" },
+        ],
+      }),
+    ).toThrow(/needs a key of its own/);
+    // "sarif-artifact" may use --sarif-artifact-…, but sarif already has --sarif-artifact-uri.
+    expect(() =>
+      registerFormat({
+        ...base,
+        name: "sarif-artifact",
+        options: [{ flag: "--sarif-artifact-uri <p>", description: "x", key: "uri" }],
+      }),
+    ).toThrow(/--sarif-artifact-uri is already registered/);
+    expect(getFormat("xml")).toBeUndefined();
+    expect(getFormat("sarif-artifact")).toBeUndefined();
+  });
+});
+
+describe("a format registered from one test file", () => {
+  let main: (argv: string[], io: Io) => Promise<number>;
+  let EXIT: { ok: number; usage: number };
+
+  async function run(...argv: string[]) {
+    let stdout = "";
+    let stderr = "";
+    const code = await main(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), isTTY: false });
+    return { code, stdout, stderr };
+  }
+
+  beforeAll(async () => {
+    // The CLI module is loaded before the format exists: only main() may read the registry.
+    ({ main, EXIT } = await import("../../src/cli/main.js"));
+    expect((await run("scan", "--help")).stdout).not.toContain("csv");
+    registerFormat(csvFormat);
+  });
+
+  it("is a --format choice with its options in help", async () => {
+    // Commander wraps help lines; one space per gap makes the choices one string.
+    const help = (await run("scan", "--help")).stdout.replace(/\s+/g, " ");
+    expect(help).toMatch(/choices: "table", "json", "sarif", "csv"/);
+    expect(help).toContain("--csv-delimiter <char>");
+    expect(help).toContain("--sarif-artifact-uri <path>");
+  });
+
+  it("renders the demo scan", async () => {
+    const r = await run("scan", "--demo", "--format", "csv");
+    expect(r.code, r.stderr).toBe(EXIT.ok);
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines[0]).toBe("id,severity,ruleId,resourceId");
+    expect(lines.length).toBeGreaterThan(1);
+    for (const l of lines.slice(1)) expect(l).toMatch(/^"[^"]+","(informational|low|medium|high|critical)",/);
+  });
+
+  it("gets its own option values, defaults included", async () => {
+    const r = await run("scan", "--demo", "--format", "csv", "--csv-delimiter", ";", "--csv-no-header");
+    expect(r.code, r.stderr).toBe(EXIT.ok);
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^"[^"]+";"[a-z]+";/);
+  });
+
+  it("rejects another format's option as a usage error, before scanning", async () => {
+    const csvWithSarif = await run("scan", "--demo", "--format", "csv", "--sarif-artifact-uri", "a.yml");
+    expect(csvWithSarif.code).toBe(EXIT.usage);
+    expect(csvWithSarif.stderr).toContain("--sarif-artifact-uri applies to --format sarif only");
+    const jsonWithCsv = await run("scan", "--demo", "--format", "json", "--csv-delimiter", ";");
+    expect(jsonWithCsv.code).toBe(EXIT.usage);
+    expect(jsonWithCsv.stderr).toContain("--csv-delimiter applies to --format csv only");
+  });
+});
+
+describe("--output and --sarif-artifact-uri through the CLI", () => {
+  let main: (argv: string[], io: Io) => Promise<number>;
+  let EXIT: { ok: number; usage: number };
+  beforeAll(async () => {
+    ({ main, EXIT } = await import("../../src/cli/main.js"));
+  });
+  const quiet: Io = { stdout: () => undefined, stderr: () => undefined, isTTY: false };
+
+  it("writes SARIF to the file with the given artifact path", async () => {
+    const out = join(await mkdtemp(join(tmpdir(), "aea-out-")), "results.sarif");
+    const argv = ["scan", "--demo", "--format", "sarif", "--sarif-artifact-uri", ".github/workflows/audit.yml"];
+    expect(await main([...argv, "--output", out], quiet)).toBe(EXIT.ok);
+    const log = JSON.parse(await readFile(out, "utf8"));
+    expect(log.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri).toBe(
+      ".github/workflows/audit.yml",
+    );
+  });
+
+  it("leaves an existing --output file alone when the artifact path is rejected", async () => {
+    const out = join(await mkdtemp(join(tmpdir(), "aea-out-")), "results.sarif");
+    await writeFile(out, "previous report\n");
+    let stderr = "";
+    const io: Io = { ...quiet, stderr: (s) => (stderr += s) };
+    const argv = ["scan", "--demo", "--format", "sarif", "--sarif-artifact-uri", "/etc/passwd", "--output", out];
+    expect(await main(argv, io)).toBe(EXIT.usage);
+    expect(stderr).toMatch(/relative to the repository root/);
+    expect(await readFile(out, "utf8")).toBe("previous report\n");
+  });
+
+  it("an unwritable --output is a usage error", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "aea-out-"));
+    let stderr = "";
+    const io: Io = { ...quiet, stderr: (s) => (stderr += s) };
+    const code = await main(["scan", "--demo", "--format", "json", "--output", join(dir, "no", "such", "r.json")], io);
+    expect(code).toBe(EXIT.usage);
+    expect(stderr).toMatch(/cannot write --output .*\(ENOENT\)/);
+  });
+});
