@@ -11,7 +11,7 @@ import { main } from "../src/cli/main.js";
 import type { Finding } from "../src/model/finding.js";
 import type { ActivityEvent, AuditRecord } from "../src/model/records.js";
 import { DEMO_TENANT_DIR } from "../src/paths.js";
-import { readAll } from "./helpers.js";
+import { evidenceOf, readAll } from "./helpers.js";
 import { sarifErrors, validateSarif } from "./sarif-validator.js";
 
 async function scan(format: string, ...extra: string[]) {
@@ -103,13 +103,13 @@ describe("demo tenant", () => {
       (f) => f.operation?.toLowerCase() === "microsoft.compute/virtualmachines/runcommands/write",
     );
     expect(rc).toHaveLength(1);
-    expect(rc[0]?.evidence.statuses as string[]).toEqual(expect.arrayContaining(["Started", "Succeeded"]));
+    expect(evidenceOf(rc[0], "activity").statuses).toEqual(expect.arrayContaining(["Started", "Succeeded"]));
   });
 
   it("tells the attack as one chain: grant, run command, function app, image import, container", () => {
     const chain = report.findings.find((f) => f.ruleId === "0d3ab25c-d946-4f4b-b911-ba443af9d210");
     expect(chain, "grant-then-execute chain").toBeDefined();
-    const steps = chain?.evidence.steps as { operation: string; findings?: string[] }[];
+    const steps = evidenceOf(chain, "chain").steps as { operation: string; findings?: string[] }[];
     const ops = steps.map((s) => s.operation.toLowerCase());
     for (const op of [
       "microsoft.authorization/roleassignments/write",

@@ -5,7 +5,7 @@ import { gzipSync } from "node:zlib";
 import { FilesCollector } from "../src/collectors/files/index.js";
 import { CoverageTally } from "../src/collectors/tally.js";
 import { Diagnostics } from "../src/model/diagnostics.js";
-import type { CoverageEntry } from "../src/model/finding.js";
+import type { CoverageEntry, Evidence, Finding } from "../src/model/finding.js";
 import type { AuditRecord } from "../src/model/records.js";
 
 export const REF = join(import.meta.dirname, "fixtures/reference");
@@ -49,4 +49,13 @@ export async function readAll(paths: string[]): Promise<{ records: AuditRecord[]
   const records: AuditRecord[] = [];
   for await (const r of collector.collect(plan, { tally, diagnostics: new Diagnostics() })) records.push(r);
   return { records, coverage: tally.entries() };
+}
+
+/** A finding's evidence narrowed to one kind; throws (failing the test) when it is another. */
+export function evidenceOf<K extends Evidence["kind"]>(
+  f: Finding | undefined,
+  kind: K,
+): Extract<Evidence, { kind: K }> {
+  if (f?.evidence.kind !== kind) throw new Error(`expected ${kind} evidence, got ${f?.evidence.kind ?? "no finding"}`);
+  return f.evidence as Extract<Evidence, { kind: K }>;
 }

@@ -5,11 +5,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { BUILTIN_RULES_DIR } from "../src/paths.js";
 import { vectorsWithoutRules } from "../src/rules/coverage.js";
 import { lintRules, loadVectors } from "../src/rules/lint.js";
-import { testableFor, testRule } from "../src/rules/tester.js";
 import { loadRules } from "../src/rules/loader.js";
-import { BUILTIN_RULES_DIR } from "../src/paths.js";
+import { testableFor, testRule } from "../src/rules/tester.js";
 
 interface Technique {
   id: string;

@@ -1,9 +1,10 @@
 /**
  * The command line. Exit codes (docs/cli.md): 0 complete and nothing at or above --fail-on;
- * 1 findings at or above --fail-on; 2 scan incomplete (unless --allow-incomplete) or internal
- * error; 3 usage or configuration error. Errors are one sentence on stderr; --debug adds the stack.
+ * 1 findings at or above --fail-on; 2 scan incomplete (unless --allow-incomplete); 3 usage or
+ * configuration error; 4 internal error (a bug: the tool failed, not the input). Errors are one sentence on stderr; --debug adds the stack.
  */
 import { Command, CommanderError, Option } from "commander";
+import { FilesCollector } from "../collectors/files/index.js";
 import { isSeverity, type ScanResult, SEVERITIES, type Severity, severityRank } from "../model/finding.js";
 import {
   fileSink,
@@ -19,11 +20,15 @@ import {
   sinkFor,
 } from "../outputs/index.js";
 import { DEMO_TENANT_DIR, toolVersion } from "../paths.js";
-import { runScan } from "../scan.js";
+import { runScan } from "../scan/run.js";
 import { UsageError } from "../util/errors.js";
 import { rulesCoverage, rulesLint, rulesList, rulesTest } from "./rules.js";
 
-export const EXIT = { ok: 0, findings: 1, incomplete: 2, usage: 3 } as const;
+/**
+ * Exit codes. 4 is kept apart from 2 so a gate can tell "the data could not all be read" (fail
+ * closed, fix the input or the permissions) from "the tool itself failed" (report a bug).
+ */
+export const EXIT = { ok: 0, findings: 1, incomplete: 2, usage: 3, internal: 4 } as const;
 
 interface ScanFlags {
   demo?: boolean;
@@ -157,7 +162,7 @@ async function scanCommand(
     if (!isSeverity(f)) throw new UsageError(`unknown --fail-on '${flags.failOn}' (use ${SEVERITIES.join(", ")})`);
     failOn = f;
   }
-  const { result, ruleErrors } = await runScan({ inputs, ruleDirs: flags.rules });
+  const { result, ruleErrors } = await runScan({ collectors: [new FilesCollector(inputs)], ruleDirs: flags.rules });
   for (const e of ruleErrors) io.stderr(`azure-exec-audit: rule skipped: ${e.message}\n`);
   const ctx: RenderContext = {
     toolVersion: toolVersion(),
@@ -231,7 +236,8 @@ Examples:
   azure-exec-audit scan --input activity.jsonl.gz roles.json --rules ./my-rules
 
 Exit codes: 0 complete, nothing at or above --fail-on; 1 findings at or above --fail-on;
-            2 scan incomplete (some input unreadable); 3 usage or configuration error.`,
+            2 scan incomplete (some input unreadable); 3 usage or configuration error;
+            4 internal error.`,
     )
     .action(async (flags: ScanFlags, cmd: Command) => {
       setExit(await scanCommand(flags, io, cmd, bindings));
@@ -285,6 +291,6 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       `azure-exec-audit: internal error: ${(e as Error).message}${debug ? "" : " (run with --debug for details)"}\n`,
     );
     if (debug) io.stderr(`${(e as Error).stack}\n`);
-    return EXIT.incomplete;
+    return EXIT.internal;
   }
 }

@@ -1,11 +1,11 @@
 /** `rules list | test | lint`: the rule pack and user rule directories, without scanning. */
 import { join } from "node:path";
-import { renderCoverage } from "../engine/coverage.js";
-import { lintRules, loadVectors } from "../engine/lint.js";
-import { testableFor, testRule } from "../engine/rule-tester.js";
-import { type LoadedRules, loadRules } from "../engine/rules-loader.js";
 import { BUILTIN_RULES_DIR, PACKAGE_ROOT } from "../paths.js";
-import { summarize } from "../scan.js";
+import { renderCoverage } from "../rules/coverage.js";
+import { lintRules, loadVectors } from "../rules/lint.js";
+import { type LoadedRules, loadRules } from "../rules/loader.js";
+import { testableFor, testRule } from "../rules/tester.js";
+import { summarize } from "../scan/run.js";
 import { sanitizeForTerminal } from "../util/text.js";
 import type { Io } from "./main.js";
 

@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { loadRules } from "../../src/rules/loader.js";
 import { runCase, testableFor } from "../../src/rules/tester.js";
-import { tempDir } from "../helpers.js";
+import { evidenceOf, tempDir } from "../helpers.js";
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -94,7 +94,7 @@ describe("temporal_ordered with aliases, and a chained correlation", async () =>
   });
   it("lists the steps, one per operation, with their records", () => {
     const [f] = run([ev("02:00", "A/GRANT/WRITE", "admin", "vm1", "u9"), ev("02:10", "A/USE/ACTION", "u9")]);
-    const steps = f?.evidence.steps as { rule: string; time: string }[];
+    const steps = evidenceOf(f, "chain").steps as { rule: string; time: string }[];
     expect(steps.map((s) => s.rule)).toEqual(["grant", "use"]);
     expect(f?.evidence.records).toHaveLength(2);
     expect(f?.principal.id).toBe("u9");

@@ -6,6 +6,7 @@ import { type EngineRule, prepareText } from "../../src/rules/loader.js";
 import { runCase, testableFor } from "../../src/rules/tester.js";
 import { RecordPipeline } from "../../src/scan/pipeline.js";
 import { RuleError } from "../../src/sigma/errors.js";
+import { evidenceOf } from "../helpers.js";
 
 const header = (service = "activitylogs") =>
   `title: t\nid: 11111111-1111-4111-8111-111111111111\nlevel: high\ntags: [attack.execution, attack.t1651]\nlogsource: { product: azure, service: ${service} }\n`;
@@ -290,8 +291,8 @@ describe("failed attempts", () => {
     ]).findings as Finding[];
     expect(bad).toHaveLength(1);
     expect(bad[0]?.title).toBe("t (attempt failed)");
-    expect(bad[0]?.evidence.outcome).toBe("failed");
-    expect(bad[0]?.evidence.failure).toBe("AuthorizationFailed");
+    expect(evidenceOf(bad[0], "activity").outcome).toBe("failed");
+    expect(evidenceOf(bad[0], "activity").failure).toBe("AuthorizationFailed");
     expect(bad[0]?.id).not.toBe(ok[0]?.id);
   });
 });
