@@ -47,7 +47,8 @@ export async function readAll(paths: string[]): Promise<{ records: AuditRecord[]
   const plan = await collector.plan();
   const tally = new CoverageTally();
   const records: AuditRecord[] = [];
-  for await (const r of collector.collect(plan, { tally, diagnostics: new Diagnostics() })) records.push(r);
+  for await (const r of collector.collect(plan, { tally, diagnostics: new Diagnostics() }))
+    if (r.kind !== "observation") records.push(r);
   return { records, coverage: tally.entries() };
 }
 

@@ -66,7 +66,7 @@ const ACTIVITY_ALIASES: Record<string, string> = {
   identity: "principal.name",
 };
 
-function ipPrefix(ip: string | undefined): string | undefined {
+export function ipPrefix(ip: string | undefined): string | undefined {
   if (!ip) return undefined;
   const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.\d{1,3}$/.exec(ip);
   if (v4) return `${v4[1]}.${v4[2]}.${v4[3]}.0/24`;
@@ -77,7 +77,7 @@ function ipPrefix(ip: string | undefined): string | undefined {
   return ip;
 }
 
-function topResource(id: string | undefined): string | undefined {
+export function topResource(id: string | undefined): string | undefined {
   if (!id) return undefined;
   const m = /^(.*?\/providers\/[^/]+\/[^/]+\/[^/]+)/i.exec(id);
   return (m ? (m[1] as string) : id).toLowerCase();

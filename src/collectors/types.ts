@@ -7,7 +7,7 @@
  */
 import type { Diagnostics } from "../model/diagnostics.js";
 import type { SourceKind } from "../model/finding.js";
-import type { AuditRecord } from "../model/records.js";
+import type { ActivityObservation, AuditRecord, CollectedItem, LineRef } from "../model/records.js";
 import type { CoverageTally } from "./tally.js";
 
 /** The time window a source covers, when it knows one (a snapshot's metadata, --since/--until). */
@@ -29,7 +29,18 @@ export interface PlanOptions {
   abortSignal?: AbortSignal;
 }
 
+/**
+ * Decides from a line's bytes (`bytes[start, end)`) whether it needs parsing: undefined means
+ * parse it; otherwise the few fields every stage needs of an event no rule reads (see
+ * azure/prefilter.ts).
+ */
+export interface LineFilter {
+  observe(bytes: Buffer, start: number, end: number): Omit<ActivityObservation, "kind" | "at"> | undefined;
+}
+
 export interface CollectOptions {
+  /** When given, lines it clears are not parsed; they arrive as observations. */
+  filter?: LineFilter;
   abortSignal?: AbortSignal;
   /** The scan's coverage tally: every scope read is one entry with its status and reason. */
   tally: CoverageTally;
@@ -43,5 +54,10 @@ export interface Collector {
   /** Resolves inputs and scopes; throws UsageError for what the user must fix. */
   plan(options?: PlanOptions): Promise<CollectionPlan>;
   /** Reads what `plan` resolved. Records stream out one at a time and are not kept. */
-  collect(plan: CollectionPlan, options: CollectOptions): AsyncIterable<AuditRecord>;
+  collect(plan: CollectionPlan, options: CollectOptions): AsyncIterable<CollectedItem>;
+  /**
+   * Reads in full records it yielded as observations (by their `at`), when a later stage needs
+   * one — the author of a configured resource. Collectors that never yield observations omit it.
+   */
+  readBack?(refs: readonly LineRef[]): Promise<AuditRecord[]>;
 }

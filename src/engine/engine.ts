@@ -10,7 +10,7 @@ import { AZURE_FIELDS, type FieldContext } from "../azure/fields.js";
 import { RecordView } from "../matcher/view.js";
 import { DIAGNOSTIC_CODES, Diagnostics } from "../model/diagnostics.js";
 import type { Finding } from "../model/finding.js";
-import type { AuditRecord } from "../model/records.js";
+import type { ActivityObservation, AuditRecord } from "../model/records.js";
 import type { EngineRule, ResolvedCorrelation } from "../rules/loader.js";
 import { Correlator } from "./correlate.js";
 import { Dispatcher } from "./dispatch.js";
@@ -99,6 +99,14 @@ export class Engine {
     // Rules reading scan-wide context (a role definition read later, an image import) wait
     // for the end of the input, so the order records arrive in never changes a verdict.
     if (late) this.deferred.push({ record: r, rules: late });
+  }
+
+  /** An event the pre-filter cleared: no rule can match it; it still widens the window and the baselines. */
+  observe(o: ActivityObservation): void {
+    this.stats.records++;
+    if (this.minTime === undefined || o.time < this.minTime) this.minTime = o.time;
+    if (this.maxTime === undefined || o.time > this.maxTime) this.maxTime = o.time;
+    if (this.firstSeen.active) this.firstSeen.observeLean(o);
   }
 
   private view(r: AuditRecord): RecordView {

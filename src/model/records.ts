@@ -241,3 +241,36 @@ export type RecordKind = AuditRecord["kind"];
 
 /** Payload text kept per payload; attacker-controlled, so bounded. */
 export const MAX_PAYLOAD_CHARS = 64 * 1024;
+
+/** Where a record's bytes are, so a stage can read it in full later. */
+export interface LineRef {
+  file: string;
+  /** 1-based line in the (decompressed) file. */
+  line: number;
+  /** Byte offset of the line in the (decompressed) file, and its length. */
+  offset: number;
+  length: number;
+  gzip: boolean;
+}
+
+/**
+ * An Activity Log event that no loaded rule can match, read from its bytes without parsing:
+ * only what scan-wide stages need of every event (the window, first-seen baselines, who wrote
+ * what). `at` lets attribution read the line in full if a configuration record needs its author.
+ */
+export interface ActivityObservation {
+  kind: "observation";
+  time: string;
+  /** Lower-cased operation name. */
+  operation: string;
+  resourceId?: string;
+  /** Started, Accepted, Succeeded, Failed, … as the full normaliser would give it. */
+  status?: string;
+  principalId?: string;
+  appId?: string;
+  callerIpAddress?: string;
+  at: LineRef;
+}
+
+/** What a collector yields: records, and observations of events only baselines need. */
+export type CollectedItem = AuditRecord | ActivityObservation;

@@ -4,11 +4,13 @@
  * coverage from the one shared tally. Side effects (clock, ids) are injectable for tests.
  */
 import { randomUUID } from "node:crypto";
+import { prefilterFor } from "../azure/prefilter.js";
 import { CoverageTally } from "../collectors/tally.js";
 import type { CollectionPlan, Collector } from "../collectors/types.js";
 import type { EngineLimits, EngineState } from "../engine/state.js";
 import { DIAGNOSTIC_CODES, Diagnostics } from "../model/diagnostics.js";
 import type { RuleSummary, ScanResult, ScanStats } from "../model/finding.js";
+import type { AuditRecord } from "../model/records.js";
 import { BUILTIN_RULES_DIR } from "../paths.js";
 import { type EngineRule, loadRules, type ResolvedCorrelation } from "../rules/loader.js";
 import type { RuleError } from "../sigma/errors.js";
@@ -25,6 +27,8 @@ export interface ScanOptions {
   abortSignal?: AbortSignal;
   state?: EngineState;
   limits?: Partial<EngineLimits>;
+  /** Read every line in full even when no rule can use it (for tests that compare the two). */
+  noPrefilter?: boolean;
 }
 
 export interface ScanOutcome {
@@ -83,15 +87,17 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutcome> {
     diagnostics,
   });
   const tally = new CoverageTally();
+  const { filter } = opts.noPrefilter ? {} : prefilterFor(rules);
   for (const [i, c] of opts.collectors.entries()) {
-    for await (const r of c.collect(plans[i] as CollectionPlan, {
-      tally,
-      diagnostics,
-      abortSignal: opts.abortSignal,
-    })) {
-      pipeline.push(r);
-    }
+    const options = { tally, diagnostics, abortSignal: opts.abortSignal, ...(filter ? { filter } : {}) };
+    for await (const r of c.collect(plans[i] as CollectionPlan, options)) pipeline.push(r);
   }
+  // Authors of configured resources whose latest write the pre-filter cleared: read those lines now.
+  await pipeline.resolve(async (refs) => {
+    const out: AuditRecord[] = [];
+    for (const c of opts.collectors) if (c.readBack) out.push(...(await c.readBack(refs)));
+    return out;
+  });
   const findings = pipeline.finish();
   const coverage = tally.entries();
   return {

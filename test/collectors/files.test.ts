@@ -23,7 +23,7 @@ async function run(paths: string[], abortSignal?: AbortSignal) {
   const tally = new CoverageTally();
   const records: AuditRecord[] = [];
   for await (const r of collector.collect(plan, { tally, diagnostics: new Diagnostics(), abortSignal }))
-    records.push(r);
+    if (r.kind !== "observation") records.push(r);
   return { plan, records, coverage: tally.entries() };
 }
 
@@ -186,7 +186,7 @@ describe("collect", () => {
         diagnostics: new Diagnostics(),
         abortSignal: ac.signal,
       })) {
-        seen.push(r);
+        if (r.kind !== "observation") seen.push(r);
         ac.abort();
       }
     })();

@@ -28,7 +28,11 @@ describe("JSON layouts", () => {
   it("streams elements of a pretty-printed top-level array (az output)", async () => {
     const f = tmp.write("arr.json", JSON.stringify([event(1), event(2), event(3)], null, 2));
     const got = await items(f);
-    expect(got.map((x) => x.ok && (x.value as { correlationId: string }).correlationId)).toEqual(["c-1", "c-2", "c-3"]);
+    expect(got.map((x) => x.ok && "value" in x && (x.value as { correlationId: string }).correlationId)).toEqual([
+      "c-1",
+      "c-2",
+      "c-3",
+    ]);
     expect(got.map((x) => x.line)).toEqual([2, 13, 24]); // 11 lines per pretty-printed event
   });
   it("streams the value[] of an ARM list page and the records[] of an Event Hub batch", async () => {

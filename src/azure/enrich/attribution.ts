@@ -5,7 +5,7 @@
  * brought them in. One small entry per written resource, kept in the engine state's writer store.
  */
 import type { Store } from "../../engine/state.js";
-import type { ActivityEvent, ContainerImage, Principal } from "../../model/records.js";
+import type { ActivityEvent, ActivityObservation, ContainerImage, LineRef, Principal } from "../../model/records.js";
 import { requestBody } from "../normalize/activity.js";
 
 export interface WriteSummary {
@@ -44,7 +44,23 @@ function summary(e: ActivityEvent): WriteSummary {
 /** How far apart an import and an image's creation may be to be linked without a request body. */
 const IMPORT_LINK_WINDOW_MS = 60 * 60 * 1000;
 
-type Write = WriteSummary & { succeeded: boolean };
+/**
+ * The latest write on one resource: its summary, or — for an event the pre-filter cleared —
+ * where its line is, read in full at the end only if a configuration record needs its author.
+ */
+interface Write {
+  time: string;
+  succeeded: boolean;
+  summary?: WriteSummary;
+  lean?: LineRef;
+}
+
+/** Whether a write at `time` replaces `prev` as the one that counts: successful beats failed, later beats earlier. */
+function replaces(prev: Write | undefined, time: string, succeeded: boolean): boolean {
+  return !prev || (succeeded && (!prev.succeeded || time >= prev.time)) || (!prev.succeeded && time >= prev.time);
+}
+
+const REGISTRY = /\/providers\/microsoft\.containerregistry\/registries\/([^/]+)/i;
 
 export class Attribution {
   /** Registry login server → tags and creation time of the images read. */
@@ -80,18 +96,51 @@ export class Attribution {
     return this.registryId(splitImage(imageId).server);
   }
 
+  private noteRegistry(resourceId: string): RegExpExecArray | null {
+    const reg = REGISTRY.exec(resourceId);
+    if (reg)
+      this.registries.set((reg[1] as string).toLowerCase(), resourceId.slice(0, (reg.index ?? 0) + reg[0].length));
+    return reg;
+  }
+
+  /** An event the pre-filter cleared: the same bookkeeping, with a pointer instead of a summary. */
+  observeLean(o: ActivityObservation): void {
+    const op = o.operation;
+    if (!o.resourceId || !(op.endsWith("/write") || op.endsWith("/action"))) return;
+    const key = o.resourceId.toLowerCase();
+    const succeeded = o.status === "Succeeded";
+    if (replaces(this.writes.get(key), o.time, succeeded))
+      this.writes.set(key, { time: o.time, succeeded, lean: o.at });
+    this.noteRegistry(o.resourceId);
+  }
+
+  /** Lines to read in full: the latest writes, cleared by the pre-filter, of resources in `ids`. */
+  pendingLines(ids: Iterable<string>): LineRef[] {
+    const out: LineRef[] = [];
+    for (const id of ids) {
+      const w = this.writes.get(id.toLowerCase().replace(/\/+$/, ""));
+      if (w?.lean && !w.summary) out.push(w.lean);
+    }
+    return out;
+  }
+
+  /** The full event of a pending line (read back by the collector). */
+  resolve(e: ActivityEvent): void {
+    if (!e.resourceId) return;
+    const key = e.resourceId.toLowerCase();
+    const w = this.writes.get(key);
+    if (w?.lean) this.writes.set(key, { ...w, summary: summary(e) });
+  }
+
   observe(e: ActivityEvent): void {
     const op = e.operation;
     if (!e.resourceId || !(op.endsWith("/write") || op.endsWith("/action"))) return;
     const key = e.resourceId.toLowerCase();
     const succeeded = e.status === "Succeeded";
-    const prev = this.writes.get(key);
-    if (!prev || (succeeded && (!prev.succeeded || e.time >= prev.time)) || (!prev.succeeded && e.time >= prev.time)) {
-      this.writes.set(key, { ...summary(e), succeeded });
+    if (replaces(this.writes.get(key), e.time, succeeded)) {
+      this.writes.set(key, { time: e.time, succeeded, summary: summary(e) });
     }
-    const reg = /\/providers\/microsoft\.containerregistry\/registries\/([^/]+)/i.exec(e.resourceId);
-    if (reg)
-      this.registries.set((reg[1] as string).toLowerCase(), e.resourceId.slice(0, (reg.index ?? 0) + reg[0].length));
+    const reg = this.noteRegistry(e.resourceId);
     if (op === "microsoft.containerregistry/registries/importimage/action" && reg && succeeded) {
       const body = requestBody(e);
       const tags = Array.isArray(body?.targetTags)
@@ -116,7 +165,7 @@ export class Attribution {
    * restart by someone else must never be taken for the author of that VM's run command.
    */
   writerOf(resourceId: string): WriteSummary | undefined {
-    return this.writes.get(resourceId.toLowerCase().replace(/\/+$/, ""));
+    return this.writes.get(resourceId.toLowerCase().replace(/\/+$/, ""))?.summary;
   }
 
   registryId(loginServer: string): string | undefined {

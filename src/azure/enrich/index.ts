@@ -15,10 +15,12 @@ import { derivePayloads } from "./payloads.js";
 export interface AzureContext {
   roles: RoleCatalog;
   attribution: Attribution;
+  /** Ids of configuration records read (resources, apps): whose authors findings may name. */
+  configIds: Set<string>;
 }
 
 export function createContext(state: EngineState): AzureContext {
-  return { roles: new RoleCatalog(), attribution: new Attribution(state.writers()) };
+  return { roles: new RoleCatalog(), attribution: new Attribution(state.writers()), configIds: new Set() };
 }
 
 /** Grants for the execution-capable roles among assignments. */
@@ -56,6 +58,7 @@ export function azureDerivers(ctx: AzureContext): Deriver[] {
         if (r.kind === "activity") ctx.attribution.observe(r);
         else if (r.kind === "containerImage") ctx.attribution.observeImage(r);
         else if (r.kind === "roleDefinition") ctx.roles.add(r);
+        else if (r.kind === "resource" || r.kind === "functionApp") ctx.configIds.add(r.id.toLowerCase());
         return NONE;
       },
     },

@@ -42,7 +42,7 @@ const RESULT_TYPE_STATUS: Record<string, string> = {
   fail: "Failed",
 };
 
-function normStatus(s: string | undefined): string | undefined {
+export function normStatus(s: string | undefined): string | undefined {
   if (!s) return undefined;
   return RESULT_TYPE_STATUS[s.toLowerCase()] ?? s;
 }

@@ -9,11 +9,11 @@ import { basename, join, relative } from "node:path";
 import { classify, SiteJoiner } from "../../azure/normalize/index.js";
 import { isObj, str } from "../../azure/normalize/util.js";
 import type { SourceKind } from "../../model/finding.js";
-import type { AuditRecord } from "../../model/records.js";
+import type { AuditRecord, CollectedItem, LineRef } from "../../model/records.js";
 import { UsageError } from "../../util/errors.js";
 import type { ScopeTally } from "../tally.js";
 import type { CollectionPlan, CollectOptions, Collector, PlanOptions, TimeWindow } from "../types.js";
-import { NotJsonError, streamJsonFile } from "./json-stream.js";
+import { NotJsonError, readLines, streamJsonFile } from "./json-stream.js";
 
 const DATA_FILE = /\.(json|jsonl|ndjson)(\.gz)?$/i;
 const SNAPSHOT_META = "snapshot.json";
@@ -142,7 +142,7 @@ export class FilesCollector implements Collector {
   }
 
   /** Reads every planned input in order; each is one scope in `tally`. */
-  async *collect(plan: CollectionPlan, { tally, abortSignal }: CollectOptions): AsyncGenerator<AuditRecord> {
+  async *collect(plan: CollectionPlan, { tally, abortSignal, filter }: CollectOptions): AsyncGenerator<CollectedItem> {
     if (!isFilesPlan(plan)) throw new TypeError("FilesCollector.collect needs the plan its own plan() returned");
     // One join for every input: a site and its app settings may come from different inputs.
     const sites = new SiteJoiner();
@@ -155,10 +155,17 @@ export class FilesCollector implements Collector {
         scopeOf.set(file, { scope, input });
         const rel = relativeTo(input.path, file);
         try {
-          for await (const item of streamJsonFile(file)) {
+          const gzip = /\.gz$/i.test(file);
+          for await (const item of streamJsonFile(file, { filter })) {
             checkAbort(abortSignal);
             if (!item.ok) {
               scope.unreadableRecord({ file: rel, line: item.line }, item.error);
+              continue;
+            }
+            if ("observation" in item) {
+              const at = { file, line: item.line, offset: item.offset, length: item.length, gzip };
+              scope.record(item.observation.time);
+              yield { kind: "observation", ...item.observation, at };
               continue;
             }
             const c = classify(item.value, { location: file, index: item.line });
@@ -198,5 +205,28 @@ export class FilesCollector implements Collector {
       scopeOf.get(r.origin.location)?.scope.record(undefined);
       yield r;
     }
+  }
+
+  async readBack(refs: readonly LineRef[]): Promise<AuditRecord[]> {
+    const byFile = new Map<string, Set<number>>();
+    for (const r of refs) {
+      const set = byFile.get(r.file) ?? new Set();
+      set.add(r.line);
+      byFile.set(r.file, set);
+    }
+    const out: AuditRecord[] = [];
+    for (const [file, lines] of byFile) {
+      for (const [line, text] of await readLines(file, lines)) {
+        let value: unknown;
+        try {
+          value = JSON.parse(text);
+        } catch {
+          continue; // It was read once as an event; a file changed under the scan is not ours to fix here.
+        }
+        const c = classify(value, { location: file, index: line });
+        if ("records" in c) out.push(...c.records);
+      }
+    }
+    return out;
   }
 }

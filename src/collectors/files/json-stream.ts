@@ -15,8 +15,14 @@ import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
+import type { ActivityObservation } from "../../model/records.js";
+import type { LineFilter } from "../types.js";
 
-export type StreamItem = { ok: true; value: unknown; line: number } | { ok: false; error: string; line: number };
+export type StreamItem =
+  | { ok: true; value: unknown; line: number }
+  /** A line the filter cleared: not parsed, only observed. */
+  | { ok: true; observation: Omit<ActivityObservation, "kind" | "at">; line: number; offset: number; length: number }
+  | { ok: false; error: string; line: number };
 
 export class NotJsonError extends Error {}
 
@@ -34,12 +40,17 @@ function openText(path: string): Readable {
   return src;
 }
 
-export async function* streamJsonFile(path: string): AsyncGenerator<StreamItem> {
+/** Options for reading one file: a filter for lines that need not be parsed (JSON Lines only). */
+export interface StreamOptions {
+  filter?: LineFilter;
+}
+
+export async function* streamJsonFile(path: string, options: StreamOptions = {}): AsyncGenerator<StreamItem> {
   // Peek at the first non-blank line to choose the mode, then restart the stream. Reading the
   // head twice is cheaper than buffering, and keeps the two modes independent.
   const mode = await detectMode(path);
   if (mode === "empty") return;
-  if (mode === "lines") yield* streamLines(path);
+  if (mode === "lines") yield* streamLines(path, options.filter);
   else yield* streamDocument(path);
 }
 
@@ -67,32 +78,139 @@ async function detectMode(path: string): Promise<"lines" | "document" | "empty">
   }
 }
 
-async function* streamLines(path: string): AsyncGenerator<StreamItem> {
-  const input = openText(path);
-  const rl = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
-  let line = 0;
+/** Raw chunks of a file, decompressed when it is .gz. */
+async function* chunks(path: string): AsyncGenerator<Buffer> {
+  const raw = createReadStream(path, { highWaterMark: 1 << 20 });
+  const src: Readable = /\.gz$/i.test(path) ? raw.pipe(createGunzip()) : raw;
+  raw.on("error", (e) => src.destroy(e));
   try {
-    for await (let text of rl) {
-      line++;
-      if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      if (text.trim() === "") continue;
-      if (text.length > MAX_VALUE_CHARS) {
-        yield { ok: false, error: `line is longer than ${MAX_VALUE_CHARS} characters`, line };
-        continue;
-      }
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch (e) {
-        yield { ok: false, error: `not valid JSON (${(e as Error).message})`, line };
-        continue;
-      }
-      yield* unwrap(value, line);
-    }
+    for await (const c of src as AsyncIterable<Buffer>) yield c;
   } finally {
-    rl.close();
-    input.destroy();
+    src.destroy();
+    raw.destroy();
   }
+}
+
+interface RawLine {
+  buf: Buffer;
+  start: number;
+  end: number;
+  /** 1-based line number and byte offset of the line in the (decompressed) file. */
+  line: number;
+  offset: number;
+  /** Longer than MAX_VALUE_CHARS: its bytes were not kept. */
+  tooLong: boolean;
+}
+
+/**
+ * Lines as byte ranges over the chunks they arrive in (no copy, no decoding), with their line
+ * numbers and offsets. A line split across two chunks is joined; one longer than
+ * MAX_VALUE_CHARS is not buffered, only reported.
+ */
+async function* rawLines(path: string): AsyncGenerator<RawLine> {
+  let carry: Buffer[] = [];
+  let carryLen = 0;
+  let tooLong = false;
+  let line = 0;
+  let offset = 0;
+  const emit = (buf: Buffer, start: number, end: number): RawLine => {
+    const r: RawLine = { buf, start, end, line: ++line, offset, tooLong };
+    offset += (tooLong ? carryLen : end - start) + 1;
+    return r;
+  };
+  for await (const chunk of chunks(path)) {
+    let s = 0;
+    if (carryLen > 0 || tooLong) {
+      const nl = chunk.indexOf(10);
+      if (nl < 0) {
+        carryLen += chunk.length;
+        if (carryLen > MAX_VALUE_CHARS) tooLong = true;
+        if (!tooLong) carry.push(chunk);
+        else carry = [];
+        continue;
+      }
+      carryLen += nl;
+      if (carryLen > MAX_VALUE_CHARS) tooLong = true;
+      const joined = tooLong ? Buffer.alloc(0) : Buffer.concat([...carry, chunk.subarray(0, nl)]);
+      yield emit(joined, 0, joined.length);
+      carry = [];
+      carryLen = 0;
+      tooLong = false;
+      s = nl + 1;
+    }
+    for (;;) {
+      const nl = chunk.indexOf(10, s);
+      if (nl < 0) break;
+      yield emit(chunk, s, nl);
+      s = nl + 1;
+    }
+    if (s < chunk.length) {
+      carry = [chunk.subarray(s)];
+      carryLen = chunk.length - s;
+      if (carryLen > MAX_VALUE_CHARS) {
+        tooLong = true;
+        carry = [];
+      }
+    }
+  }
+  if (carryLen > 0 || tooLong) {
+    const joined = tooLong ? Buffer.alloc(0) : Buffer.concat(carry);
+    yield emit(joined, 0, joined.length);
+  }
+}
+
+function isBlank(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = buf[i];
+    if (c !== 32 && c !== 9 && c !== 13 && c !== 10) return false;
+  }
+  return true;
+}
+
+async function* streamLines(path: string, filter?: LineFilter): AsyncGenerator<StreamItem> {
+  for await (const l of rawLines(path)) {
+    let start = l.start;
+    // A byte-order mark on the first line (UTF-8: EF BB BF).
+    if (l.line === 1 && l.buf[start] === 0xef && l.buf[start + 1] === 0xbb && l.buf[start + 2] === 0xbf) start += 3;
+    if (l.tooLong) {
+      yield { ok: false, error: `line is longer than ${MAX_VALUE_CHARS} characters`, line: l.line };
+      continue;
+    }
+    if (isBlank(l.buf, start, l.end)) continue;
+    if (filter) {
+      const observation = filter.observe(l.buf, start, l.end);
+      if (observation) {
+        yield { ok: true, observation, line: l.line, offset: l.offset, length: l.end - l.start };
+        continue;
+      }
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(l.buf.toString("utf8", start, l.end));
+    } catch (e) {
+      yield { ok: false, error: `not valid JSON (${(e as Error).message})`, line: l.line };
+      continue;
+    }
+    yield* unwrap(value, l.line);
+  }
+}
+
+/**
+ * The text of given lines (by line number) of one file: read back at the end of a scan for the
+ * few events a stage needs in full after the pre-filter cleared them.
+ */
+export async function readLines(path: string, lines: ReadonlySet<number>): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
+  if (lines.size === 0) return out;
+  for await (const l of rawLines(path)) {
+    if (lines.has(l.line) && !l.tooLong) {
+      let start = l.start;
+      if (l.line === 1 && l.buf[start] === 0xef && l.buf[start + 1] === 0xbb && l.buf[start + 2] === 0xbf) start += 3;
+      out.set(l.line, l.buf.toString("utf8", start, l.end));
+      if (out.size === lines.size) break;
+    }
+  }
+  return out;
 }
 
 function* unwrap(value: unknown, line: number): Generator<StreamItem> {
