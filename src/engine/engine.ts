@@ -38,7 +38,8 @@ interface Deferred {
 }
 
 export class Engine {
-  readonly stats = { records: 0, evaluations: 0 };
+  /** Records processed (derived ones included), of them events only observed, and rule evaluations. */
+  readonly stats = { records: 0, observed: 0, evaluations: 0 };
   readonly diagnostics: Diagnostics;
   private readonly dispatcher: Dispatcher;
   private readonly firstSeen: FirstSeenStage;
@@ -104,6 +105,7 @@ export class Engine {
   /** An event the pre-filter cleared: no rule can match it; it still widens the window and the baselines. */
   observe(o: ActivityObservation): void {
     this.stats.records++;
+    this.stats.observed++;
     if (this.minTime === undefined || o.time < this.minTime) this.minTime = o.time;
     if (this.maxTime === undefined || o.time > this.maxTime) this.maxTime = o.time;
     if (this.firstSeen.active) this.firstSeen.observeLean(o);

@@ -205,6 +205,8 @@ export interface CoverageEntry {
 
 export interface ScanStats {
   records: number;
+  /** Activity Log events the pre-filter cleared: read for the window and baselines, not parsed. */
+  observed: number;
   evaluations: number;
   rules: number;
 }

@@ -12,7 +12,7 @@ import { DIAGNOSTIC_CODES, Diagnostics } from "../model/diagnostics.js";
 import type { RuleSummary, ScanResult, ScanStats } from "../model/finding.js";
 import type { AuditRecord } from "../model/records.js";
 import { BUILTIN_RULES_DIR } from "../paths.js";
-import { type EngineRule, loadRules, type ResolvedCorrelation } from "../rules/loader.js";
+import { type EngineRule, type LoadedRules, loadRules, type ResolvedCorrelation } from "../rules/loader.js";
 import type { RuleError } from "../sigma/errors.js";
 import { RecordPipeline } from "./pipeline.js";
 
@@ -27,6 +27,8 @@ export interface ScanOptions {
   abortSignal?: AbortSignal;
   state?: EngineState;
   limits?: Partial<EngineLimits>;
+  /** Rules already loaded (the bench and tests scan many times with one pack). */
+  loaded?: LoadedRules;
   /** Read every line in full even when no rule can use it (for tests that compare the two). */
   noPrefilter?: boolean;
 }
@@ -67,7 +69,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutcome> {
   const plans: CollectionPlan[] = [];
   for (const c of opts.collectors) plans.push(await c.plan({ abortSignal: opts.abortSignal }));
   const dirs = opts.onlyRuleDirs ? (opts.ruleDirs ?? []) : [BUILTIN_RULES_DIR, ...(opts.ruleDirs ?? [])];
-  const { rules, correlations, errors } = await loadRules(dirs);
+  const { rules, correlations, errors } = opts.loaded ?? (await loadRules(dirs));
   const diagnostics = new Diagnostics();
   // A broken rule is a detection gap, not unread data: it is reported, and the scan stays complete.
   for (const e of errors) {
@@ -112,6 +114,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutcome> {
       diagnostics: diagnostics.list(),
       stats: {
         records: pipeline.engine.stats.records,
+        observed: pipeline.engine.stats.observed,
         evaluations: pipeline.engine.stats.evaluations,
         rules: rules.length + correlations.length,
       },

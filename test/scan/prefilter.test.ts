@@ -1,0 +1,113 @@
+/**
+ * The pre-filter never changes a verdict: the whole pack, with and without it, over the demo
+ * tenant, every rule test case written as JSON Lines, and generated corpora of both shapes at
+ * three execution mixes, gives identical findings, coverage and diagnostics.
+ */
+import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { prefilterFor } from "../../src/azure/prefilter.js";
+import { FilesCollector } from "../../src/collectors/files/index.js";
+import { BUILTIN_RULES_DIR, DEMO_TENANT_DIR, PACKAGE_ROOT } from "../../src/paths.js";
+import { loadRules } from "../../src/rules/loader.js";
+import { testsFileFor } from "../../src/rules/tester.js";
+import { runScan } from "../../src/scan/run.js";
+import { tempDir } from "../helpers.js";
+
+const loaded = await loadRules([BUILTIN_RULES_DIR]);
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+async function both(paths: string[]) {
+  const scan = (noPrefilter: boolean) =>
+    runScan({
+      collectors: [new FilesCollector(paths)],
+      loaded,
+      noPrefilter,
+      now: () => new Date("2026-12-01T00:00:00Z"),
+      newId: () => "scan",
+    });
+  const [on, off] = [await scan(false), await scan(true)];
+  expect(off.result.stats.observed).toBe(0);
+  const view = (r: typeof on) => ({
+    findings: r.result.findings,
+    coverage: r.result.coverage,
+    diagnostics: r.result.diagnostics,
+  });
+  return { on: view(on), off: view(off), observed: on.result.stats.observed };
+}
+
+describe("the pre-filter gives the findings of a full parse", () => {
+  it("is active for the built-in pack", () => {
+    expect(prefilterFor(loaded.rules).disabled).toBeUndefined();
+  });
+
+  it("on the demo tenant", async () => {
+    const { on, off, observed } = await both([DEMO_TENANT_DIR]);
+    expect(on.findings.length).toBeGreaterThan(0);
+    expect(observed).toBeGreaterThan(300);
+    expect(on).toEqual(off);
+  });
+
+  it("on every rule test case, written one record per line", async () => {
+    const files: string[] = [];
+    const walk = (d: string): string[] =>
+      readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? walk(join(d, e.name)) : e.name.endsWith(".tests.yml") ? [join(d, e.name)] : [],
+      );
+    for (const [n, f] of walk(BUILTIN_RULES_DIR).entries()) {
+      const doc = parse(readFileSync(f, "utf8")) as Record<string, { records?: unknown[] }[]>;
+      for (const kind of ["match", "nomatch"]) {
+        for (const [i, c] of (doc[kind] ?? []).entries()) {
+          const lines = (c.records ?? []).map((r) => JSON.stringify(r)).join("\n");
+          files.push(tmp.write(`cases/${n}-${kind}-${i}.jsonl`, `${lines}\n`));
+        }
+      }
+    }
+    expect(files.length).toBeGreaterThan(300);
+    expect(testsFileFor("x.yml")).toBe("x.tests.yml");
+    // Cases one by one, so a case's records meet only each other, as in `rules test`.
+    let observed = 0;
+    for (const f of files) {
+      const r = await both([f]);
+      expect(r.on, f).toEqual(r.off);
+      observed += r.observed;
+    }
+    expect(observed).toBeGreaterThan(10);
+  }, 120_000);
+
+  for (const shape of ["export", "rest"] as const) {
+    for (const mix of [0.001, 0.05, 1]) {
+      it(`on a generated ${shape} corpus, ${mix * 100}% execution-relevant`, async () => {
+        const out = join(tmp.dir, `gen-${shape}-${mix}.jsonl`);
+        execFileSync(process.execPath, [
+          join(PACKAGE_ROOT, "bench/generate.mjs"),
+          "--events",
+          "6000",
+          "--mix",
+          String(mix),
+          "--shape",
+          shape,
+          "--seed",
+          "7",
+          "--out",
+          out,
+        ]);
+        if (shape === "rest") {
+          // REST pages hold 200 events each (always parsed); one event per line is what the filter reads.
+          const events = readFileSync(out, "utf8")
+            .split("\n")
+            .filter((l) => l.trim() !== "")
+            .flatMap((l) => (JSON.parse(l) as { value: unknown[] }).value.map((e) => JSON.stringify(e)));
+          writeFileSync(out, `${events.join("\n")}\n`);
+        }
+        const { on, off, observed } = await both([out]);
+        expect(on.coverage[0]?.records).toBe(6000);
+        if (mix < 1) expect(observed).toBeGreaterThan(3000);
+        expect(on).toEqual(off);
+      }, 60_000);
+    }
+  }
+});
