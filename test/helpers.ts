@@ -48,7 +48,7 @@ export async function readAll(paths: string[]): Promise<{ records: AuditRecord[]
   const tally = new CoverageTally();
   const records: AuditRecord[] = [];
   for await (const r of collector.collect(plan, { tally, diagnostics: new Diagnostics() }))
-    if (r.kind !== "observation") records.push(r);
+    for (const x of r) if (x.kind !== "observation") records.push(x);
   return { records, coverage: tally.entries() };
 }
 

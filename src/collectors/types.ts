@@ -53,8 +53,11 @@ export interface Collector {
   readonly source: SourceKind;
   /** Resolves inputs and scopes; throws UsageError for what the user must fix. */
   plan(options?: PlanOptions): Promise<CollectionPlan>;
-  /** Reads what `plan` resolved. Records stream out one at a time and are not kept. */
-  collect(plan: CollectionPlan, options: CollectOptions): AsyncIterable<CollectedItem>;
+  /**
+   * Reads what `plan` resolved. Records stream out in batches (a chunk or a page at a time: an
+   * async step per record would cost more than reading it) and are not kept.
+   */
+  collect(plan: CollectionPlan, options: CollectOptions): AsyncIterable<readonly CollectedItem[]>;
   /**
    * Reads in full records it yielded as observations (by their `at`), when a later stage needs
    * one — the author of a configured resource. Collectors that never yield observations omit it.

@@ -92,7 +92,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutcome> {
   const { filter } = opts.noPrefilter ? {} : prefilterFor(rules);
   for (const [i, c] of opts.collectors.entries()) {
     const options = { tally, diagnostics, abortSignal: opts.abortSignal, ...(filter ? { filter } : {}) };
-    for await (const r of c.collect(plans[i] as CollectionPlan, options)) pipeline.push(r);
+    for await (const batch of c.collect(plans[i] as CollectionPlan, options)) for (const r of batch) pipeline.push(r);
   }
   // Authors of configured resources whose latest write the pre-filter cleared: read those lines now.
   await pipeline.resolve(async (refs) => {

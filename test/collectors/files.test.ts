@@ -23,7 +23,7 @@ async function run(paths: string[], abortSignal?: AbortSignal) {
   const tally = new CoverageTally();
   const records: AuditRecord[] = [];
   for await (const r of collector.collect(plan, { tally, diagnostics: new Diagnostics(), abortSignal }))
-    if (r.kind !== "observation") records.push(r);
+    for (const x of r) if (x.kind !== "observation") records.push(x);
   return { plan, records, coverage: tally.entries() };
 }
 
@@ -174,25 +174,31 @@ describe("collect", () => {
     JSON.stringify({ value: [restPage.value[0], restPage.value[0], restPage.value[0]] }),
   );
 
-  it("stops between records once aborted, with an AbortError, and the file is not counted as failed", async () => {
-    const collector = new FilesCollector([three]);
+  it("stops between batches once aborted, with an AbortError, and the file is not counted as failed", async () => {
+    const many = tmp.write(
+      "many.json",
+      JSON.stringify({ value: Array.from({ length: 2000 }, () => restPage.value[0]) }, null, 1),
+    );
+    const collector = new FilesCollector([many]);
     const plan = await collector.plan();
     const tally = new CoverageTally();
     const ac = new AbortController();
     const seen: AuditRecord[] = [];
     const reading = (async () => {
-      for await (const r of collector.collect(plan, {
+      for await (const batch of collector.collect(plan, {
         tally,
         diagnostics: new Diagnostics(),
         abortSignal: ac.signal,
       })) {
-        if (r.kind !== "observation") seen.push(r);
+        for (const r of batch) if (r.kind !== "observation") seen.push(r);
         ac.abort();
       }
     })();
     await expect(reading).rejects.toMatchObject({ name: "AbortError" });
-    expect(seen).toHaveLength(1);
-    expect(tally.entries()[0]).toMatchObject({ records: 1, status: "complete" });
+    // One batch was read, then nothing more.
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.length).toBeLessThan(2000);
+    expect(tally.entries()[0]).toMatchObject({ records: seen.length, status: "complete" });
   });
 
   it("throws the signal's own reason, and reads nothing when aborted before it starts", async () => {
@@ -220,7 +226,7 @@ describe("collect", () => {
     const plan: FilesPlan = { ...(await collector.plan()) };
     const tally = new CoverageTally();
     let n = 0;
-    for await (const _ of collector.collect(plan, { tally, diagnostics: new Diagnostics() })) n++;
+    for await (const batch of collector.collect(plan, { tally, diagnostics: new Diagnostics() })) n += batch.length;
     expect(n).toBe(3);
   });
 });

@@ -10,7 +10,7 @@ afterAll(() => tmp.cleanup());
 
 async function items(path: string) {
   const out = [];
-  for await (const it of streamJsonFile(path)) out.push(it);
+  for await (const batch of streamJsonFile(path)) out.push(...batch);
   return out;
 }
 
@@ -113,8 +113,8 @@ describe("streaming", () => {
     const before = process.memoryUsage().heapUsed;
     let count = 0;
     let peak = before;
-    for await (const it of streamJsonFile(f)) {
-      if (it.ok) count++;
+    for await (const batch of streamJsonFile(f)) {
+      for (const it of batch) if (it.ok) count++;
       if (count % 5000 === 0) peak = Math.max(peak, process.memoryUsage().heapUsed);
     }
     expect(count).toBe(n);

@@ -142,7 +142,10 @@ export class FilesCollector implements Collector {
   }
 
   /** Reads every planned input in order; each is one scope in `tally`. */
-  async *collect(plan: CollectionPlan, { tally, abortSignal, filter }: CollectOptions): AsyncGenerator<CollectedItem> {
+  async *collect(
+    plan: CollectionPlan,
+    { tally, abortSignal, filter }: CollectOptions,
+  ): AsyncGenerator<readonly CollectedItem[]> {
     if (!isFilesPlan(plan)) throw new TypeError("FilesCollector.collect needs the plan its own plan() returned");
     // One join for every input: a site and its app settings may come from different inputs.
     const sites = new SiteJoiner();
@@ -156,29 +159,33 @@ export class FilesCollector implements Collector {
         const rel = relativeTo(input.path, file);
         try {
           const gzip = /\.gz$/i.test(file);
-          for await (const item of streamJsonFile(file, { filter })) {
+          for await (const items of streamJsonFile(file, { filter })) {
             checkAbort(abortSignal);
-            if (!item.ok) {
-              scope.unreadableRecord({ file: rel, line: item.line }, item.error);
-              continue;
-            }
-            if ("observation" in item) {
-              const at = { file, line: item.line, offset: item.offset, length: item.length, gzip };
-              scope.record(item.observation.time);
-              yield { kind: "observation", ...item.observation, at };
-              continue;
-            }
-            const c = classify(item.value, { location: file, index: item.line });
-            if ("error" in c) {
-              scope.unreadableRecord({ file: rel, line: item.line }, c.error);
-            } else if ("pending" in c) {
-              sites.add(c.pending, c.key, c.value, { shape: c.shape, location: file, index: item.line });
-            } else {
-              for (const r of c.records) {
-                scope.record(r.kind === "activity" ? r.time : undefined);
-                yield r;
+            const batch: CollectedItem[] = [];
+            for (const item of items) {
+              if (!item.ok) {
+                scope.unreadableRecord({ file: rel, line: item.line }, item.error);
+                continue;
+              }
+              if ("observation" in item) {
+                const at = { file, line: item.line, offset: item.offset, length: item.length, gzip };
+                scope.record(item.observation.time);
+                batch.push({ kind: "observation", ...item.observation, at });
+                continue;
+              }
+              const c = classify(item.value, { location: file, index: item.line });
+              if ("error" in c) {
+                scope.unreadableRecord({ file: rel, line: item.line }, c.error);
+              } else if ("pending" in c) {
+                sites.add(c.pending, c.key, c.value, { shape: c.shape, location: file, index: item.line });
+              } else {
+                for (const r of c.records) {
+                  scope.record(r.kind === "activity" ? r.time : undefined);
+                  batch.push(r);
+                }
               }
             }
+            if (batch.length > 0) yield batch;
           }
         } catch (e) {
           // An abort is not a broken file: it ends the scan.
@@ -200,11 +207,10 @@ export class FilesCollector implements Collector {
         `app settings for ${orphan.key} have no matching site record`,
       );
     }
-    for (const r of sites.drain()) {
-      checkAbort(abortSignal);
-      scopeOf.get(r.origin.location)?.scope.record(undefined);
-      yield r;
-    }
+    checkAbort(abortSignal);
+    const joined = [...sites.drain()];
+    for (const r of joined) scopeOf.get(r.origin.location)?.scope.record(undefined);
+    if (joined.length > 0) yield joined;
   }
 
   async readBack(refs: readonly LineRef[]): Promise<AuditRecord[]> {

@@ -45,7 +45,8 @@ export interface StreamOptions {
   filter?: LineFilter;
 }
 
-export async function* streamJsonFile(path: string, options: StreamOptions = {}): AsyncGenerator<StreamItem> {
+/** Items in batches (one per chunk read), so that the cost of an async step is per megabyte, not per record. */
+export async function* streamJsonFile(path: string, options: StreamOptions = {}): AsyncGenerator<StreamItem[]> {
   // Peek at the first non-blank line to choose the mode, then restart the stream. Reading the
   // head twice is cheaper than buffering, and keeps the two modes independent.
   const mode = await detectMode(path);
@@ -103,59 +104,60 @@ interface RawLine {
 }
 
 /**
- * Lines as byte ranges over the chunks they arrive in (no copy, no decoding), with their line
- * numbers and offsets. A line split across two chunks is joined; one longer than
+ * Splits chunks into lines as byte ranges over the chunks they arrive in (no copy, no decoding),
+ * with their line numbers and offsets. A line split across two chunks is joined; one longer than
  * MAX_VALUE_CHARS is not buffered, only reported.
  */
-async function* rawLines(path: string): AsyncGenerator<RawLine> {
-  let carry: Buffer[] = [];
-  let carryLen = 0;
-  let tooLong = false;
-  let line = 0;
-  let offset = 0;
-  const emit = (buf: Buffer, start: number, end: number): RawLine => {
-    const r: RawLine = { buf, start, end, line: ++line, offset, tooLong };
-    offset += (tooLong ? carryLen : end - start) + 1;
+class LineSplitter {
+  private carry: Buffer[] = [];
+  private carryLen = 0;
+  private tooLong = false;
+  private line = 0;
+  private offset = 0;
+
+  private emit(buf: Buffer, start: number, end: number): RawLine {
+    const r: RawLine = { buf, start, end, line: ++this.line, offset: this.offset, tooLong: this.tooLong };
+    this.offset += (this.tooLong ? this.carryLen : end - start) + 1;
     return r;
-  };
-  for await (const chunk of chunks(path)) {
+  }
+
+  private keep(part: Buffer): void {
+    this.carryLen += part.length;
+    if (this.carryLen > MAX_VALUE_CHARS) this.tooLong = true;
+    if (this.tooLong) this.carry = [];
+    else this.carry.push(part);
+  }
+
+  *push(chunk: Buffer): Generator<RawLine> {
     let s = 0;
-    if (carryLen > 0 || tooLong) {
+    if (this.carryLen > 0 || this.tooLong) {
       const nl = chunk.indexOf(10);
       if (nl < 0) {
-        carryLen += chunk.length;
-        if (carryLen > MAX_VALUE_CHARS) tooLong = true;
-        if (!tooLong) carry.push(chunk);
-        else carry = [];
-        continue;
+        this.keep(chunk);
+        return;
       }
-      carryLen += nl;
-      if (carryLen > MAX_VALUE_CHARS) tooLong = true;
-      const joined = tooLong ? Buffer.alloc(0) : Buffer.concat([...carry, chunk.subarray(0, nl)]);
-      yield emit(joined, 0, joined.length);
-      carry = [];
-      carryLen = 0;
-      tooLong = false;
+      this.keep(chunk.subarray(0, nl));
+      const joined = this.tooLong ? Buffer.alloc(0) : Buffer.concat(this.carry);
+      yield this.emit(joined, 0, joined.length);
+      this.carry = [];
+      this.carryLen = 0;
+      this.tooLong = false;
       s = nl + 1;
     }
     for (;;) {
       const nl = chunk.indexOf(10, s);
       if (nl < 0) break;
-      yield emit(chunk, s, nl);
+      yield this.emit(chunk, s, nl);
       s = nl + 1;
     }
-    if (s < chunk.length) {
-      carry = [chunk.subarray(s)];
-      carryLen = chunk.length - s;
-      if (carryLen > MAX_VALUE_CHARS) {
-        tooLong = true;
-        carry = [];
-      }
-    }
+    if (s < chunk.length) this.keep(chunk.subarray(s));
   }
-  if (carryLen > 0 || tooLong) {
-    const joined = tooLong ? Buffer.alloc(0) : Buffer.concat(carry);
-    yield emit(joined, 0, joined.length);
+
+  *end(): Generator<RawLine> {
+    if (this.carryLen > 0 || this.tooLong) {
+      const joined = this.tooLong ? Buffer.alloc(0) : Buffer.concat(this.carry);
+      yield this.emit(joined, 0, joined.length);
+    }
   }
 }
 
@@ -167,32 +169,43 @@ function isBlank(buf: Buffer, start: number, end: number): boolean {
   return true;
 }
 
-async function* streamLines(path: string, filter?: LineFilter): AsyncGenerator<StreamItem> {
-  for await (const l of rawLines(path)) {
-    let start = l.start;
-    // A byte-order mark on the first line (UTF-8: EF BB BF).
-    if (l.line === 1 && l.buf[start] === 0xef && l.buf[start + 1] === 0xbb && l.buf[start + 2] === 0xbf) start += 3;
-    if (l.tooLong) {
-      yield { ok: false, error: `line is longer than ${MAX_VALUE_CHARS} characters`, line: l.line };
-      continue;
-    }
-    if (isBlank(l.buf, start, l.end)) continue;
-    if (filter) {
-      const observation = filter.observe(l.buf, start, l.end);
-      if (observation) {
-        yield { ok: true, observation, line: l.line, offset: l.offset, length: l.end - l.start };
-        continue;
-      }
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(l.buf.toString("utf8", start, l.end));
-    } catch (e) {
-      yield { ok: false, error: `not valid JSON (${(e as Error).message})`, line: l.line };
-      continue;
-    }
-    yield* unwrap(value, l.line);
+function lineItem(l: RawLine, filter: LineFilter | undefined, out: StreamItem[]): void {
+  let start = l.start;
+  // A byte-order mark on the first line (UTF-8: EF BB BF).
+  if (l.line === 1 && l.buf[start] === 0xef && l.buf[start + 1] === 0xbb && l.buf[start + 2] === 0xbf) start += 3;
+  if (l.tooLong) {
+    out.push({ ok: false, error: `line is longer than ${MAX_VALUE_CHARS} characters`, line: l.line });
+    return;
   }
+  if (isBlank(l.buf, start, l.end)) return;
+  if (filter) {
+    const observation = filter.observe(l.buf, start, l.end);
+    if (observation) {
+      out.push({ ok: true, observation, line: l.line, offset: l.offset, length: l.end - l.start });
+      return;
+    }
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(l.buf.toString("utf8", start, l.end));
+  } catch (e) {
+    out.push({ ok: false, error: `not valid JSON (${(e as Error).message})`, line: l.line });
+    return;
+  }
+  for (const item of unwrap(value, l.line)) out.push(item);
+}
+
+/** JSON Lines, a batch of items per chunk read (about a megabyte), so a line costs no async step. */
+async function* streamLines(path: string, filter?: LineFilter): AsyncGenerator<StreamItem[]> {
+  const splitter = new LineSplitter();
+  for await (const chunk of chunks(path)) {
+    const out: StreamItem[] = [];
+    for (const l of splitter.push(chunk)) lineItem(l, filter, out);
+    if (out.length > 0) yield out;
+  }
+  const out: StreamItem[] = [];
+  for (const l of splitter.end()) lineItem(l, filter, out);
+  if (out.length > 0) yield out;
 }
 
 /**
@@ -202,14 +215,18 @@ async function* streamLines(path: string, filter?: LineFilter): AsyncGenerator<S
 export async function readLines(path: string, lines: ReadonlySet<number>): Promise<Map<number, string>> {
   const out = new Map<number, string>();
   if (lines.size === 0) return out;
-  for await (const l of rawLines(path)) {
-    if (lines.has(l.line) && !l.tooLong) {
-      let start = l.start;
-      if (l.line === 1 && l.buf[start] === 0xef && l.buf[start + 1] === 0xbb && l.buf[start + 2] === 0xbf) start += 3;
-      out.set(l.line, l.buf.toString("utf8", start, l.end));
-      if (out.size === lines.size) break;
-    }
+  const splitter = new LineSplitter();
+  const take = (l: RawLine) => {
+    if (!lines.has(l.line) || l.tooLong) return;
+    let start = l.start;
+    if (l.line === 1 && l.buf[start] === 0xef && l.buf[start + 1] === 0xbb && l.buf[start + 2] === 0xbf) start += 3;
+    out.set(l.line, l.buf.toString("utf8", start, l.end));
+  };
+  for await (const chunk of chunks(path)) {
+    for (const l of splitter.push(chunk)) take(l);
+    if (out.size === lines.size) return out;
   }
+  for (const l of splitter.end()) take(l);
   return out;
 }
 
@@ -235,7 +252,20 @@ function* unwrap(value: unknown, line: number): Generator<StreamItem> {
  * (elements of a top-level array or of a wrapper member) and hands each to JSON.parse, so
  * memory is bounded by the largest record, not the file.
  */
-async function* streamDocument(path: string): AsyncGenerator<StreamItem> {
+/** One JSON document's records, batched like lines. */
+async function* streamDocument(path: string): AsyncGenerator<StreamItem[]> {
+  let batch: StreamItem[] = [];
+  for await (const item of documentItems(path)) {
+    batch.push(item);
+    if (batch.length >= 512) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+async function* documentItems(path: string): AsyncGenerator<StreamItem> {
   const input = openText(path);
   let depth = 0;
   let inString = false;
