@@ -60,8 +60,8 @@ export class Engine {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.diagnostics = options.diagnostics ?? new Diagnostics();
     this.dispatcher = new Dispatcher(rules);
-    this.firstSeen = new FirstSeenStage(rules, state);
-    this.grouping = new Grouping(state);
+    this.firstSeen = new FirstSeenStage(rules, state, this.limits.baselineKeys);
+    this.grouping = new Grouping(state, this.limits.findings);
     this.correlator = new Correlator(correlations, state, this.limits, this.diagnostics);
     this.deferred = state.deferred<Deferred>(this.limits.deferredRecords);
     const a = options.context.attribution;
@@ -142,7 +142,27 @@ export class Engine {
       });
     }
     this.deferred.clear();
+    for (const [ruleId, n] of this.grouping.dropped) {
+      const rule = this.rules.find((r) => r.id === ruleId);
+      this.diagnostics.add({
+        code: DIAGNOSTIC_CODES.findingsBound,
+        ruleId,
+        message: `${n} match(es) of rule ${ruleId} (${rule?.title ?? "?"}) were not reported: the scan held its limit of ${this.limits.findings} distinct findings; scan a shorter window or fewer subscriptions`,
+      });
+    }
+    for (const [tuple, n] of this.firstSeen.dropped) {
+      this.diagnostics.add({
+        code: DIAGNOSTIC_CODES.baselineBound,
+        message: `the first-seen baseline of ${tuple.split("\u001f").join(" + ")} held its limit of ${this.limits.baselineKeys} keys and did not keep ${n} more; first-seen rules on it stay quiet for keys it does not hold`,
+      });
+    }
     const a = this.options.context.attribution;
+    if (a.droppedWriters > 0) {
+      this.diagnostics.add({
+        code: DIAGNOSTIC_CODES.writersBound,
+        message: `attribution held its limit of ${this.limits.writers} resources and did not keep the authors of ${a.droppedWriters} more; configuration findings on those resources name no author`,
+      });
+    }
     const findings: Finding[] = [];
     const windowFrom = this.options.windowFrom ?? this.minTime;
     const windowTo = this.maxTime;

@@ -15,7 +15,14 @@ const SEP = "\u001f";
 export class FirstSeenStage {
   private readonly trackers = new Map<string, { fields: string[]; lowerFields: string[]; first: Store<string> }>();
 
-  constructor(rules: readonly EngineRule[], state: EngineState) {
+  /** Tuple → keys not kept because the baseline was full. */
+  readonly dropped = new Map<string, number>();
+
+  constructor(
+    rules: readonly EngineRule[],
+    state: EngineState,
+    private readonly limit: number,
+  ) {
     for (const rule of rules) {
       const fs = rule.ext.firstseen;
       if (!fs) continue;
@@ -55,8 +62,7 @@ export class FirstSeenStage {
         k = i === 0 ? v : `${k}${SEP}${v}`;
       }
       if (!complete) continue;
-      const prev = t.first.get(k);
-      if (prev === undefined || o.time < prev) t.first.set(k, o.time);
+      this.record(t, k, o.time);
     }
   }
 
@@ -65,9 +71,25 @@ export class FirstSeenStage {
     for (const t of this.trackers.values()) {
       const k = tupleKey(view, t.fields);
       if (k === undefined) continue;
-      const prev = t.first.get(k);
-      if (prev === undefined || time < prev) t.first.set(k, time);
+      this.record(t, k, time);
     }
+  }
+
+  private record(t: { fields: string[]; first: Store<string> }, k: string, time: string): void {
+    const prev = t.first.get(k);
+    if (prev === undefined) {
+      if (t.first.size >= this.limit) {
+        const tuple = t.fields.join(SEP);
+        this.dropped.set(tuple, (this.dropped.get(tuple) ?? 0) + 1);
+        return;
+      }
+      t.first.set(k, time);
+    } else if (time < prev) t.first.set(k, time);
+  }
+
+  /** Whether a tuple's baseline had to drop keys (its first-seen decisions are then incomplete). */
+  overflowed(fields: string[]): boolean {
+    return this.dropped.has(fields.join(SEP));
   }
 
   firstSeen(fields: string[], key: string): string | undefined {

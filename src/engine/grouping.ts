@@ -1,8 +1,12 @@
 /**
- * Stage: grouping matches into findings as they stream past. One group per rule and operation
- * instance for Activity Log records (Started/Accepted/Succeeded records share a correlationId),
- * per first-seen key, or per rule and configured resource. One entry per finding, never per
- * record read.
+ * Stage: grouping matches into findings as they stream past. A finding is what is distinct: one
+ * per rule, principal and resource for Activity Log matches (every operation instance — the
+ * Started/Accepted/Succeeded records of one call — is an occurrence of it), one per rule and
+ * first-seen key, one per rule and configured resource. So a pipeline that runs a command on a
+ * thousand VMs a day makes a thousand findings, not a thousand per day, and a group costs the
+ * same whether it saw ten records or ten million: it keeps counts, first and last times, and the
+ * earliest and latest few records by time (so which records are listed never depends on the
+ * order the input arrived in).
  */
 import type { RecordView } from "../matcher/view.js";
 import type { EvidenceRecord, PayloadExcerpt } from "../model/finding.js";
@@ -10,19 +14,65 @@ import type { ActivityEvent, AuditRecord } from "../model/records.js";
 import type { EngineRule } from "../rules/loader.js";
 import type { EngineState, Store } from "./state.js";
 
-/** Source records listed per finding; the rest are counted. */
+/** Source records listed per finding: the earliest and the latest this many by time; the rest are counted. */
+export const EVIDENCE_EACH_END = 10;
+/** Listed records of a chain finding. */
 export const MAX_EVIDENCE_RECORDS = 50;
+/** Operation instances counted exactly per finding; past it the count is a lower bound. */
+export const MAX_COUNTED_OCCURRENCES = 1000;
 /** Matching payloads listed per finding. */
 const MAX_PAYLOADS_PER_FINDING = 5;
 /** Distinct operations listed in a first-seen finding. */
 const MAX_LISTED_OPERATIONS = 20;
 
+interface Sampled {
+  time: string;
+  ev: EvidenceRecord;
+}
+
+const order = (a: Sampled, b: Sampled) =>
+  a.time < b.time ? -1 : a.time > b.time ? 1 : a.ev.id < b.ev.id ? -1 : a.ev.id > b.ev.id ? 1 : 0;
+
+/** The earliest and latest few records of a group, by time then id: the same whatever the input order. */
+export class RecordSample {
+  private earliest: Sampled[] = [];
+  private latest: Sampled[] = [];
+
+  add(time: string, ev: EvidenceRecord): void {
+    const s: Sampled = { time, ev };
+    this.earliest = keep(this.earliest, s, (a, b) => order(a, b));
+    this.latest = keep(this.latest, s, (a, b) => order(b, a));
+  }
+
+  list(): EvidenceRecord[] {
+    const all = [...this.earliest];
+    for (const s of this.latest) if (!all.some((x) => same(x, s))) all.push(s);
+    return all.sort(order).map((s) => s.ev);
+  }
+}
+
+const same = (a: Sampled, b: Sampled) => a.ev.id === b.ev.id && a.ev.kind === b.ev.kind;
+
+/** `list` with `s` inserted in `cmp` order, at most EVIDENCE_EACH_END long, without duplicates. */
+function keep(list: Sampled[], s: Sampled, cmp: (a: Sampled, b: Sampled) => number): Sampled[] {
+  if (list.some((x) => same(x, s))) return list;
+  if (list.length >= EVIDENCE_EACH_END && cmp(s, list[list.length - 1] as Sampled) >= 0) return list;
+  const out = [...list, s].sort(cmp);
+  if (out.length > EVIDENCE_EACH_END) out.length = EVIDENCE_EACH_END;
+  return out;
+}
+
 export interface Group {
   rule: EngineRule;
   key: string;
   first: AuditRecord;
-  records: EvidenceRecord[];
+  sample: RecordSample;
+  /** Matching records in all. */
   count: number;
+  /** Distinct operation instances (correlation id + resource), counted up to MAX_COUNTED_OCCURRENCES. */
+  instances: Set<string>;
+  /** Instances past the counted ones were seen. */
+  moreInstances: boolean;
   firstTime?: string;
   lastTime?: string;
   statuses: Set<string>;
@@ -56,8 +106,13 @@ export function instanceKey(r: ActivityEvent): string {
 
 export class Grouping {
   private readonly groups: Store<Group>;
+  /** Rule id → matches that would have started a finding past the limit. */
+  readonly dropped = new Map<string, number>();
 
-  constructor(state: EngineState) {
+  constructor(
+    state: EngineState,
+    private readonly limit: number,
+  ) {
     this.groups = state.groups<Group>();
   }
 
@@ -65,16 +120,19 @@ export class Grouping {
     return this.groups.values();
   }
 
-  private keyOf(rule: EngineRule, r: AuditRecord, fsKey: string | undefined, view: RecordView): string {
+  private keyOf(rule: EngineRule, r: AuditRecord, fsKey: string | undefined): string {
     if (fsKey !== undefined) return `${rule.id}\u001ffs\u001f${fsKey}`;
-    if (r.kind === "activity") return `${rule.id}\u001f${view.memo("instance", () => instanceKey(r))}`;
+    if (r.kind === "activity") {
+      const who = (r.principal.id ?? r.principal.name ?? "").toLowerCase();
+      return `${rule.id}\u001f${(r.resourceId ?? "").toLowerCase()}\u001f${who}`;
+    }
     // Payloads group by the configuration they came from: one finding per rule and resource.
     const id = r.kind === "payload" ? r.source.id : r.id;
     return `${rule.id}\u001f${r.kind}\u001f${id.toLowerCase()}`;
   }
 
   add(rule: EngineRule, r: AuditRecord, view: RecordView, fsKey: string | undefined): void {
-    const key = this.keyOf(rule, r, fsKey, view);
+    const key = this.keyOf(rule, r, fsKey);
     let g = this.groups.get(key);
     if (!g) {
       const matched: Record<string, unknown> = {};
@@ -82,12 +140,19 @@ export class Grouping {
         const v = view.field(f);
         if (v.length > 0) matched[f] = v.length === 1 ? v[0] : v.slice(0, 10);
       }
+      if (this.groups.size >= this.limit) {
+        // Bounded: a new distinct finding past the limit is counted, not kept.
+        this.dropped.set(rule.id, (this.dropped.get(rule.id) ?? 0) + 1);
+        return;
+      }
       g = {
         rule,
         key,
         first: r,
-        records: [],
+        sample: new RecordSample(),
         count: 0,
+        instances: new Set(),
+        moreInstances: false,
         statuses: new Set(),
         operations: new Set(),
         matched,
@@ -102,9 +167,7 @@ export class Grouping {
     }
     g.count++;
     const ev = view.memo("evidence", () => evidenceOf(r));
-    if (g.records.length < MAX_EVIDENCE_RECORDS && !g.records.some((e) => e.kind === ev.kind && e.id === ev.id)) {
-      g.records.push(ev);
-    }
+    g.sample.add(r.kind === "activity" ? r.time : "", ev);
     if (r.kind === "payload" && g.payloads.length < MAX_PAYLOADS_PER_FINDING) {
       g.payloads.push({
         kind: r.payloadKind,
@@ -115,13 +178,18 @@ export class Grouping {
       });
     }
     if (r.kind === "activity") {
-      if (g.firstTime === undefined || r.time < g.firstTime) {
+      const instance = view.memo("instance", () => instanceKey(r));
+      if (g.instances.size < MAX_COUNTED_OCCURRENCES) g.instances.add(instance);
+      else if (!g.instances.has(instance)) g.moreInstances = true;
+      if (g.firstTime === undefined || r.time < g.firstTime || (r.time === g.firstTime && r.id < (g.first as ActivityEvent).id)) {
         g.firstTime = r.time;
         g.first = r;
       }
       if (g.lastTime === undefined || r.time > g.lastTime) g.lastTime = r.time;
       if (r.status) g.statuses.add(r.status);
-      if (r.status === "Failed") g.failure = r;
+      // The earliest failure, so the message shown does not depend on the input order.
+      if (r.status === "Failed" && (!g.failure || r.time < g.failure.time || (r.time === g.failure.time && r.id < g.failure.id)))
+        g.failure = r;
       if (g.operations.size < MAX_LISTED_OPERATIONS) g.operations.add(r.operationName);
     }
     this.groups.set(key, g);

@@ -22,14 +22,31 @@ export interface BoundedBuffer<T> {
   clear(): void;
 }
 
+/**
+ * Bounds on everything that grows with the input (docs/performance.md). Past a bound, the new
+ * item is not kept, and a diagnostic names what was dropped: memory stays flat, and the report
+ * says where it is not the whole picture.
+ */
 export interface EngineLimits {
   /** Matches one correlation may hold (a compact stub each). */
   correlationEvents: number;
   /** Records held for rules that need scan-wide context (role assignment writes, images). */
   deferredRecords: number;
+  /** Distinct findings (rule × principal × resource, or rule × first-seen key). */
+  findings: number;
+  /** Keys one first-seen baseline may hold (principal × address range, say). */
+  baselineKeys: number;
+  /** Resources whose latest write attribution keeps. */
+  writers: number;
 }
 
-export const DEFAULT_LIMITS: EngineLimits = { correlationEvents: 500_000, deferredRecords: 100_000 };
+export const DEFAULT_LIMITS: EngineLimits = {
+  correlationEvents: 200_000,
+  deferredRecords: 100_000,
+  findings: 50_000,
+  baselineKeys: 500_000,
+  writers: 500_000,
+};
 
 export interface EngineState {
   /** Finding groups by group key. */

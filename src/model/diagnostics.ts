@@ -19,6 +19,12 @@ export const DIAGNOSTIC_CODES = {
   ruleNeedsHistory: "rule/needs-history",
   /** A correlation buffer reached its bound; later matches were not correlated. */
   correlationBound: "engine/correlation-bound",
+  /** The scan held as many distinct findings as it may; later new ones were counted, not kept. */
+  findingsBound: "engine/findings-bound",
+  /** A first-seen baseline held as many keys as it may. */
+  baselineBound: "engine/baseline-bound",
+  /** Attribution held as many resources as it may. */
+  writersBound: "engine/writers-bound",
   /** Deferred records (those whose rules need scan-wide context) reached their bound. */
   deferredBound: "engine/deferred-bound",
   /** A record could not be read or recognised. */

@@ -56,10 +56,18 @@ interface EvidenceBase {
   matched?: Record<string, unknown>;
 }
 
-/** An operation in the Activity Log: Started/Accepted/Succeeded records of one call. */
+/**
+ * Operations in the Activity Log by one principal on one resource that one rule matched. Each
+ * operation instance (the Started/Accepted/Succeeded records of one call) is an occurrence.
+ */
 export interface ActivityEvidence extends EvidenceBase {
   kind: "activity";
   operationName: string;
+  /** Operation instances merged into this finding. */
+  occurrences: number;
+  /** True when there were more occurrences than were counted (the count is a lower bound). */
+  occurrencesAtLeast?: boolean;
+  /** The first occurrence's correlation id. */
   correlationId?: string;
   callerIpAddress?: string;
   statuses?: string[];

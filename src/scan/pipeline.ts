@@ -6,7 +6,7 @@
 import { type AzureContext, azureDerivers, createContext } from "../azure/enrich/index.js";
 import { DerivationStage } from "../derive/index.js";
 import { Engine } from "../engine/engine.js";
-import { type EngineLimits, type EngineState, MemoryState } from "../engine/state.js";
+import { DEFAULT_LIMITS, type EngineLimits, type EngineState, MemoryState } from "../engine/state.js";
 import type { Diagnostics } from "../model/diagnostics.js";
 import type { Finding } from "../model/finding.js";
 import type { AuditRecord, CollectedItem, LineRef } from "../model/records.js";
@@ -29,7 +29,7 @@ export class RecordPipeline {
 
   constructor(opts: PipelineOptions) {
     const state = opts.state ?? new MemoryState();
-    const context = createContext(state);
+    const context = createContext(state, { ...DEFAULT_LIMITS, ...opts.limits }.writers);
     this.context = context;
     this.derivation = new DerivationStage(azureDerivers(context));
     this.engine = new Engine(opts.rules, opts.correlations, {

@@ -13,7 +13,7 @@ const finding = (i: number): Finding => ({
   resourceId: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm${i}`,
   principal: { id: "p" },
   time: "2026-11-19T00:00:00Z",
-  evidence: { kind: "activity", records: [], operationName: "x", outcome: "succeeded" },
+  evidence: { kind: "activity", records: [], operationName: "x", occurrences: 1, outcome: "succeeded" },
 });
 
 /** A receiver that refuses every third finding and records the batches it saw. */

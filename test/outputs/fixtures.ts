@@ -102,6 +102,7 @@ export function makeResult(): { result: ScanResult; secrets: FixtureSecrets } {
           kind: "activity",
           records: [{ kind: "activity", id: "evt-1", location: "activity.jsonl", index: 3 }],
           operationName: "Microsoft.Compute/virtualMachines/runCommand/action",
+          occurrences: 1,
           outcome: "succeeded",
           matched: { commandLine: `net user backdoor ${secrets.password} /add` },
         },

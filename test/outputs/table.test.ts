@@ -100,7 +100,7 @@ describe("format registry", () => {
       const out = await render(name);
       expect(out.endsWith("\n")).toBe(true);
     }
-    expect(JSON.parse(await render("json")).schemaVersion).toBe("1");
+    expect(JSON.parse(await render("json")).schemaVersion).toBe("2");
     expect(JSON.parse(await render("sarif", { artifactUri: "audit.yml" })).version).toBe("2.1.0");
   });
 });
@@ -168,6 +168,7 @@ describe("renderTable detail lines by evidence kind", () => {
       kind: "firstSeen",
       records: f.evidence.records,
       operationName: "Microsoft.Compute/virtualMachines/runCommand/action",
+      occurrences: 1,
       outcome: "succeeded",
       baseline: { from: "2024-04-01T00:00:00Z", learningEnd: "2024-04-08T00:00:00Z" },
       firstSeen: "2024-05-01T10:00:00Z",

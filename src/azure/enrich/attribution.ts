@@ -66,10 +66,24 @@ export class Attribution {
   /** Registry login server → tags and creation time of the images read. */
   private readonly imageTags = new Map<string, { tags: readonly string[]; created?: string }>();
 
+  /** Writes on resources past the limit, not kept. */
+  droppedWriters = 0;
+
   constructor(
     /** Lower-cased resource id → latest successful (else latest) write/action on it. */
     private readonly writes: Store<Write>,
+    private readonly limit = Number.POSITIVE_INFINITY,
   ) {}
+
+  private keepWrite(key: string, w: Write): void {
+    const prev = this.writes.get(key);
+    if (!replaces(prev, w.time, w.succeeded)) return;
+    if (!prev && this.writes.size >= this.limit) {
+      this.droppedWriters++;
+      return;
+    }
+    this.writes.set(key, w);
+  }
 
   /** Lower-cased registry name → registry resource id. */
   private registries = new Map<string, string>();
@@ -137,9 +151,7 @@ export class Attribution {
     if (!e.resourceId || !(op.endsWith("/write") || op.endsWith("/action"))) return;
     const key = e.resourceId.toLowerCase();
     const succeeded = e.status === "Succeeded";
-    if (replaces(this.writes.get(key), e.time, succeeded)) {
-      this.writes.set(key, { time: e.time, succeeded, summary: summary(e) });
-    }
+    this.keepWrite(key, { time: e.time, succeeded, summary: summary(e) });
     const reg = this.noteRegistry(e.resourceId);
     if (op === "microsoft.containerregistry/registries/importimage/action" && reg && succeeded) {
       const body = requestBody(e);

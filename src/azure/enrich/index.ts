@@ -19,8 +19,8 @@ export interface AzureContext {
   configIds: Set<string>;
 }
 
-export function createContext(state: EngineState): AzureContext {
-  return { roles: new RoleCatalog(), attribution: new Attribution(state.writers()), configIds: new Set() };
+export function createContext(state: EngineState, writersLimit?: number): AzureContext {
+  return { roles: new RoleCatalog(), attribution: new Attribution(state.writers(), writersLimit), configIds: new Set() };
 }
 
 /** Grants for the execution-capable roles among assignments. */

@@ -35,32 +35,45 @@ interface Built {
   techniques?: string[];
 }
 
+const STATUS_ORDER = ["Started", "Accepted", "Succeeded", "Failed"];
+const byStatus = (a: string, b: string) => {
+  const [x, y] = [STATUS_ORDER.indexOf(a), STATUS_ORDER.indexOf(b)];
+  return x !== y ? (x < 0 ? 1 : y < 0 ? -1 : x - y) : a < b ? -1 : a > b ? 1 : 0;
+};
+
 function base(g: Group): { records: Evidence["records"]; recordCount?: number; matched?: Record<string, unknown> } {
-  const b: { records: Evidence["records"]; recordCount?: number; matched?: Record<string, unknown> } = {
-    records: [...g.records],
-  };
-  if (g.count > g.records.length) b.recordCount = g.count;
+  const records = g.sample.list();
+  const b: { records: Evidence["records"]; recordCount?: number; matched?: Record<string, unknown> } = { records };
+  if (g.count > records.length) b.recordCount = g.count;
   if (Object.keys(g.matched).length > 0) b.matched = g.matched;
   return b;
 }
 
 function activity(g: Group, r: ActivityEvent, fs?: FirstSeenFacts): Built {
+  const statuses = [...g.statuses].sort(byStatus);
+  // A finding is an attempt that failed only when no occurrence of it succeeded.
   const outcome = g.statuses.has("Succeeded")
     ? "succeeded"
     : g.statuses.has("Failed")
       ? "failed"
-      : ([...g.statuses][0]?.toLowerCase() ?? "unknown");
-  const e: Omit<ActivityEvidence, "kind"> = { ...base(g), operationName: r.operationName, outcome };
+      : (statuses[0]?.toLowerCase() ?? "unknown");
+  const e: Omit<ActivityEvidence, "kind"> = {
+    ...base(g),
+    operationName: r.operationName,
+    occurrences: g.instances.size,
+    ...(g.moreInstances ? { occurrencesAtLeast: true } : {}),
+    outcome,
+  };
   if (r.correlationId) e.correlationId = r.correlationId;
   if (r.callerIpAddress) e.callerIpAddress = r.callerIpAddress;
-  if (g.statuses.size > 0) e.statuses = [...g.statuses];
+  if (statuses.length > 0) e.statuses = statuses;
   const failed = outcome === "failed";
   if (failed) {
     // A denied or failed attempt is a signal of its own (someone tried), reported as such.
     const msg = g.failure?.properties.statusMessage ?? g.failure?.subStatus;
     if (msg !== undefined) e.failure = msg;
   }
-  if (g.operations.size > 1 || g.fsKey !== undefined) e.operations = [...g.operations];
+  if (g.operations.size > 1 || g.fsKey !== undefined) e.operations = [...g.operations].sort();
   const time = g.firstTime ?? r.time;
   if (g.lastTime && g.lastTime !== time) e.lastTime = g.lastTime;
   const evidence: Evidence = fs
@@ -73,7 +86,8 @@ function activity(g: Group, r: ActivityEvent, fs?: FirstSeenFacts): Built {
     subscriptionId: r.subscriptionId,
     time,
     operation: r.operationName,
-    fpExtra: g.fsKey ?? `${r.correlationId ?? r.id}`,
+    // Occurrences merge: the id is the rule, resource and principal (and the first-seen key).
+    fpExtra: g.fsKey,
     failed,
   };
 }

@@ -10,7 +10,7 @@ import { safeCoverage, safeFinding, safeText, safeValue, TOOL_NAME } from "../co
 import { StreamedArray, writeJson } from "../json-writer.js";
 import type { OutputFormat } from "../registry.js";
 
-export const JSON_SCHEMA_VERSION = "1";
+export const JSON_SCHEMA_VERSION = "2";
 
 function safeDiagnostic(d: Diagnostic): Diagnostic {
   return safeValue({
