@@ -31,7 +31,18 @@ type Getter = (r: AuditRecord, ctx: FieldContext) => unknown;
 interface Computed {
   get: Getter;
   late?: boolean;
+  /** For a late field: its value is already final for this record. */
+  settled?: (r: AuditRecord, ctx: FieldContext) => boolean;
 }
+
+/**
+ * A grant's role fields are final as soon as the role is known: built-in roles always are, a
+ * custom one once its definition has been read (and an event naming no role never changes).
+ */
+const roleSettled = (r: AuditRecord, ctx: FieldContext): boolean => {
+  const id = grantedRole(r).roleDefinitionId;
+  return !id || !!ctx.roles?.get(id);
+};
 
 /** The role a roleAssignments/write event grants, from the request body Azure logs as text. */
 function grantedRole(r: AuditRecord): { roleDefinitionId?: string; principalId?: string } {
@@ -102,9 +113,10 @@ const VIRTUAL: Partial<Record<RecordKind, Record<string, Computed>>> = {
     "grant.principalid": { get: (r) => grantedRole(r).principalId },
     "grant.roledefinitionid": { get: (r) => grantedRole(r).roleDefinitionId },
     // The role catalogue is complete only when every role definition has been read.
-    "grant.rolename": { late: true, get: (r, ctx) => grantedRoleInfo(r, ctx)?.roleName },
+    "grant.rolename": { late: true, settled: roleSettled, get: (r, ctx) => grantedRoleInfo(r, ctx)?.roleName },
     "grant.canexecute": {
       late: true,
+      settled: roleSettled,
       get: (r, ctx) => {
         const id = grantedRole(r).roleDefinitionId;
         return id && ctx.roles ? ctx.roles.canExecute(id) : undefined;
@@ -112,6 +124,7 @@ const VIRTUAL: Partial<Record<RecordKind, Record<string, Computed>>> = {
     },
     "grant.canassignroles": {
       late: true,
+      settled: roleSettled,
       get: (r, ctx) => {
         const id = grantedRole(r).roleDefinitionId;
         return id && ctx.roles ? ctx.roles.canAssignRoles(id) : undefined;
@@ -165,6 +178,7 @@ function buildField(kind: RecordKind, name: string): CompiledField {
   if (virtual) {
     const f: CompiledField = { name, get: virtual.get as CompiledField["get"] };
     if (virtual.late) f.late = true;
+    if (virtual.settled) f.settled = virtual.settled as CompiledField["settled"];
     return f;
   }
   const segments = path.split(".");

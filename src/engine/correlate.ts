@@ -9,6 +9,7 @@ import type { RecordView } from "../matcher/view.js";
 import { DIAGNOSTIC_CODES, type Diagnostics } from "../model/diagnostics.js";
 import type { ActivityEvent, AuditRecord } from "../model/records.js";
 import type { ResolvedCorrelation } from "../sigma/ast.js";
+import { compactActivity } from "./compact.js";
 import type { BoundedBuffer, EngineLimits, EngineState } from "./state.js";
 
 /** Values per group-by field that one match contributes; arrays fan out up to this many. */
@@ -216,29 +217,6 @@ export function dependencyOrder(cs: ResolvedCorrelation[]): ResolvedCorrelation[
   };
   for (const c of cs) visit(c);
   return out;
-}
-
-/** What a correlation step needs of an Activity Log event: ids, time, operation, actor, resource. */
-function compactActivity(e: ActivityEvent): ActivityEvent {
-  const c: ActivityEvent = {
-    kind: "activity",
-    id: e.id,
-    time: e.time,
-    operationName: e.operationName,
-    operation: e.operation,
-    principal: e.principal,
-    claims: {},
-    properties: {},
-    origin: e.origin,
-    raw: undefined,
-  };
-  if (e.eventDataId) c.eventDataId = e.eventDataId;
-  if (e.correlationId) c.correlationId = e.correlationId;
-  if (e.status) c.status = e.status;
-  if (e.resourceId) c.resourceId = e.resourceId;
-  if (e.subscriptionId) c.subscriptionId = e.subscriptionId;
-  if (e.callerIpAddress) c.callerIpAddress = e.callerIpAddress;
-  return c;
 }
 
 interface Pending {

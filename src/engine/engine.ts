@@ -92,14 +92,15 @@ export class Engine {
     let late: EngineRule[] | undefined;
     for (const list of [c.indexed ?? [], c.any]) {
       for (const rule of list) {
-        if (!rule.matcher.late) this.evaluate(rule, r, view);
+        if (!rule.matcher.late || rule.matcher.settled(view)) this.evaluate(rule, r, view);
         else if (late) late.push(rule);
         else late = [rule];
       }
     }
-    // Rules reading scan-wide context (a role definition read later, an image import) wait
-    // for the end of the input, so the order records arrive in never changes a verdict.
-    if (late) this.deferred.push({ record: r, rules: late });
+    // Rules reading scan-wide context not yet known for this record (a custom role whose
+    // definition may come later, an image import) wait for the end of the input, so the order
+    // records arrive in never changes a verdict. They keep the record without its raw object.
+    if (late) this.deferred.push({ record: r.kind === "activity" ? { ...r, raw: undefined } : r, rules: late });
   }
 
   /** An event the pre-filter cleared: no rule can match it; it still widens the window and the baselines. */
@@ -142,12 +143,17 @@ export class Engine {
       });
     }
     this.deferred.clear();
-    for (const [ruleId, n] of this.grouping.dropped) {
-      const rule = this.rules.find((r) => r.id === ruleId);
+    if (this.grouping.dropped.size > 0) {
+      // One diagnostic: which rules lost the most, and how much was not kept in all.
+      const lost = [...this.grouping.dropped].sort((x, y) => y[1] - x[1]);
+      const total = lost.reduce((n, [, k]) => n + k, 0);
+      const top = lost
+        .slice(0, 3)
+        .map(([id, k]) => `${this.rules.find((r) => r.id === id)?.title ?? id} (${k})`)
+        .join(", ");
       this.diagnostics.add({
         code: DIAGNOSTIC_CODES.findingsBound,
-        ruleId,
-        message: `${n} match(es) of rule ${ruleId} (${rule?.title ?? "?"}) were not reported: the scan held its limit of ${this.limits.findings} distinct findings; scan a shorter window or fewer subscriptions`,
+        message: `the scan held its limit of ${this.limits.findings} distinct findings; ${total} matches of ${lost.length} rule(s) that would have started new ones were not reported (most: ${top}); scan a shorter window or fewer subscriptions`,
       });
     }
     for (const [tuple, n] of this.firstSeen.dropped) {

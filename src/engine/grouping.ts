@@ -12,6 +12,7 @@ import type { RecordView } from "../matcher/view.js";
 import type { EvidenceRecord, PayloadExcerpt } from "../model/finding.js";
 import type { ActivityEvent, AuditRecord } from "../model/records.js";
 import type { EngineRule } from "../rules/loader.js";
+import { compactActivity } from "./compact.js";
 import type { EngineState, Store } from "./state.js";
 
 /** Source records listed per finding: the earliest and the latest this many by time; the rest are counted. */
@@ -19,7 +20,22 @@ export const EVIDENCE_EACH_END = 10;
 /** Listed records of a chain finding. */
 export const MAX_EVIDENCE_RECORDS = 50;
 /** Operation instances counted exactly per finding; past it the count is a lower bound. */
-export const MAX_COUNTED_OCCURRENCES = 1000;
+export const MAX_COUNTED_OCCURRENCES = 100;
+/** Longest matched value kept per field (reports cap strings at 8 KiB anyway). */
+const MAX_MATCHED_CHARS = 2048;
+
+/** FNV-1a: instance keys are counted by hash, so a group keeps numbers, not strings. */
+function hash32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+const capped = (v: unknown): unknown =>
+  typeof v === "string" && v.length > MAX_MATCHED_CHARS ? v.slice(0, MAX_MATCHED_CHARS) : v;
 /** Matching payloads listed per finding. */
 const MAX_PAYLOADS_PER_FINDING = 5;
 /** Distinct operations listed in a first-seen finding. */
@@ -53,13 +69,16 @@ export class RecordSample {
 
 const same = (a: Sampled, b: Sampled) => a.ev.id === b.ev.id && a.ev.kind === b.ev.kind;
 
-/** `list` with `s` inserted in `cmp` order, at most EVIDENCE_EACH_END long, without duplicates. */
+/** `list` with `s` inserted in `cmp` order (in place), at most EVIDENCE_EACH_END long, without duplicates. */
 function keep(list: Sampled[], s: Sampled, cmp: (a: Sampled, b: Sampled) => number): Sampled[] {
-  if (list.some((x) => same(x, s))) return list;
-  if (list.length >= EVIDENCE_EACH_END && cmp(s, list[list.length - 1] as Sampled) >= 0) return list;
-  const out = [...list, s].sort(cmp);
-  if (out.length > EVIDENCE_EACH_END) out.length = EVIDENCE_EACH_END;
-  return out;
+  const last = list[list.length - 1];
+  if (list.length >= EVIDENCE_EACH_END && last && cmp(s, last) >= 0) return list;
+  for (const x of list) if (same(x, s)) return list;
+  let i = list.length;
+  while (i > 0 && cmp(s, list[i - 1] as Sampled) < 0) i--;
+  list.splice(i, 0, s);
+  if (list.length > EVIDENCE_EACH_END) list.length = EVIDENCE_EACH_END;
+  return list;
 }
 
 export interface Group {
@@ -69,8 +88,8 @@ export interface Group {
   sample: RecordSample;
   /** Matching records in all. */
   count: number;
-  /** Distinct operation instances (correlation id + resource), counted up to MAX_COUNTED_OCCURRENCES. */
-  instances: Set<string>;
+  /** Distinct operation instances (hashes of correlation id + resource), counted up to MAX_COUNTED_OCCURRENCES. */
+  instances: Set<number>;
   /** Instances past the counted ones were seen. */
   moreInstances: boolean;
   firstTime?: string;
@@ -80,8 +99,8 @@ export interface Group {
   fsKey?: string;
   fsValues?: Record<string, unknown>;
   matched: Record<string, unknown>;
-  /** The Failed record of the operation, for its status message. */
-  failure?: ActivityEvent;
+  /** The earliest failed record's status message (and its time and id, to pick the earliest). */
+  failure?: { time: string; id: string; message: unknown };
   /** Payloads of one resource that matched (a script and a command of one image, say). */
   payloads: PayloadExcerpt[];
 }
@@ -138,7 +157,7 @@ export class Grouping {
       const matched: Record<string, unknown> = {};
       for (const f of rule.matcher.fields) {
         const v = view.field(f);
-        if (v.length > 0) matched[f] = v.length === 1 ? v[0] : v.slice(0, 10);
+        if (v.length > 0) matched[f] = v.length === 1 ? capped(v[0]) : v.slice(0, 10).map(capped);
       }
       if (this.groups.size >= this.limit) {
         // Bounded: a new distinct finding past the limit is counted, not kept.
@@ -178,18 +197,26 @@ export class Grouping {
       });
     }
     if (r.kind === "activity") {
-      const instance = view.memo("instance", () => instanceKey(r));
+      const instance = view.memo("instanceHash", () => hash32(instanceKey(r)));
       if (g.instances.size < MAX_COUNTED_OCCURRENCES) g.instances.add(instance);
       else if (!g.instances.has(instance)) g.moreInstances = true;
-      if (g.firstTime === undefined || r.time < g.firstTime || (r.time === g.firstTime && r.id < (g.first as ActivityEvent).id)) {
+      if (
+        g.firstTime === undefined ||
+        r.time < g.firstTime ||
+        (r.time === g.firstTime && r.id < (g.first as ActivityEvent).id)
+      ) {
         g.firstTime = r.time;
-        g.first = r;
+        // A small copy: a group outlives the stream, the event's raw object and properties need not.
+        g.first = view.memo("compact", () => compactActivity(r));
       }
       if (g.lastTime === undefined || r.time > g.lastTime) g.lastTime = r.time;
       if (r.status) g.statuses.add(r.status);
       // The earliest failure, so the message shown does not depend on the input order.
-      if (r.status === "Failed" && (!g.failure || r.time < g.failure.time || (r.time === g.failure.time && r.id < g.failure.id)))
-        g.failure = r;
+      if (
+        r.status === "Failed" &&
+        (!g.failure || r.time < g.failure.time || (r.time === g.failure.time && r.id < g.failure.id))
+      )
+        g.failure = { time: r.time, id: r.id, message: r.properties.statusMessage ?? r.subStatus };
       if (g.operations.size < MAX_LISTED_OPERATIONS) g.operations.add(r.operationName);
     }
     this.groups.set(key, g);

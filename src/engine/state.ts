@@ -41,7 +41,7 @@ export interface EngineLimits {
 }
 
 export const DEFAULT_LIMITS: EngineLimits = {
-  correlationEvents: 200_000,
+  correlationEvents: 50_000,
   deferredRecords: 100_000,
   findings: 50_000,
   baselineKeys: 500_000,

@@ -25,6 +25,8 @@ export interface CompiledRule {
   fields: Set<string>;
   /** True when a field it reads is known only at the end of the input (see CompiledField.late). */
   late: boolean;
+  /** For a late rule: whether every late field it reads is already final for this record. */
+  settled(view: RecordView): boolean;
 }
 
 function toText(v: unknown): string | undefined {
@@ -214,7 +216,12 @@ export function compileRule(rule: ProcessedRule, resolver: FieldResolver): Compi
     sel.set(name, or(alts));
   }
   const predicate = or(rule.detection.conditions.map((c) => compileCondition(c, sel, names)));
-  return { predicate, fields, late };
+  const lateFields: CompiledField[] = [];
+  for (const name of fields) {
+    const f = resolver.field(rule.target, name);
+    if (f.late) lateFields.push(f);
+  }
+  return { predicate, fields, late, settled: (view) => lateFields.every((f) => view.settled(f)) };
 }
 
 /**

@@ -13,6 +13,11 @@ export interface CompiledField {
    * (a role definition read later, an image import): rules reading it are evaluated at the end.
    */
   late?: boolean;
+  /**
+   * For a late field: whether its value for this record is already final (the role it names is
+   * already known, say), so rules need not wait for the end of the input to read it.
+   */
+  settled?(record: object, ctx: object): boolean;
 }
 
 export interface FieldResolver {
@@ -52,6 +57,11 @@ export class RecordView<R extends object = object> {
       this.cache.set(f, v);
     }
     return v;
+  }
+
+  /** Whether a late field's value is final for this record already. */
+  settled(f: CompiledField): boolean {
+    return f.settled?.(this.record, this.ctx) ?? false;
   }
 
   allText(): string[] {

@@ -4,7 +4,7 @@
  * buffer that grows with the input has a bound that is reported when hit.
  */
 import { describe, expect, it } from "vitest";
-import { EVIDENCE_EACH_END } from "../../src/engine/grouping.js";
+import { EVIDENCE_EACH_END, MAX_COUNTED_OCCURRENCES } from "../../src/engine/grouping.js";
 import { DIAGNOSTIC_CODES } from "../../src/model/diagnostics.js";
 import { BUILTIN_RULES_DIR } from "../../src/paths.js";
 import { loadRules } from "../../src/rules/loader.js";
@@ -53,7 +53,9 @@ describe("occurrences merge into one finding per rule, principal and resource", 
     const { findings } = runCase(runCommand, records);
     expect(findings).toHaveLength(1);
     const e = evidenceOf(findings[0], "activity");
-    expect(e.occurrences).toBe(1000);
+    // Counted exactly up to MAX_COUNTED_OCCURRENCES, then marked as a lower bound.
+    expect(e.occurrences).toBe(MAX_COUNTED_OCCURRENCES);
+    expect(e.occurrencesAtLeast).toBe(true);
     expect(e.recordCount).toBe(2000);
     expect(e.records).toHaveLength(2 * EVIDENCE_EACH_END);
     expect(findings[0]?.time).toBe("2026-11-10T00:00:01Z");
@@ -63,6 +65,11 @@ describe("occurrences merge into one finding per rule, principal and resource", 
         .sort()
         .at(-1),
     );
+  });
+  it("counts occurrences exactly below the cap", () => {
+    const { findings } = runCase(runCommand, Array.from({ length: 40 }, (_, i) => call(i)).flat());
+    expect(evidenceOf(findings[0], "activity").occurrences).toBe(40);
+    expect(evidenceOf(findings[0], "activity").occurrencesAtLeast).toBeUndefined();
   });
   it("findings scale with distinct (principal, resource), not with events", () => {
     const records = [0, 1, 2].flatMap((d) =>
@@ -98,7 +105,7 @@ describe("bounds", () => {
     const { findings, pipeline } = runCase(runCommand, records, { findings: 5 });
     expect(findings).toHaveLength(5);
     const d = pipeline.engine.diagnostics.list().find((x) => x.code === DIAGNOSTIC_CODES.findingsBound);
-    expect(d?.message).toMatch(/14 match\(es\) of rule .* limit of 5 distinct findings/);
+    expect(d?.message).toMatch(/limit of 5 distinct findings; 14 matches of 1 rule\(s\)/);
   });
   it("a first-seen baseline past its limit says so, and does not flag keys it did not keep", () => {
     // Eight days of one identity from one range, then a new range: flagged with room, quiet without.

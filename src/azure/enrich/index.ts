@@ -20,7 +20,11 @@ export interface AzureContext {
 }
 
 export function createContext(state: EngineState, writersLimit?: number): AzureContext {
-  return { roles: new RoleCatalog(), attribution: new Attribution(state.writers(), writersLimit), configIds: new Set() };
+  return {
+    roles: new RoleCatalog(),
+    attribution: new Attribution(state.writers(), writersLimit),
+    configIds: new Set(),
+  };
 }
 
 /** Grants for the execution-capable roles among assignments. */

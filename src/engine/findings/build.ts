@@ -70,7 +70,7 @@ function activity(g: Group, r: ActivityEvent, fs?: FirstSeenFacts): Built {
   const failed = outcome === "failed";
   if (failed) {
     // A denied or failed attempt is a signal of its own (someone tried), reported as such.
-    const msg = g.failure?.properties.statusMessage ?? g.failure?.subStatus;
+    const msg = g.failure?.message;
     if (msg !== undefined) e.failure = msg;
   }
   if (g.operations.size > 1 || g.fsKey !== undefined) e.operations = [...g.operations].sort();
