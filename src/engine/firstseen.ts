@@ -8,12 +8,15 @@ import { LEAN_TUPLE_FIELDS } from "../azure/prefilter.js";
 import type { RecordView } from "../matcher/view.js";
 import type { ActivityObservation } from "../model/records.js";
 import type { EngineRule } from "../rules/loader.js";
-import type { EngineState, Store } from "./state.js";
+import { type EngineState, keyHash, type Store } from "./state.js";
 
 const SEP = "\u001f";
 
 export class FirstSeenStage {
-  private readonly trackers = new Map<string, { fields: string[]; lowerFields: string[]; first: Store<string> }>();
+  private readonly trackers = new Map<
+    string,
+    { fields: string[]; lowerFields: string[]; first: Store<string, number> }
+  >();
 
   /** Tuple → keys not kept because the baseline was full. */
   readonly dropped = new Map<string, number>();
@@ -75,7 +78,8 @@ export class FirstSeenStage {
     }
   }
 
-  private record(t: { fields: string[]; first: Store<string> }, k: string, time: string): void {
+  private record(t: { fields: string[]; first: Store<string, number> }, key: string, time: string): void {
+    const k = keyHash(key);
     const prev = t.first.get(k);
     if (prev === undefined) {
       if (t.first.size >= this.limit) {
@@ -93,7 +97,7 @@ export class FirstSeenStage {
   }
 
   firstSeen(fields: string[], key: string): string | undefined {
-    return this.trackers.get(fields.join(SEP))?.first.get(key);
+    return this.trackers.get(fields.join(SEP))?.first.get(keyHash(key));
   }
 }
 

@@ -5,9 +5,9 @@
  * persisting state never touches the matcher or the stages.
  */
 
-export interface Store<V> {
-  get(key: string): V | undefined;
-  set(key: string, value: V): void;
+export interface Store<V, K extends string | number = string> {
+  get(key: K): V | undefined;
+  set(key: K, value: V): void;
   readonly size: number;
   values(): IterableIterator<V>;
 }
@@ -51,22 +51,22 @@ export const DEFAULT_LIMITS: EngineLimits = {
 export interface EngineState {
   /** Finding groups by group key. */
   groups<G>(): Store<G>;
-  /** First-seen baseline for one field tuple: key → earliest time seen. */
-  baseline(tuple: string): Store<string>;
+  /** First-seen baseline for one field tuple: hashed key (keyHash) → earliest time seen. */
+  baseline(tuple: string): Store<string, number>;
   /** Buffered matches of one correlation's referenced rules. */
   correlation<T>(id: string, limit: number): BoundedBuffer<T>;
   /** Records whose rules run when the input has been read. */
   deferred<T>(limit: number): BoundedBuffer<T>;
-  /** Latest write per resource id (attribution). */
-  writers<W>(): Store<W>;
+  /** Latest write per resource (attribution), by hashed lower-cased resource id (keyHash). */
+  writers<W>(): Store<W, number>;
 }
 
-class MemoryStore<V> implements Store<V> {
-  private readonly map = new Map<string, V>();
-  get(key: string): V | undefined {
+class MemoryStore<V, K extends string | number = string> implements Store<V, K> {
+  private readonly map = new Map<K, V>();
+  get(key: K): V | undefined {
     return this.map.get(key);
   }
-  set(key: string, value: V): void {
+  set(key: K, value: V): void {
     this.map.set(key, value);
   }
   get size(): number {
@@ -113,8 +113,8 @@ export class MemoryState implements EngineState {
   groups<G>(): Store<G> {
     return this.named("groups", () => new MemoryStore<G>());
   }
-  baseline(tuple: string): Store<string> {
-    return this.named(`baseline\u001f${tuple}`, () => new MemoryStore<string>());
+  baseline(tuple: string): Store<string, number> {
+    return this.named(`baseline\u001f${tuple}`, () => new MemoryStore<string, number>());
   }
   correlation<T>(id: string, limit: number): BoundedBuffer<T> {
     return this.named(`correlation\u001f${id}`, () => new MemoryBuffer<T>(limit));
@@ -122,7 +122,28 @@ export class MemoryState implements EngineState {
   deferred<T>(limit: number): BoundedBuffer<T> {
     return this.named("deferred", () => new MemoryBuffer<T>(limit));
   }
-  writers<W>(): Store<W> {
-    return this.named("writers", () => new MemoryStore<W>());
+  writers<W>(): Store<W, number> {
+    return this.named("writers", () => new MemoryStore<W, number>());
   }
+}
+
+/**
+ * A 53-bit hash of a string, compared case-insensitively, for keys that stores hold by the
+ * hundred thousand (baseline tuples, resource ids): a number costs a fraction of the string and
+ * of its lower-cased copy. Two FNV-1a variants, so a collision needs both to collide: about one
+ * chance in 10^5 among 500,000 keys, and the cost of one is a first-seen key taken as already
+ * seen or an author not named.
+ */
+export function keyHash(s: string): number {
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c >= 65 && c <= 90) c += 32;
+    else if (c > 127) c = s[i]?.toLowerCase().charCodeAt(0) ?? c;
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  return (a >>> 0) * 0x200000 + ((b >>> 0) & 0x1fffff);
 }

@@ -4,7 +4,7 @@
  * entrypoint) can name who wrote the resource and when, and images can name the import that
  * brought them in. One small entry per written resource, kept in the engine state's writer store.
  */
-import type { Store } from "../../engine/state.js";
+import { keyHash, type Store } from "../../engine/state.js";
 import type { ActivityEvent, ActivityObservation, ContainerImage, LineRef, Principal } from "../../model/records.js";
 import { requestBody } from "../normalize/activity.js";
 
@@ -71,11 +71,11 @@ export class Attribution {
 
   constructor(
     /** Lower-cased resource id → latest successful (else latest) write/action on it. */
-    private readonly writes: Store<Write>,
+    private readonly writes: Store<Write, number>,
     private readonly limit = Number.POSITIVE_INFINITY,
   ) {}
 
-  private keepWrite(key: string, w: Write): void {
+  private keepWrite(key: number, w: Write): void {
     const prev = this.writes.get(key);
     if (!replaces(prev, w.time, w.succeeded)) return;
     if (!prev && this.writes.size >= this.limit) {
@@ -121,10 +121,8 @@ export class Attribution {
   observeLean(o: ActivityObservation): void {
     const op = o.operation;
     if (!o.resourceId || !(op.endsWith("/write") || op.endsWith("/action"))) return;
-    const key = o.resourceId.toLowerCase();
     const succeeded = o.status === "Succeeded";
-    if (replaces(this.writes.get(key), o.time, succeeded))
-      this.writes.set(key, { time: o.time, succeeded, lean: o.at });
+    this.keepWrite(keyHash(o.resourceId), { time: o.time, succeeded, lean: o.at });
     this.noteRegistry(o.resourceId);
   }
 
@@ -132,7 +130,7 @@ export class Attribution {
   pendingLines(ids: Iterable<string>): LineRef[] {
     const out: LineRef[] = [];
     for (const id of ids) {
-      const w = this.writes.get(id.toLowerCase().replace(/\/+$/, ""));
+      const w = this.writes.get(keyHash(id.replace(/\/+$/, "")));
       if (w?.lean && !w.summary) out.push(w.lean);
     }
     return out;
@@ -141,7 +139,7 @@ export class Attribution {
   /** The full event of a pending line (read back by the collector). */
   resolve(e: ActivityEvent): void {
     if (!e.resourceId) return;
-    const key = e.resourceId.toLowerCase();
+    const key = keyHash(e.resourceId);
     const w = this.writes.get(key);
     if (w?.lean) this.writes.set(key, { ...w, summary: summary(e) });
   }
@@ -149,7 +147,7 @@ export class Attribution {
   observe(e: ActivityEvent): void {
     const op = e.operation;
     if (!e.resourceId || !(op.endsWith("/write") || op.endsWith("/action"))) return;
-    const key = e.resourceId.toLowerCase();
+    const key = keyHash(e.resourceId);
     const succeeded = e.status === "Succeeded";
     this.keepWrite(key, { time: e.time, succeeded, summary: summary(e) });
     const reg = this.noteRegistry(e.resourceId);
@@ -177,7 +175,7 @@ export class Attribution {
    * restart by someone else must never be taken for the author of that VM's run command.
    */
   writerOf(resourceId: string): WriteSummary | undefined {
-    return this.writes.get(resourceId.toLowerCase().replace(/\/+$/, ""))?.summary;
+    return this.writes.get(keyHash(resourceId.replace(/\/+$/, "")))?.summary;
   }
 
   registryId(loginServer: string): string | undefined {
