@@ -8,15 +8,32 @@ import { LEAN_TUPLE_FIELDS } from "../azure/prefilter.js";
 import type { RecordView } from "../matcher/view.js";
 import type { ActivityObservation } from "../model/records.js";
 import type { EngineRule } from "../rules/loader.js";
-import { type EngineState, keyHash, type Store } from "./state.js";
+import { type EngineState, foldHash, type PartHash, partHash, type Store } from "./state.js";
 
 const SEP = "\u001f";
 
+/** Entries of the cache of recent minima in front of each baseline (a power of two). */
+const RECENT = 4096;
+
+interface Tracker {
+  fields: string[];
+  /** Index of each field in the stage's list of distinct lean fields. */
+  slots: number[];
+  first: Store<string, number>;
+  /**
+   * Recently seen keys and their earliest time, direct-mapped: an event repeating a key at or
+   * after its known first time (the Succeeded after a Started, a pipeline's next call) needs no
+   * store lookup.
+   */
+  recentKey: Float64Array;
+  recentTime: (string | undefined)[];
+}
+
 export class FirstSeenStage {
-  private readonly trackers = new Map<
-    string,
-    { fields: string[]; lowerFields: string[]; first: Store<string, number> }
-  >();
+  private readonly trackers = new Map<string, Tracker>();
+  /** Distinct lower-cased fields over all tuples: an observation computes each once. */
+  private readonly leanFields: string[] = [];
+  private readonly scratch: (PartHash | undefined)[] = [];
 
   /** Tuple → keys not kept because the baseline was full. */
   readonly dropped = new Map<string, number>();
@@ -30,12 +47,20 @@ export class FirstSeenStage {
       const fs = rule.ext.firstseen;
       if (!fs) continue;
       const tuple = fs.fields.join(SEP);
-      if (!this.trackers.has(tuple))
-        this.trackers.set(tuple, {
-          fields: fs.fields,
-          lowerFields: fs.fields.map((f) => f.toLowerCase()),
-          first: state.baseline(tuple),
-        });
+      if (this.trackers.has(tuple)) continue;
+      const slots = fs.fields.map((f) => {
+        const lower = f.toLowerCase();
+        let i = this.leanFields.indexOf(lower);
+        if (i < 0) i = this.leanFields.push(lower) - 1;
+        return i;
+      });
+      this.trackers.set(tuple, {
+        fields: fs.fields,
+        slots,
+        first: state.baseline(tuple),
+        recentKey: new Float64Array(RECENT).fill(-1),
+        recentTime: new Array(RECENT),
+      });
     }
   }
 
@@ -45,27 +70,20 @@ export class FirstSeenStage {
 
   /** The same for an event read without parsing (see azure/prefilter.ts for the fields it has). */
   observeLean(o: ActivityObservation): void {
-    // Each field once per observation, however many tuples use it.
-    const values = new Map<string, string | undefined>();
-    const get = (f: string) => {
-      if (values.has(f)) return values.get(f);
-      const v = LEAN_TUPLE_FIELDS[f]?.(o)?.toLowerCase();
-      values.set(f, v);
-      return v;
-    };
+    // Each field hashed once per observation, however many tuples use it; no key string is built.
+    for (let i = 0; i < this.leanFields.length; i++) {
+      const v = LEAN_TUPLE_FIELDS[this.leanFields[i] as string]?.(o);
+      this.scratch[i] = v === undefined || v === "" ? undefined : partHash(v);
+    }
+    const parts: PartHash[] = [];
     for (const t of this.trackers.values()) {
-      let k = "";
-      let complete = true;
-      for (let i = 0; i < t.lowerFields.length; i++) {
-        const v = get(t.lowerFields[i] as string);
-        if (v === undefined || v === "") {
-          complete = false;
-          break;
-        }
-        k = i === 0 ? v : `${k}${SEP}${v}`;
+      parts.length = 0;
+      for (const slot of t.slots) {
+        const h = this.scratch[slot];
+        if (!h) break;
+        parts.push(h);
       }
-      if (!complete) continue;
-      this.record(t, k, o.time);
+      if (parts.length === t.slots.length) this.record(t, foldHash(parts), o.time);
     }
   }
 
@@ -73,13 +91,16 @@ export class FirstSeenStage {
   observe(view: RecordView, time: string): void {
     for (const t of this.trackers.values()) {
       const k = tupleKey(view, t.fields);
-      if (k === undefined) continue;
-      this.record(t, k, time);
+      if (k !== undefined) this.record(t, baselineKey(k), time);
     }
   }
 
-  private record(t: { fields: string[]; first: Store<string, number> }, key: string, time: string): void {
-    const k = keyHash(key);
+  private record(t: Tracker, k: number, time: string): void {
+    const slot = k % RECENT;
+    if (t.recentKey[slot] === k) {
+      const known = t.recentTime[slot] as string;
+      if (time >= known) return;
+    }
     const prev = t.first.get(k);
     if (prev === undefined) {
       if (t.first.size >= this.limit) {
@@ -89,6 +110,8 @@ export class FirstSeenStage {
       }
       t.first.set(k, time);
     } else if (time < prev) t.first.set(k, time);
+    t.recentKey[slot] = k;
+    t.recentTime[slot] = prev !== undefined && prev < time ? prev : time;
   }
 
   /** Whether a tuple's baseline had to drop keys (its first-seen decisions are then incomplete). */
@@ -97,8 +120,13 @@ export class FirstSeenStage {
   }
 
   firstSeen(fields: string[], key: string): string | undefined {
-    return this.trackers.get(fields.join(SEP))?.first.get(keyHash(key));
+    return this.trackers.get(fields.join(SEP))?.first.get(baselineKey(key));
   }
+}
+
+/** A tuple key's baseline hash: its parts' hashes folded, as observeLean computes them. */
+function baselineKey(key: string): number {
+  return foldHash(key.split(SEP).map(partHash));
 }
 
 /** The lower-cased tuple of a record's values for `fields`; undefined when one is missing. */

@@ -114,7 +114,7 @@ export class MemoryState implements EngineState {
     return this.named("groups", () => new MemoryStore<G>());
   }
   baseline(tuple: string): Store<string, number> {
-    return this.named(`baseline\u001f${tuple}`, () => new MemoryStore<string, number>());
+    return this.named(`baseline\u001f${tuple}`, () => new HashStore<string>());
   }
   correlation<T>(id: string, limit: number): BoundedBuffer<T> {
     return this.named(`correlation\u001f${id}`, () => new MemoryBuffer<T>(limit));
@@ -123,27 +123,91 @@ export class MemoryState implements EngineState {
     return this.named("deferred", () => new MemoryBuffer<T>(limit));
   }
   writers<W>(): Store<W, number> {
-    return this.named("writers", () => new MemoryStore<W, number>());
+    return this.named("writers", () => new HashStore<W>());
   }
 }
 
 /**
- * A 53-bit hash of a string, compared case-insensitively, for keys that stores hold by the
- * hundred thousand (baseline tuples, resource ids): a number costs a fraction of the string and
- * of its lower-cased copy. Two FNV-1a variants, so a collision needs both to collide: about one
+ * Hashes of keys that stores hold by the hundred thousand (baseline tuples, resource ids): a
+ * number costs a fraction of the string and of its lower-cased copy. A key hash is 53 bits from
+ * two FNV-1a variants over the lower-cased text, so a collision needs both to collide: about one
  * chance in 10^5 among 500,000 keys, and the cost of one is a first-seen key taken as already
- * seen or an author not named.
+ * seen or an author not named. A tuple's hash folds its parts' hashes (each computed once).
  */
-export function keyHash(s: string): number {
+const P1 = 0x01000193;
+const P2 = 0x5bd1e995;
+
+/** The two 32-bit halves of a part's hash (kept apart so folding is cheap). */
+export interface PartHash {
+  a: number;
+  b: number;
+}
+
+export function partHash(s: string): PartHash {
   let a = 0x811c9dc5;
-  let b = 0x01000193;
+  let b = P1;
   for (let i = 0; i < s.length; i++) {
     let c = s.charCodeAt(i);
     if (c >= 65 && c <= 90) c += 32;
     else if (c > 127) c = s[i]?.toLowerCase().charCodeAt(0) ?? c;
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
+    a = Math.imul(a ^ c, P1);
+    b = Math.imul(b ^ c, P2);
     b ^= b >>> 15;
   }
+  return { a, b };
+}
+
+/** The 53-bit hash of a tuple of parts (one part: of that string). */
+export function foldHash(parts: readonly PartHash[]): number {
+  let a = 0x9e3779b9;
+  let b = 0x85ebca6b;
+  for (const p of parts) {
+    a = Math.imul(a ^ p.a, P1);
+    b = Math.imul(b ^ p.b, P2);
+    b ^= b >>> 13;
+  }
   return (a >>> 0) * 0x200000 + ((b >>> 0) & 0x1fffff);
+}
+
+export function keyHash(s: string): number {
+  return foldHash([partHash(s)]);
+}
+
+interface Bucket<V> {
+  lo: number;
+  value: V;
+  next?: Bucket<V>;
+}
+
+/**
+ * A store keyed by 53-bit hashes, split into a small-integer map key (so V8 keeps it unboxed) and
+ * a 21-bit check chained in its bucket.
+ */
+class HashStore<V> implements Store<V, number> {
+  private readonly map = new Map<number, Bucket<V>>();
+  size = 0;
+
+  get(key: number): V | undefined {
+    const lo = key % 0x200000;
+    for (let b = this.map.get(Math.floor(key / 0x200000) | 0); b; b = b.next) if (b.lo === lo) return b.value;
+    return undefined;
+  }
+
+  set(key: number, value: V): void {
+    const hi = Math.floor(key / 0x200000) | 0;
+    const lo = key % 0x200000;
+    const head = this.map.get(hi);
+    for (let b = head; b; b = b.next) {
+      if (b.lo === lo) {
+        b.value = value;
+        return;
+      }
+    }
+    this.map.set(hi, head ? { lo, value, next: head } : { lo, value });
+    this.size++;
+  }
+
+  *values(): IterableIterator<V> {
+    for (const head of this.map.values()) for (let b: Bucket<V> | undefined = head; b; b = b.next) yield b.value;
+  }
 }
