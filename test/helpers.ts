@@ -7,6 +7,9 @@ import { CoverageTally } from "../src/collectors/tally.js";
 import { Diagnostics } from "../src/model/diagnostics.js";
 import type { CoverageEntry, Evidence, Finding } from "../src/model/finding.js";
 import type { AuditRecord } from "../src/model/records.js";
+import { BUILTIN_RULES_DIR } from "../src/paths.js";
+import { type LoadedRules, loadRules } from "../src/rules/loader.js";
+import { type Testable, testableFor } from "../src/rules/tester.js";
 
 export const REF = join(import.meta.dirname, "fixtures/reference");
 
@@ -60,3 +63,13 @@ export function evidenceOf<K extends Evidence["kind"]>(
   if (f?.evidence.kind !== kind) throw new Error(`expected ${kind} evidence, got ${f?.evidence.kind ?? "no finding"}`);
   return f.evidence as Extract<Evidence, { kind: K }>;
 }
+
+/** A built-in rule (by the start of its title) ready for runCase, with what it needs. */
+export async function packRule(titlePrefix: string): Promise<Testable> {
+  packLoaded ??= await loadRules([BUILTIN_RULES_DIR]);
+  const loaded = packLoaded;
+  const r = [...loaded.rules, ...loaded.correlations].find((x) => x.title.startsWith(titlePrefix));
+  if (!r) throw new Error(`no built-in rule titled ${titlePrefix}…`);
+  return testableFor(r, loaded);
+}
+let packLoaded: LoadedRules | undefined;

@@ -7,7 +7,7 @@
  */
 import type { RecordView } from "../matcher/view.js";
 import { DIAGNOSTIC_CODES, type Diagnostics } from "../model/diagnostics.js";
-import type { ActivityEvent, AuditRecord } from "../model/records.js";
+import type { AuditRecord } from "../model/records.js";
 import type { ResolvedCorrelation } from "../sigma/ast.js";
 import { compactActivity } from "./compact.js";
 import type { BoundedBuffer, EngineLimits, EngineState } from "./state.js";

@@ -6,19 +6,11 @@
 import { describe, expect, it } from "vitest";
 import { EVIDENCE_EACH_END, MAX_COUNTED_OCCURRENCES } from "../../src/engine/grouping.js";
 import { DIAGNOSTIC_CODES } from "../../src/model/diagnostics.js";
-import { BUILTIN_RULES_DIR } from "../../src/paths.js";
-import { loadRules } from "../../src/rules/loader.js";
-import { runCase, testableFor } from "../../src/rules/tester.js";
-import { evidenceOf } from "../helpers.js";
+import { runCase } from "../../src/rules/tester.js";
+import { evidenceOf, packRule } from "../helpers.js";
 
-const loaded = await loadRules([BUILTIN_RULES_DIR]);
-const rule = (prefix: string) => {
-  const r = [...loaded.rules, ...loaded.correlations].find((x) => x.title.startsWith(prefix));
-  if (!r) throw new Error(`no rule ${prefix}`);
-  return testableFor(r, loaded);
-};
-const runCommand = rule("Managed Run Command created or updated on a VM");
-const newIp = rule("Execution-capable ARM operation from an IP range new");
+const runCommand = await packRule("Managed Run Command created or updated on a VM");
+const newIp = await packRule("Execution-capable ARM operation from an IP range new");
 
 const SUB = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Compute";
 const claims = (oid: string) => ({ "http://schemas.microsoft.com/identity/claims/objectidentifier": oid });

@@ -8,19 +8,12 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { EXECUTION_CATALOGUE } from "../../src/azure/catalog/execution-operations.js";
 import { DIAGNOSTIC_CODES } from "../../src/model/diagnostics.js";
-import { BUILTIN_RULES_DIR, PACKAGE_ROOT } from "../../src/paths.js";
-import { loadRules } from "../../src/rules/loader.js";
-import { runCase, testableFor } from "../../src/rules/tester.js";
-import { exampleBody } from "../helpers.js";
+import { PACKAGE_ROOT } from "../../src/paths.js";
+import { runCase } from "../../src/rules/tester.js";
+import { exampleBody, packRule } from "../helpers.js";
 
-const loaded = await loadRules([BUILTIN_RULES_DIR]);
-const byTitle = (prefix: string) => {
-  const r = [...loaded.rules, ...loaded.correlations].find((x) => x.title.startsWith(prefix));
-  if (!r) throw new Error(`no rule ${prefix}`);
-  return testableFor(r, loaded);
-};
-const grantThenExecute = byTitle("Execution-capable role granted, then used");
-const roleGranted = byTitle("Role granted that can run code");
+const grantThenExecute = await packRule("Execution-capable role granted, then used");
+const roleGranted = await packRule("Role granted that can run code");
 
 const SUB = "/subscriptions/00000000-0000-0000-0000-000000000001";
 const GRANTEE = "5a5a5a5a-0000-0000-0000-000000000001";
@@ -139,8 +132,9 @@ describe("derivation is independent of input order", () => {
   });
 });
 
+const bulk = await packRule("One identity runs commands on many machines");
+
 describe("correlation buffers are bounded", () => {
-  const bulk = byTitle("One identity runs commands on many machines");
   const runs = Array.from({ length: 8 }, (_, i) => ({
     ...operation("Microsoft.Compute/virtualMachines/runCommand/action", `2026-11-19T03:0${i}:00Z`),
     eventDataId: `run-${i}`,
