@@ -230,3 +230,25 @@ describe("collect", () => {
     expect(n).toBe(3);
   });
 });
+
+describe("joins across inputs", () => {
+  it("a site and its app settings given as two --input paths are one Function App record", async () => {
+    // REST spec examples GetWebApp.json and ListAppSettings.json (same site), in two directories.
+    const site = tmp.write("join/sites/site.json", JSON.stringify(exampleBody("GetWebApp.json")));
+    const settings = tmp.write("join/settings/appsettings.json", JSON.stringify(exampleBody("ListAppSettings.json")));
+    const { records, coverage } = await run([
+      site.replace(/\/site\.json$/, ""),
+      settings.replace(/\/appsettings\.json$/, ""),
+    ]);
+    const apps = records.filter((r) => r.kind === "functionApp");
+    expect(apps).toHaveLength(1);
+    expect(apps[0]?.kind === "functionApp" && apps[0].appSettings).toEqual({ Setting1: "Value1", Setting2: "Value2" });
+    expect(coverage.map((c) => c.status)).toEqual(["complete", "complete"]);
+  });
+  it("app settings whose site is in no input still make their input partial", async () => {
+    const settings = tmp.write("alone/appsettings.json", JSON.stringify(exampleBody("ListAppSettings.json")));
+    const { coverage } = await run([settings]);
+    expect(coverage[0]?.status).toBe("partial");
+    expect(coverage[0]?.reason).toMatch(/have no matching site record/);
+  });
+});
