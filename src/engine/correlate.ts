@@ -119,7 +119,13 @@ export function evaluate(c: ResolvedCorrelation, events: CorrEvent[]): CorrResul
   }
   const out: CorrResult[] = [];
   for (const g of groups.values()) {
-    const evs = g.events.sort((a, b) => ms(a.time as string) - ms(b.time as string));
+    // Time, then record and rule, so events at the same instant order the same whatever the input order.
+    const evs = g.events.sort(
+      (a, b) =>
+        ms(a.time as string) - ms(b.time as string) ||
+        (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0) ||
+        (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0),
+    );
     for (const steps of windows(c, evs)) {
       out.push({
         correlation: c,

@@ -51,14 +51,22 @@ const IMPORT_LINK_WINDOW_MS = 60 * 60 * 1000;
 interface Write {
   time: string;
   succeeded: boolean;
+  /** Where the event is (file, then line), to choose between writes at the same instant. */
+  at: string;
   summary?: WriteSummary;
   lean?: LineRef;
 }
 
 /** Whether a write at `time` replaces `prev` as the one that counts: successful beats failed, later beats earlier. */
-function replaces(prev: Write | undefined, time: string, succeeded: boolean): boolean {
-  return !prev || (succeeded && (!prev.succeeded || time >= prev.time)) || (!prev.succeeded && time >= prev.time);
+function replaces(prev: Write | undefined, w: Write): boolean {
+  if (!prev) return true;
+  if (w.succeeded !== prev.succeeded) return w.succeeded;
+  // The later write; at the same instant the one later in the input (by place, not arrival).
+  return w.time > prev.time || (w.time === prev.time && w.at >= prev.at);
 }
+
+/** A write's place for tie-breaks: file, then zero-padded line or element. */
+const place = (file: string, index: number | undefined) => `${file}\u0000${String(index ?? 0).padStart(12, "0")}`;
 
 const REGISTRY = /\/providers\/microsoft\.containerregistry\/registries\/([^/]+)/i;
 
@@ -77,7 +85,7 @@ export class Attribution {
 
   private keepWrite(key: number, w: Write): void {
     const prev = this.writes.get(key);
-    if (!replaces(prev, w.time, w.succeeded)) return;
+    if (!replaces(prev, w)) return;
     if (!prev && this.writes.size >= this.limit) {
       this.droppedWriters++;
       return;
@@ -122,7 +130,7 @@ export class Attribution {
     const op = o.operation;
     if (!o.resourceId || !(op.endsWith("/write") || op.endsWith("/action"))) return;
     const succeeded = o.status === "Succeeded";
-    this.keepWrite(keyHash(o.resourceId), { time: o.time, succeeded, lean: o.at });
+    this.keepWrite(keyHash(o.resourceId), { time: o.time, succeeded, at: place(o.at.file, o.at.line), lean: o.at });
     this.noteRegistry(o.resourceId);
   }
 
@@ -149,7 +157,7 @@ export class Attribution {
     if (!e.resourceId || !(op.endsWith("/write") || op.endsWith("/action"))) return;
     const key = keyHash(e.resourceId);
     const succeeded = e.status === "Succeeded";
-    this.keepWrite(key, { time: e.time, succeeded, summary: summary(e) });
+    this.keepWrite(key, { time: e.time, succeeded, at: place(e.origin.location, e.origin.index), summary: summary(e) });
     const reg = this.noteRegistry(e.resourceId);
     if (op === "microsoft.containerregistry/registries/importimage/action" && reg && succeeded) {
       const body = requestBody(e);
@@ -195,7 +203,10 @@ export class Attribution {
     const wanted = new Set(tags.map((t) => `${repository}:${t}`.toLowerCase()));
     const onRegistry = this.imports.filter((i) => i.registryId?.toLowerCase() === regId);
     const exact = onRegistry.filter((i) => i.targetTags.some((t) => wanted.has(t.toLowerCase())));
-    if (exact.length > 0) return { imp: exact[exact.length - 1] as ImportSummary, inferred: false };
+    // The latest import that named the tag (ties: by event id), whatever the order they were read in.
+    const latest = (a: ImportSummary, b: ImportSummary) =>
+      a.time > b.time || (a.time === b.time && a.eventId > b.eventId) ? a : b;
+    if (exact.length > 0) return { imp: exact.reduce(latest), inferred: false };
     if (!before) return undefined;
     // No request body: the import closest in time to the image's creation, within an hour.
     const created = Date.parse(before);
@@ -204,7 +215,7 @@ export class Attribution {
     for (const i of onRegistry) {
       if (i.targetTags.length > 0) continue;
       const gap = Math.abs(Date.parse(i.time) - created);
-      if (gap <= bestGap) {
+      if (gap < bestGap || (gap === bestGap && (!best || latest(i, best) === i))) {
         best = i;
         bestGap = gap;
       }
