@@ -38,8 +38,8 @@ const capped = (v: unknown): unknown =>
   typeof v === "string" && v.length > MAX_MATCHED_CHARS ? v.slice(0, MAX_MATCHED_CHARS) : v;
 /** Matching payloads listed per finding. */
 const MAX_PAYLOADS_PER_FINDING = 5;
-/** Distinct operations listed in a first-seen finding. */
-const MAX_LISTED_OPERATIONS = 20;
+/** Distinct operations kept per finding (the report lists them sorted). */
+const MAX_LISTED_OPERATIONS = 200;
 
 interface Sampled {
   time: string;
@@ -153,12 +153,18 @@ export class Grouping {
   add(rule: EngineRule, r: AuditRecord, view: RecordView, fsKey: string | undefined): void {
     const key = this.keyOf(rule, r, fsKey);
     let g = this.groups.get(key);
-    if (!g) {
+    const matchedOf = () => {
       const matched: Record<string, unknown> = {};
       for (const f of rule.matcher.fields) {
         const v = view.field(f);
         if (v.length > 0) matched[f] = v.length === 1 ? capped(v[0]) : v.slice(0, 10).map(capped);
       }
+      return matched;
+    };
+    const fs = rule.ext.firstseen;
+    const fsValuesOf = () => (fs ? Object.fromEntries(fs.fields.map((f) => [f, view.field(f)[0]])) : undefined);
+    if (!g) {
+      const matched = matchedOf();
       if (this.groups.size >= this.limit) {
         // Bounded: a new distinct finding past the limit is counted, not kept.
         this.dropped.set(rule.id, (this.dropped.get(rule.id) ?? 0) + 1);
@@ -177,24 +183,35 @@ export class Grouping {
         matched,
         payloads: [],
       };
-      const fs = rule.ext.firstseen;
       if (fsKey !== undefined && fs) {
         g.fsKey = fsKey;
-        g.fsValues = Object.fromEntries(fs.fields.map((f) => [f, view.field(f)[0]]));
+        g.fsValues = fsValuesOf();
       }
       this.groups.set(key, g);
+    } else if (r.kind !== "activity" && r.id < g.first.id) {
+      // Configuration: the group shows its smallest record, whatever arrived first.
+      g.first = r;
+      g.matched = matchedOf();
     }
     g.count++;
     const ev = view.memo("evidence", () => evidenceOf(r));
     g.sample.add(r.kind === "activity" ? r.time : "", ev);
-    if (r.kind === "payload" && g.payloads.length < MAX_PAYLOADS_PER_FINDING) {
-      g.payloads.push({
+    if (r.kind === "payload") {
+      // The first few by path and content, so which are shown does not depend on the input order.
+      const p: PayloadExcerpt = {
         kind: r.payloadKind,
         path: r.path,
         content: r.content,
         truncated: r.truncated,
         vector: r.vector,
-      });
+      };
+      const byPlace = (a: PayloadExcerpt, b: PayloadExcerpt) =>
+        a.path < b.path ? -1 : a.path > b.path ? 1 : a.content < b.content ? -1 : a.content > b.content ? 1 : 0;
+      if (!g.payloads.some((x) => byPlace(x, p) === 0)) {
+        g.payloads.push(p);
+        g.payloads.sort(byPlace);
+        if (g.payloads.length > MAX_PAYLOADS_PER_FINDING) g.payloads.length = MAX_PAYLOADS_PER_FINDING;
+      }
     }
     if (r.kind === "activity") {
       const instance = view.memo("instanceHash", () => hash32(instanceKey(r)));
@@ -205,9 +222,15 @@ export class Grouping {
         r.time < g.firstTime ||
         (r.time === g.firstTime && r.id < (g.first as ActivityEvent).id)
       ) {
+        const replacing = g.firstTime !== undefined;
         g.firstTime = r.time;
         // A small copy: a group outlives the stream, the event's raw object and properties need not.
         g.first = view.memo("compact", () => compactActivity(r));
+        // What the finding shows is the earliest record's, whatever arrived first.
+        if (replacing) {
+          g.matched = matchedOf();
+          if (g.fsKey !== undefined) g.fsValues = fsValuesOf();
+        }
       }
       if (g.lastTime === undefined || r.time > g.lastTime) g.lastTime = r.time;
       if (r.status) g.statuses.add(r.status);

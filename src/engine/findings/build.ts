@@ -73,7 +73,7 @@ function activity(g: Group, r: ActivityEvent, fs?: FirstSeenFacts): Built {
     const msg = g.failure?.message;
     if (msg !== undefined) e.failure = msg;
   }
-  if (g.operations.size > 1 || g.fsKey !== undefined) e.operations = [...g.operations].sort();
+  if (g.operations.size > 1 || g.fsKey !== undefined) e.operations = [...g.operations].sort().slice(0, 20);
   const time = g.firstTime ?? r.time;
   if (g.lastTime && g.lastTime !== time) e.lastTime = g.lastTime;
   const evidence: Evidence = fs
