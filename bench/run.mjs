@@ -54,8 +54,10 @@ const tableSize = parseSize(opt("table-size", String(Math.min(1e6, sizes[sizes.l
 const mixSize = parseSize(opt("mix-size", String(sizes[0])));
 const packSize = parseSize(opt("pack-size", String(sizes[0])));
 const RUNS = Number(opt("runs", "3"));
-/** Files above this are measured once: they take long enough for noise to matter less. */
+/** Files above this are measured once: they take long enough for noise to matter less... */
 const REPEAT_BELOW_BYTES = 600e6;
+/** ...unless a run took less than this: then it is cheap to repeat, and short runs are the noisy ones. */
+const REPEAT_BELOW_SECONDS = 6;
 const outFile = opt("out", join(root, "bench/results/latest.json"));
 const useJq = !flag("no-jq");
 const useDuckdb = !flag("no-duckdb");
@@ -261,7 +263,8 @@ const samples = new Map();
 
 /** Measures the contenders on one dataset, interleaved run by run so noise hits all alike. */
 async function measure(ds, names, { variant = "", runs } = {}) {
-  const want = runs ?? (ds.meta.bytes < REPEAT_BELOW_BYTES ? RUNS : 1);
+  const want = runs ?? RUNS;
+  const small = runs !== undefined || ds.meta.bytes < REPEAT_BELOW_BYTES;
   for (let i = 0; i < want; i++) {
     for (const name of names) {
       const c = CONTENDERS[name];
@@ -270,6 +273,7 @@ async function measure(ds, names, { variant = "", runs } = {}) {
       const key = `${name}|${ds.file}|${variant}`;
       const have = samples.get(key) ?? [];
       if (have.length > i) continue;
+      if (i > 0 && !small && Math.min(...have.map((r) => r.wall)) >= REPEAT_BELOW_SECONDS) continue;
       log(`${name}${variant ? ` ${variant}` : ""} on ${ds.label} (run ${i + 1}/${want})`);
       // Re-read before every run: on a shared machine other work can evict the file from the
       // page cache, and every contender should start from the same (cached) state.
