@@ -15,3 +15,14 @@ export function toolVersion(): string {
   }
   return version;
 }
+
+/**
+ * The built (dist/) URL of a module: worker threads run plain Node, so code running from the
+ * TypeScript sources (under vitest) hands them the compiled file instead.
+ */
+export function builtModule(url: string): URL {
+  const u = new URL(url);
+  if (!u.pathname.endsWith(".ts")) return u;
+  const rel = u.pathname.slice(new URL("src/", `file://${PACKAGE_ROOT}/`).pathname.length).replace(/\.ts$/, ".js");
+  return new URL(`dist/${rel}`, `file://${PACKAGE_ROOT}/`);
+}

@@ -7,6 +7,7 @@
  */
 import type { LineFilter } from "../collectors/types.js";
 import type { ActivityObservation } from "../model/records.js";
+import { builtModule } from "../paths.js";
 import type { EngineRule } from "../rules/loader.js";
 import { ipPrefix, topResource } from "./fields.js";
 import { leanActivity } from "./normalize/lean.js";
@@ -42,5 +43,14 @@ export function prefilterFor(rules: readonly EngineRule[]): Prefilter {
       }
     }
   }
-  return { filter: { observe: (bytes, start, end) => leanActivity(bytes, start, end, ops) } };
+  return { filter: createLineFilter([...ops]) };
+}
+
+/** The filter for a list of operations to parse; also what a worker thread builds it with. */
+export function createLineFilter(options: unknown): LineFilter {
+  const ops = new Set(Array.isArray(options) ? options.filter((x): x is string => typeof x === "string") : []);
+  return {
+    observe: (bytes, start, end) => leanActivity(bytes, start, end, ops),
+    worker: { module: builtModule(import.meta.url).href, options: [...ops] },
+  };
 }

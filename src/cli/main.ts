@@ -38,6 +38,7 @@ interface ScanFlags {
   failOn?: string;
   rules?: string[];
   allowIncomplete?: boolean;
+  workers?: string;
   color?: boolean;
   debug?: boolean;
 }
@@ -162,7 +163,14 @@ async function scanCommand(
     if (!isSeverity(f)) throw new UsageError(`unknown --fail-on '${flags.failOn}' (use ${SEVERITIES.join(", ")})`);
     failOn = f;
   }
-  const { result, ruleErrors } = await runScan({ collectors: [new FilesCollector(inputs)], ruleDirs: flags.rules });
+  let workers: number | undefined;
+  if (flags.workers !== undefined) {
+    workers = Number(flags.workers);
+    if (!Number.isInteger(workers) || workers < 1 || workers > 64)
+      throw new UsageError(`--workers must be a whole number from 1 to 64, got '${flags.workers}'`);
+  }
+  const collector = new FilesCollector(inputs, workers === undefined ? {} : { workers });
+  const { result, ruleErrors } = await runScan({ collectors: [collector], ruleDirs: flags.rules });
   for (const e of ruleErrors) io.stderr(`azure-exec-audit: rule skipped: ${e.message}\n`);
   const ctx: RenderContext = {
     toolVersion: toolVersion(),
@@ -224,6 +232,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     )
     .option("--rules <dir...>", "additional Sigma rule directories (a broken rule is reported and skipped)")
     .option("--allow-incomplete", "exit by findings even when some input could not be read")
+    .option("--workers <n>", "threads reading a large JSON Lines file (default: the cores, at most 4; 1 = none)")
     .option("--no-color", "plain table output")
     .option("--debug", "print stack traces for errors")
     .addHelpText(

@@ -19,7 +19,8 @@ export class ScopeTally {
   records = 0;
   unreadable = 0;
   failedParts = 0;
-  private readonly problems: string[] = [];
+  /** The first problems by place (file, line): which are listed never depends on the read order. */
+  private readonly problems: { file: string; line: number; text: string }[] = [];
   private readonly notes: string[] = [];
   private from?: string;
   private to?: string;
@@ -45,13 +46,24 @@ export class ScopeTally {
   /** One record could not be read; counted, and the first few located. */
   unreadableRecord(loc: Location, what: string): void {
     this.unreadable++;
-    if (this.problems.length < MAX_LISTED_PROBLEMS) this.problems.push(`${where(loc)} ${what}`);
+    this.listProblem(loc, what);
   }
 
   /** One part (file, page) could not be read at all. */
   partFailed(loc: Location, what: string): void {
     this.failedParts++;
-    if (this.problems.length < MAX_LISTED_PROBLEMS) this.problems.push(`${where(loc)} ${what}`);
+    this.listProblem(loc, what);
+  }
+
+  private listProblem(loc: Location, what: string): void {
+    const p = { file: loc.file ?? loc.url ?? "", line: loc.line ?? 0, text: `${where(loc)} ${what}` };
+    const before = (a: typeof p, b: typeof p) => a.file < b.file || (a.file === b.file && a.line < b.line);
+    const last = this.problems[this.problems.length - 1];
+    if (this.problems.length >= MAX_LISTED_PROBLEMS && last && !before(p, last)) return;
+    let i = this.problems.length;
+    while (i > 0 && before(p, this.problems[i - 1] as typeof p)) i--;
+    this.problems.splice(i, 0, p);
+    if (this.problems.length > MAX_LISTED_PROBLEMS) this.problems.length = MAX_LISTED_PROBLEMS;
   }
 
   /** The whole scope could not be read (403, retries exhausted, …). */
@@ -81,7 +93,7 @@ export class ScopeTally {
     if (this.failure !== undefined) reasons.push(this.failure);
     if (this.unreadable > 0) reasons.push(`${this.unreadable} unreadable record(s) skipped`);
     if (this.failedParts > 0) reasons.push(`${this.failedParts} file(s) could not be read`);
-    if (this.problems.length > 0) reasons.push(`first: ${this.problems.join("; ")}`);
+    if (this.problems.length > 0) reasons.push(`first: ${this.problems.map((p) => p.text).join("; ")}`);
     reasons.push(...this.notes);
     const e: CoverageEntry = { source: this.source, scope: this.scope, status, records: this.records };
     const from = this.declared?.from ?? this.from;

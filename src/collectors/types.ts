@@ -36,6 +36,11 @@ export interface PlanOptions {
  */
 export interface LineFilter {
   observe(bytes: Buffer, start: number, end: number): Omit<ActivityObservation, "kind" | "at"> | undefined;
+  /**
+   * How a worker thread makes the same filter: a module URL exporting
+   * `createLineFilter(options): LineFilter`, and plain-data options for it.
+   */
+  readonly worker?: { module: string; options: unknown };
 }
 
 export interface CollectOptions {

@@ -111,7 +111,13 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutcome> {
       coverage,
       findings,
       rules: [...rules.filter((r) => !r.private), ...correlations].map(summarize),
-      diagnostics: diagnostics.list(),
+      // Sorted, so the report is the same whatever order stages met things in (workers interleave).
+      diagnostics: [...diagnostics.list()].sort(
+        (a, b) =>
+          (a.code < b.code ? -1 : a.code > b.code ? 1 : 0) ||
+          ((a.ruleId ?? "") < (b.ruleId ?? "") ? -1 : (a.ruleId ?? "") > (b.ruleId ?? "") ? 1 : 0) ||
+          (a.message < b.message ? -1 : a.message > b.message ? 1 : 0),
+      ),
       stats: {
         records: pipeline.engine.stats.records,
         observed: pipeline.engine.stats.observed,

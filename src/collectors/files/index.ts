@@ -5,6 +5,7 @@
  * time, and each input becomes one coverage entry in the scan's tally.
  */
 import { readdir, readFile, stat } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { basename, join, relative } from "node:path";
 import { classify, SiteJoiner } from "../../azure/normalize/index.js";
 import { isObj, str } from "../../azure/normalize/util.js";
@@ -13,7 +14,8 @@ import type { AuditRecord, CollectedItem, LineRef } from "../../model/records.js
 import { UsageError } from "../../util/errors.js";
 import type { ScopeTally } from "../tally.js";
 import type { CollectionPlan, CollectOptions, Collector, PlanOptions, TimeWindow } from "../types.js";
-import { NotJsonError, readLines, streamJsonFile } from "./json-stream.js";
+import { detectMode, NotJsonError, readLines, streamJsonFile } from "./json-stream.js";
+import { readInParallel } from "./parallel.js";
 
 const DATA_FILE = /\.(json|jsonl|ndjson)(\.gz)?$/i;
 const SNAPSHOT_META = "snapshot.json";
@@ -120,10 +122,25 @@ function checkAbort(signal: AbortSignal | undefined): void {
   signal?.throwIfAborted();
 }
 
+export interface FilesOptions {
+  /** Worker threads for a large JSON Lines file (default: the machine's cores, at most 4; 1 = none). */
+  workers?: number;
+  /** Plain JSON Lines files at least this large are split across the workers (default 32 MiB). */
+  parallelBytes?: number;
+}
+
+/** The default number of workers: every core, up to four (more seldom pays on one file). */
+export function defaultWorkers(): number {
+  return Math.max(1, Math.min(4, availableParallelism()));
+}
+
 export class FilesCollector implements Collector {
   readonly source: SourceKind = "files";
 
-  constructor(private readonly paths: string[]) {}
+  constructor(
+    private readonly paths: string[],
+    private readonly options: FilesOptions = {},
+  ) {}
 
   /** Resolves every input up front so that usage mistakes fail before any reading (exit 3). */
   async plan(options: PlanOptions = {}): Promise<FilesPlan> {
@@ -159,6 +176,29 @@ export class FilesCollector implements Collector {
         const rel = relativeTo(input.path, file);
         try {
           const gzip = /\.gz$/i.test(file);
+          const workers = this.options.workers ?? defaultWorkers();
+          const size = gzip || workers < 2 ? 0 : (await stat(file)).size;
+          if (size >= (this.options.parallelBytes ?? 32 * 1024 * 1024) && (await detectMode(file)) === "lines") {
+            for await (const items of readInParallel(file, size, workers, filter, abortSignal)) {
+              checkAbort(abortSignal);
+              const batch: CollectedItem[] = [];
+              for (const it of items) {
+                if (it.t === "problem") scope.unreadableRecord({ file: rel, line: it.line }, it.error);
+                else if (it.t === "observation") {
+                  scope.record(it.o.time);
+                  const at = { file, line: it.line, offset: it.offset, length: it.length, gzip };
+                  batch.push({ kind: "observation", ...it.o, at });
+                } else if (it.t === "pending") {
+                  sites.add(it.pending, it.key, it.value, { shape: it.shape, location: file, index: it.line });
+                } else {
+                  scope.record(it.record.kind === "activity" ? it.record.time : undefined);
+                  batch.push(it.record);
+                }
+              }
+              if (batch.length > 0) yield batch;
+            }
+            continue;
+          }
           for await (const items of streamJsonFile(file, { filter })) {
             checkAbort(abortSignal);
             const batch: CollectedItem[] = [];

@@ -55,7 +55,51 @@ export async function* streamJsonFile(path: string, options: StreamOptions = {})
   else yield* streamDocument(path);
 }
 
-async function detectMode(path: string): Promise<"lines" | "document" | "empty"> {
+/** One byte range of a plain JSON Lines file (see lineRanges), as streamJsonFile would read it. */
+export function streamLineRange(path: string, range: LineRange, filter?: LineFilter): AsyncGenerator<StreamItem[]> {
+  return streamLines(path, filter, range);
+}
+
+/**
+ * Splits a plain file into about `parts` byte ranges that start at line starts, each with the
+ * number of its first line (counted here, so every record keeps its true line). Reading the
+ * file for newlines costs a fraction of reading it for records.
+ */
+export async function lineRanges(path: string, size: number, parts: number): Promise<LineRange[]> {
+  const targets = Array.from({ length: parts - 1 }, (_, i) => Math.floor((size * (i + 1)) / parts));
+  const cuts: { at: number; line: number }[] = [];
+  let lines = 0;
+  let pos = 0;
+  let t = 0;
+  for await (const chunk of chunks(path)) {
+    let s = 0;
+    for (;;) {
+      const nl = chunk.indexOf(10, s);
+      if (nl < 0) break;
+      lines++;
+      // A range starts after the first newline at or past its target.
+      while (t < targets.length && pos + nl >= (targets[t] as number)) {
+        cuts.push({ at: pos + nl + 1, line: lines + 1 });
+        t++;
+      }
+      s = nl + 1;
+    }
+    pos += chunk.length;
+  }
+  const ranges: LineRange[] = [];
+  let start = 0;
+  let firstLine = 1;
+  for (const c of cuts) {
+    if (c.at <= start || c.at >= size) continue;
+    ranges.push({ start, end: c.at, firstLine });
+    start = c.at;
+    firstLine = c.line;
+  }
+  ranges.push({ start, end: size, firstLine });
+  return ranges;
+}
+
+export async function detectMode(path: string): Promise<"lines" | "document" | "empty"> {
   const input = openText(path);
   const rl = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   try {
@@ -79,9 +123,19 @@ async function detectMode(path: string): Promise<"lines" | "document" | "empty">
   }
 }
 
-/** Raw chunks of a file, decompressed when it is .gz. */
-async function* chunks(path: string): AsyncGenerator<Buffer> {
-  const raw = createReadStream(path, { highWaterMark: 1 << 20 });
+/** A byte range of a plain file, and the line number and offset its first line has. */
+export interface LineRange {
+  start: number;
+  end: number;
+  firstLine: number;
+}
+
+/** Raw chunks of a file (or of a byte range of a plain one), decompressed when it is .gz. */
+async function* chunks(path: string, range?: LineRange): AsyncGenerator<Buffer> {
+  const raw = createReadStream(
+    path,
+    range ? { highWaterMark: 1 << 20, start: range.start, end: range.end - 1 } : { highWaterMark: 1 << 20 },
+  );
   const src: Readable = /\.gz$/i.test(path) ? raw.pipe(createGunzip()) : raw;
   raw.on("error", (e) => src.destroy(e));
   try {
@@ -112,8 +166,12 @@ class LineSplitter {
   private carry: Buffer[] = [];
   private carryLen = 0;
   private tooLong = false;
-  private line = 0;
-  private offset = 0;
+
+  /** `line` lines and `offset` bytes come before the first line it is given. */
+  constructor(
+    private line = 0,
+    private offset = 0,
+  ) {}
 
   private emit(buf: Buffer, start: number, end: number): RawLine {
     const r: RawLine = { buf, start, end, line: ++this.line, offset: this.offset, tooLong: this.tooLong };
@@ -196,9 +254,9 @@ function lineItem(l: RawLine, filter: LineFilter | undefined, out: StreamItem[])
 }
 
 /** JSON Lines, a batch of items per chunk read (about a megabyte), so a line costs no async step. */
-async function* streamLines(path: string, filter?: LineFilter): AsyncGenerator<StreamItem[]> {
-  const splitter = new LineSplitter();
-  for await (const chunk of chunks(path)) {
+async function* streamLines(path: string, filter?: LineFilter, range?: LineRange): AsyncGenerator<StreamItem[]> {
+  const splitter = range ? new LineSplitter(range.firstLine - 1, range.start) : new LineSplitter();
+  for await (const chunk of chunks(path, range)) {
     const out: StreamItem[] = [];
     for (const l of splitter.push(chunk)) lineItem(l, filter, out);
     if (out.length > 0) yield out;

@@ -1,0 +1,81 @@
+/**
+ * Both cores for one large file: a plain JSON Lines file is split at line boundaries into one
+ * range per worker thread (worker.ts), and their batches are yielded as they come. Records keep
+ * their true line numbers, so the report is the same with one worker or several.
+ */
+import { Worker } from "node:worker_threads";
+import type { Json } from "../../azure/normalize/util.js";
+import type { ActivityObservation, AuditRecord } from "../../model/records.js";
+import { builtModule } from "../../paths.js";
+import type { LineFilter } from "../types.js";
+import { type LineRange, lineRanges } from "./json-stream.js";
+
+export interface WorkerTask {
+  file: string;
+  range: LineRange;
+  filter?: { module: string; options: unknown };
+}
+
+export type WorkerItem =
+  | { t: "record"; record: AuditRecord }
+  | { t: "observation"; line: number; offset: number; length: number; o: Omit<ActivityObservation, "kind" | "at"> }
+  | { t: "problem"; line: number; error: string }
+  | { t: "pending"; line: number; pending: "site" | "appsettings"; key: string; value: Json; shape: string };
+
+export interface WorkerBatch {
+  items: WorkerItem[];
+}
+
+type Message = WorkerBatch | { done: true } | { error: string };
+
+const WORKER_URL = import.meta.url.endsWith(".ts")
+  ? builtModule(new URL("./worker.ts", import.meta.url).href)
+  : new URL("./worker.js", import.meta.url);
+
+/** Batches of one file read by `workers` threads, in the order they arrive. */
+export async function* readInParallel(
+  file: string,
+  size: number,
+  workers: number,
+  filter: LineFilter | undefined,
+  abortSignal?: AbortSignal,
+): AsyncGenerator<WorkerItem[]> {
+  const ranges = await lineRanges(file, size, workers);
+  const queue: { from: number; m: Message }[] = [];
+  let notify: (() => void) | undefined;
+  const threads = ranges.map((range, i) => {
+    const task: WorkerTask = { file, range, ...(filter?.worker ? { filter: filter.worker } : {}) };
+    const w = new Worker(WORKER_URL, { workerData: task });
+    w.on("message", (m: Message) => {
+      queue.push({ from: i, m });
+      notify?.();
+    });
+    w.on("error", (e) => {
+      queue.push({ from: i, m: { error: e.message } });
+      notify?.();
+    });
+    return w;
+  });
+  let running = threads.length;
+  try {
+    while (running > 0) {
+      if (abortSignal?.aborted) return;
+      const next = queue.shift();
+      if (!next) {
+        await new Promise<void>((r) => (notify = r));
+        continue;
+      }
+      const m = next.m;
+      if ("error" in m) throw new Error(m.error);
+      if ("done" in m) {
+        running--;
+        continue;
+      }
+      yield m.items;
+      // The worker that sent it may send one more: each keeps at most a few batches in flight.
+      threads[next.from]?.postMessage(0);
+    }
+  } finally {
+    await Promise.all(threads.map((w) => w.terminate()));
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * A worker thread of the files collector: reads one byte range of a large JSON Lines file —
+ * splitting lines, the pre-filter, JSON.parse and classification, the costly part of a scan —
+ * and posts batches of what it read to the main thread, which runs derivation and the engine.
+ * The pipeline is independent of the order records arrive in (test/scan/order.test.ts), so
+ * ranges may interleave. Flow control: at most WINDOW batches in flight, then it waits for the
+ * main thread to take one.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { classify } from "../../azure/normalize/index.js";
+import type { LineFilter } from "../types.js";
+import { type LineRange, streamLineRange } from "./json-stream.js";
+import type { WorkerBatch, WorkerTask } from "./parallel.js";
+
+const WINDOW = 4;
+const task = workerData as WorkerTask;
+const port = parentPort;
+if (!port) throw new Error("the files worker runs only as a worker thread");
+
+let credits = WINDOW;
+let wake: (() => void) | undefined;
+port.on("message", () => {
+  credits++;
+  wake?.();
+});
+const credit = async () => {
+  while (credits <= 0) await new Promise<void>((r) => (wake = r));
+  credits--;
+};
+
+async function run(): Promise<void> {
+  let filter: LineFilter | undefined;
+  if (task.filter) {
+    const m = (await import(task.filter.module)) as { createLineFilter(o: unknown): LineFilter };
+    filter = m.createLineFilter(task.filter.options);
+  }
+  const range: LineRange = task.range;
+  for await (const items of streamLineRange(task.file, range, filter)) {
+    const batch: WorkerBatch = { items: [] };
+    for (const item of items) {
+      if (!item.ok) {
+        batch.items.push({ t: "problem", line: item.line, error: item.error });
+      } else if ("observation" in item) {
+        batch.items.push({
+          t: "observation",
+          line: item.line,
+          offset: item.offset,
+          length: item.length,
+          o: item.observation,
+        });
+      } else {
+        const c = classify(item.value, { location: task.file, index: item.line });
+        if ("error" in c) batch.items.push({ t: "problem", line: item.line, error: c.error });
+        else if ("pending" in c)
+          batch.items.push({
+            t: "pending",
+            line: item.line,
+            pending: c.pending,
+            key: c.key,
+            value: c.value,
+            shape: c.shape,
+          });
+        // The raw object is not sent: nothing after normalisation reads it, and cloning it costs what parsing did.
+        else
+          for (const r of c.records)
+            batch.items.push({ t: "record", record: r.kind === "activity" ? { ...r, raw: undefined } : r });
+      }
+    }
+    await credit();
+    port?.postMessage(batch);
+  }
+  port?.postMessage({ done: true });
+}
+
+run().catch((e: unknown) => port?.postMessage({ error: (e as Error).message ?? String(e) }));
