@@ -51,7 +51,7 @@ export async function readAll(paths: string[]): Promise<{ records: AuditRecord[]
   const tally = new CoverageTally();
   const records: AuditRecord[] = [];
   for await (const r of collector.collect(plan, { tally, diagnostics: new Diagnostics() }))
-    for (const x of r) if (x.kind !== "observation") records.push(x);
+    for (const x of r) if (x.kind !== "observation" && x.kind !== "observations") records.push(x);
   return { records, coverage: tally.entries() };
 }
 

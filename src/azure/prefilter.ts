@@ -6,9 +6,13 @@
  * pre-filter and every line is parsed: slower, never different.
  */
 import type { LineFilter } from "../collectors/types.js";
-import type { ActivityObservation } from "../model/records.js";
+import { firstSeenTuples } from "../engine/engine.js";
+import { FirstSeenStage } from "../engine/firstseen.js";
+import { DEFAULT_LIMITS, type EngineLimits, MemoryState } from "../engine/state.js";
+import type { ActivityObservation, ObservationShare } from "../model/records.js";
 import { builtModule } from "../paths.js";
 import type { EngineRule } from "../rules/loader.js";
+import { Attribution } from "./enrich/attribution.js";
 import { ipPrefix, topResource } from "./fields.js";
 import { leanActivity } from "./normalize/lean.js";
 
@@ -31,7 +35,7 @@ export interface Prefilter {
   disabled?: string;
 }
 
-export function prefilterFor(rules: readonly EngineRule[]): Prefilter {
+export function prefilterFor(rules: readonly EngineRule[], limits: Partial<EngineLimits> = {}): Prefilter {
   const ops = new Set(ALWAYS_PARSED);
   for (const r of rules) {
     if (r.kind !== "activity") continue;
@@ -43,14 +47,51 @@ export function prefilterFor(rules: readonly EngineRule[]): Prefilter {
       }
     }
   }
-  return { filter: createLineFilter([...ops]) };
+  const l = { ...DEFAULT_LIMITS, ...limits };
+  const options: FilterOptions = {
+    ops: [...ops],
+    tuples: firstSeenTuples(rules),
+    baselineKeys: l.baselineKeys,
+    writers: l.writers,
+  };
+  return { filter: createLineFilter(options) };
+}
+
+/** Plain data a worker thread rebuilds the filter and its aggregator from. */
+interface FilterOptions {
+  ops: string[];
+  tuples: string[][];
+  baselineKeys: number;
+  writers: number;
 }
 
 /** The filter for a list of operations to parse; also what a worker thread builds it with. */
 export function createLineFilter(options: unknown): LineFilter {
-  const ops = new Set(Array.isArray(options) ? options.filter((x): x is string => typeof x === "string") : []);
+  const o = options as FilterOptions;
+  const ops = new Set(o.ops);
   return {
     observe: (bytes, start, end) => leanActivity(bytes, start, end, ops),
-    worker: { module: builtModule(import.meta.url).href, options: [...ops] },
+    worker: { module: builtModule(import.meta.url).href, options: o },
+  };
+}
+
+/**
+ * What a worker thread does with the observations of its range: applies them to first-seen
+ * baselines and attribution of its own, and hands back the share for the main thread to merge.
+ */
+export function createAggregator(options: unknown): {
+  add(o: ActivityObservation): void;
+  share(): Omit<ObservationShare, "kind" | "observed" | "from" | "to">;
+} {
+  const o = options as FilterOptions;
+  const state = new MemoryState();
+  const firstSeen = new FirstSeenStage(o.tuples, state, o.baselineKeys);
+  const attribution = new Attribution(state.writers(), o.writers);
+  return {
+    add(obs) {
+      firstSeen.observeLean(obs);
+      attribution.observeLean(obs);
+    },
+    share: () => ({ baselines: firstSeen.share(), writes: attribution.share() }),
   };
 }

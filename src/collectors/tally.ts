@@ -43,6 +43,13 @@ export class ScopeTally {
     }
   }
 
+  /** Many records read elsewhere (a worker thread), with the window they span. */
+  recordMany(n: number, from?: string, to?: string): void {
+    this.records += n;
+    if (from !== undefined && (this.from === undefined || from < this.from)) this.from = from;
+    if (to !== undefined && (this.to === undefined || to > this.to)) this.to = to;
+  }
+
   /** One record could not be read; counted, and the first few located. */
   unreadableRecord(loc: Location, what: string): void {
     this.unreadable++;

@@ -10,7 +10,7 @@ import { AZURE_FIELDS, type FieldContext } from "../azure/fields.js";
 import { RecordView } from "../matcher/view.js";
 import { DIAGNOSTIC_CODES, Diagnostics } from "../model/diagnostics.js";
 import type { Finding } from "../model/finding.js";
-import type { ActivityObservation, AuditRecord } from "../model/records.js";
+import type { ActivityObservation, AuditRecord, ObservationShare } from "../model/records.js";
 import type { EngineRule, ResolvedCorrelation } from "../rules/loader.js";
 import { Correlator } from "./correlate.js";
 import { Dispatcher } from "./dispatch.js";
@@ -20,6 +20,16 @@ import { locate } from "./findings/locate.js";
 import { FirstSeenStage, tupleKey } from "./firstseen.js";
 import { Grouping } from "./grouping.js";
 import { type BoundedBuffer, DEFAULT_LIMITS, type EngineLimits, type EngineState, MemoryState } from "./state.js";
+
+/** The distinct first-seen field tuples of a rule set. */
+export function firstSeenTuples(rules: readonly EngineRule[]): string[][] {
+  const out: string[][] = [];
+  for (const r of rules) {
+    const f = r.ext.firstseen?.fields;
+    if (f && !out.some((x) => x.join("\u001f") === f.join("\u001f"))) out.push([...f]);
+  }
+  return out;
+}
 
 export interface EngineOptions {
   /** Start of the scanned window (for first-seen learning); defaults to the earliest event. */
@@ -60,7 +70,7 @@ export class Engine {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.diagnostics = options.diagnostics ?? new Diagnostics();
     this.dispatcher = new Dispatcher(rules);
-    this.firstSeen = new FirstSeenStage(rules, state, this.limits.baselineKeys);
+    this.firstSeen = new FirstSeenStage(firstSeenTuples(rules), state, this.limits.baselineKeys);
     this.grouping = new Grouping(state, this.limits.findings);
     this.correlator = new Correlator(correlations, state, this.limits, this.diagnostics);
     this.deferred = state.deferred<Deferred>(this.limits.deferredRecords);
@@ -110,6 +120,15 @@ export class Engine {
     if (this.minTime === undefined || o.time < this.minTime) this.minTime = o.time;
     if (this.maxTime === undefined || o.time > this.maxTime) this.maxTime = o.time;
     if (this.firstSeen.active) this.firstSeen.observeLean(o);
+  }
+
+  /** Observations a worker thread applied to its own baselines: their share, counts and window. */
+  absorb(o: ObservationShare): void {
+    this.stats.records += o.observed;
+    this.stats.observed += o.observed;
+    if (o.from && (this.minTime === undefined || o.from < this.minTime)) this.minTime = o.from;
+    if (o.to && (this.maxTime === undefined || o.to > this.maxTime)) this.maxTime = o.to;
+    this.firstSeen.absorb(o.baselines);
   }
 
   private view(r: AuditRecord): RecordView {

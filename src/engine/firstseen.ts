@@ -7,13 +7,18 @@
 import { LEAN_TUPLE_FIELDS } from "../azure/prefilter.js";
 import type { RecordView } from "../matcher/view.js";
 import type { ActivityObservation } from "../model/records.js";
-import type { EngineRule } from "../rules/loader.js";
-import { type EngineState, foldHash, type PartHash, partHash, type Store } from "./state.js";
+import { type EngineState, foldHash, type HashStore, type PartHash, partHash, type Store } from "./state.js";
 
 const SEP = "\u001f";
 
 /** Entries of the cache of recent minima in front of each baseline (a power of two). */
 const RECENT = 4096;
+
+/** Baselines as plain data: tuple → [key hash, earliest time][], and keys dropped past the bound. */
+export interface BaselineShare {
+  baselines: [string, [number, string][]][];
+  dropped: [string, number][];
+}
 
 interface Tracker {
   fields: string[];
@@ -39,13 +44,13 @@ export class FirstSeenStage {
   readonly dropped = new Map<string, number>();
 
   constructor(
-    rules: readonly EngineRule[],
+    /** The field tuples of the loaded first-seen rules. */
+    tuples: readonly (readonly string[])[],
     state: EngineState,
     private readonly limit: number,
   ) {
-    for (const rule of rules) {
-      const fs = rule.ext.firstseen;
-      if (!fs) continue;
+    for (const fields of tuples) {
+      const fs = { fields: [...fields] };
       const tuple = fs.fields.join(SEP);
       if (this.trackers.has(tuple)) continue;
       const slots = fs.fields.map((f) => {
@@ -112,6 +117,27 @@ export class FirstSeenStage {
     } else if (time < prev) t.first.set(k, time);
     t.recentKey[slot] = k;
     t.recentTime[slot] = prev !== undefined && prev < time ? prev : time;
+  }
+
+  /**
+   * A baseline built elsewhere (a worker thread's share of the input): each key keeps the
+   * earlier time, so the result is the same whatever the order shares arrive in.
+   */
+  absorb(part: BaselineShare): void {
+    for (const [tuple, entries] of part.baselines) {
+      const t = this.trackers.get(tuple);
+      if (!t) continue;
+      for (const [k, time] of entries) this.record(t, k, time);
+    }
+    for (const [tuple, n] of part.dropped) this.dropped.set(tuple, (this.dropped.get(tuple) ?? 0) + n);
+  }
+
+  /** This stage's baselines as plain data (what a worker thread sends back). */
+  share(): BaselineShare {
+    return {
+      baselines: [...this.trackers].map(([tuple, t]) => [tuple, [...(t.first as HashStore<string>).entries()]]),
+      dropped: [...this.dropped],
+    };
   }
 
   /** Whether a tuple's baseline had to drop keys (its first-seen decisions are then incomplete). */

@@ -183,7 +183,7 @@ interface Bucket<V> {
  * A store keyed by 53-bit hashes, split into a small-integer map key (so V8 keeps it unboxed) and
  * a 21-bit check chained in its bucket.
  */
-class HashStore<V> implements Store<V, number> {
+export class HashStore<V> implements Store<V, number> {
   private readonly map = new Map<number, Bucket<V>>();
   size = 0;
 
@@ -209,5 +209,10 @@ class HashStore<V> implements Store<V, number> {
 
   *values(): IterableIterator<V> {
     for (const head of this.map.values()) for (let b: Bucket<V> | undefined = head; b; b = b.next) yield b.value;
+  }
+
+  *entries(): IterableIterator<[number, V]> {
+    for (const [hi, head] of this.map)
+      for (let b: Bucket<V> | undefined = head; b; b = b.next) yield [(hi >>> 0) * 0x200000 + b.lo, b.value];
   }
 }

@@ -272,5 +272,18 @@ export interface ActivityObservation {
   at: LineRef;
 }
 
-/** What a collector yields: records, and observations of events only baselines need. */
-export type CollectedItem = AuditRecord | ActivityObservation;
+/**
+ * Observations applied elsewhere (a worker thread's share of a file): how many, their window,
+ * and the baselines and latest writes they made, as plain data for the stages to merge.
+ */
+export interface ObservationShare {
+  kind: "observations";
+  observed: number;
+  from?: string;
+  to?: string;
+  baselines: { baselines: [string, [number, string][]][]; dropped: [string, number][] };
+  writes: { writes: [number, unknown][]; registries: [string, string][]; dropped: number };
+}
+
+/** What a collector yields: records, observations of events only baselines need, and shares of them. */
+export type CollectedItem = AuditRecord | ActivityObservation | ObservationShare;

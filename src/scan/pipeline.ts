@@ -48,6 +48,11 @@ export class RecordPipeline {
       this.engine.observe(r);
       return;
     }
+    if (r.kind === "observations") {
+      this.context.attribution.absorb(r.writes);
+      this.engine.absorb(r);
+      return;
+    }
     for (const d of this.derivation.accept(r)) this.engine.process(d);
   }
 

@@ -89,7 +89,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutcome> {
     diagnostics,
   });
   const tally = new CoverageTally();
-  const { filter } = opts.noPrefilter ? {} : prefilterFor(rules);
+  const { filter } = opts.noPrefilter ? {} : prefilterFor(rules, opts.limits);
   for (const [i, c] of opts.collectors.entries()) {
     const options = { tally, diagnostics, abortSignal: opts.abortSignal, ...(filter ? { filter } : {}) };
     for await (const batch of c.collect(plans[i] as CollectionPlan, options)) for (const r of batch) pipeline.push(r);

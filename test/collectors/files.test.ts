@@ -23,7 +23,7 @@ async function run(paths: string[], abortSignal?: AbortSignal) {
   const tally = new CoverageTally();
   const records: AuditRecord[] = [];
   for await (const r of collector.collect(plan, { tally, diagnostics: new Diagnostics(), abortSignal }))
-    for (const x of r) if (x.kind !== "observation") records.push(x);
+    for (const x of r) if (x.kind !== "observation" && x.kind !== "observations") records.push(x);
   return { plan, records, coverage: tally.entries() };
 }
 
@@ -190,7 +190,7 @@ describe("collect", () => {
         diagnostics: new Diagnostics(),
         abortSignal: ac.signal,
       })) {
-        for (const r of batch) if (r.kind !== "observation") seen.push(r);
+        for (const r of batch) if (r.kind !== "observation" && r.kind !== "observations") seen.push(r);
         ac.abort();
       }
     })();

@@ -4,7 +4,7 @@
  * entrypoint) can name who wrote the resource and when, and images can name the import that
  * brought them in. One small entry per written resource, kept in the engine state's writer store.
  */
-import { keyHash, type Store } from "../../engine/state.js";
+import { type HashStore, keyHash, type Store } from "../../engine/state.js";
 import type { ActivityEvent, ActivityObservation, ContainerImage, LineRef, Principal } from "../../model/records.js";
 import { requestBody } from "../normalize/activity.js";
 
@@ -120,9 +120,30 @@ export class Attribution {
 
   private noteRegistry(resourceId: string): RegExpExecArray | null {
     const reg = REGISTRY.exec(resourceId);
-    if (reg)
-      this.registries.set((reg[1] as string).toLowerCase(), resourceId.slice(0, (reg.index ?? 0) + reg[0].length));
+    if (reg) this.keepRegistry((reg[1] as string).toLowerCase(), resourceId.slice(0, (reg.index ?? 0) + reg[0].length));
     return reg;
+  }
+
+  /** One id per registry name; of its spellings (case) the smallest, so the read order does not choose. */
+  private keepRegistry(name: string, id: string): void {
+    const prev = this.registries.get(name);
+    if (prev === undefined || id < prev) this.registries.set(name, id);
+  }
+
+  /** Lean writes and registries as plain data (what a worker thread sends back). */
+  share(): { writes: [number, unknown][]; registries: [string, string][]; dropped: number } {
+    return {
+      writes: [...(this.writes as HashStore<Write>).entries()],
+      registries: [...this.registries],
+      dropped: this.droppedWriters,
+    };
+  }
+
+  /** A share built elsewhere: each write and registry merged as if observed here, in any order. */
+  absorb(part: { writes: [number, unknown][]; registries: [string, string][]; dropped: number }): void {
+    for (const [k, w] of part.writes) this.keepWrite(k, w as Write);
+    for (const [name, id] of part.registries) this.keepRegistry(name, id);
+    this.droppedWriters += part.dropped;
   }
 
   /** An event the pre-filter cleared: the same bookkeeping, with a pointer instead of a summary. */

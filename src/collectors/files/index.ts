@@ -179,8 +179,22 @@ export class FilesCollector implements Collector {
           const workers = this.options.workers ?? defaultWorkers();
           const size = gzip || workers < 2 ? 0 : (await stat(file)).size;
           if (size >= (this.options.parallelBytes ?? 32 * 1024 * 1024) && (await detectMode(file)) === "lines") {
-            for await (const items of readInParallel(file, size, workers, filter, abortSignal)) {
+            const seen: { observed: number; from?: string; to?: string } = { observed: 0 };
+            for await (const out of readInParallel(file, size, workers, filter, abortSignal)) {
               checkAbort(abortSignal);
+              if ("share" in out) {
+                // A worker's baselines and writes, for the stages to merge, with what it observed.
+                yield [{ kind: "observations", ...seen, ...out.share }];
+                seen.observed = 0;
+                delete seen.from;
+                delete seen.to;
+                continue;
+              }
+              const { items, observed, from, to } = out.batch;
+              scope.recordMany(observed, from, to);
+              seen.observed += observed;
+              if (from !== undefined && (seen.from === undefined || from < seen.from)) seen.from = from;
+              if (to !== undefined && (seen.to === undefined || to > seen.to)) seen.to = to;
               const batch: CollectedItem[] = [];
               for (const it of items) {
                 if (it.t === "problem") scope.unreadableRecord({ file: rel, line: it.line }, it.error);

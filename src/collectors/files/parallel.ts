@@ -5,7 +5,7 @@
  */
 import { Worker } from "node:worker_threads";
 import type { Json } from "../../azure/normalize/util.js";
-import type { ActivityObservation, AuditRecord } from "../../model/records.js";
+import type { ActivityObservation, AuditRecord, ObservationShare } from "../../model/records.js";
 import { builtModule } from "../../paths.js";
 import type { LineFilter } from "../types.js";
 import { type LineRange, lineRanges } from "./json-stream.js";
@@ -24,9 +24,17 @@ export type WorkerItem =
 
 export interface WorkerBatch {
   items: WorkerItem[];
+  /** Observations applied in the worker (not sent), and their window. */
+  observed: number;
+  from?: string;
+  to?: string;
 }
 
-type Message = WorkerBatch | { done: true } | { error: string };
+type Share = Omit<ObservationShare, "kind" | "observed" | "from" | "to">;
+type Message = WorkerBatch | { share: Share } | { done: true } | { error: string };
+
+/** What the collector gets: batches as they come, then each worker's share of observations. */
+export type ParallelOutput = { batch: WorkerBatch } | { share: Share };
 
 const WORKER_URL = import.meta.url.endsWith(".ts")
   ? builtModule(new URL("./worker.ts", import.meta.url).href)
@@ -39,7 +47,7 @@ export async function* readInParallel(
   workers: number,
   filter: LineFilter | undefined,
   abortSignal?: AbortSignal,
-): AsyncGenerator<WorkerItem[]> {
+): AsyncGenerator<ParallelOutput> {
   const ranges = await lineRanges(file, size, workers);
   const queue: { from: number; m: Message }[] = [];
   let notify: (() => void) | undefined;
@@ -71,7 +79,11 @@ export async function* readInParallel(
         running--;
         continue;
       }
-      yield m.items;
+      if ("share" in m) {
+        yield { share: m.share };
+        continue;
+      }
+      yield { batch: m };
       // The worker that sent it may send one more: each keeps at most a few batches in flight.
       threads[next.from]?.postMessage(0);
     }
