@@ -534,25 +534,17 @@ say();
   table(
     ["rules", "wall s", "µs/event", "start-up s (1k events)", "µs/event net of start-up", "peak RSS MB", "runs"],
     [
-      [
-        "pack",
-        f(one.wallS, 2),
-        f(one.usPerEvent, 2),
-        f(oneStart.wallS, 2),
-        f(net(one, oneStart), 2),
-        f(one.peakRssMB, 0),
-        one.runs,
-      ],
-      [
-        "pack ×10",
-        f(ten.wallS, 2),
-        f(ten.usPerEvent, 2),
-        f(tenStart.wallS, 2),
-        f(net(ten, tenStart), 2),
-        f(ten.peakRssMB, 0),
-        ten.runs,
-      ],
-    ],
+      ["pack", one, oneStart],
+      ["pack ×10", ten, tenStart],
+    ].map(([name, m, start]) => [
+      name,
+      f(m.wallS, 2),
+      f(m.usPerEvent, 2),
+      f(start.wallS, 2),
+      f(net(m, start), 2),
+      f(m.peakRssMB, 0),
+      m.runs,
+    ]),
   );
   say(
     `Cost per event ×10 / ×1: ${f(ten.usPerEvent / one.usPerEvent, 2)} gross, ${f(net(ten, tenStart) / net(one, oneStart), 2)} net of start-up.`,
