@@ -203,15 +203,3 @@ export interface ResolvedCorrelation extends CorrelationRule {
   /** Ids of the referenced rules or correlations, in the order written. */
   refs: string[];
 }
-
-export type SigmaRuleAny = DetectionRule | CorrelationRule;
-
-/** Every string value in a SigmaString, or undefined when it has wildcards or placeholders. */
-export function plainString(s: SigmaString): string | undefined {
-  let out = "";
-  for (const p of s.parts) {
-    if (typeof p !== "string") return undefined;
-    out += p;
-  }
-  return out;
-}

@@ -200,10 +200,6 @@ const BY_NAME = new Map(MODIFIERS.map((m) => [m.name, m]));
 
 export const KNOWN_MODIFIERS: readonly string[] = MODIFIERS.map((m) => m.name);
 
-export function modifier(name: string): Modifier | undefined {
-  return BY_NAME.get(name);
-}
-
 /** Parses wildcards (`*`, `?`), escapes (`\*`, `\?`, `\\`) and, with `expand`, `%placeholders%`. */
 export function parseString(raw: string, cased: boolean, expand: boolean): SigmaString {
   const parts: StringPart[] = [];
