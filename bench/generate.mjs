@@ -1011,7 +1011,7 @@ class Pending {
  * Writes `events` events of `shape` to `out`. Returns counts. Memory is bounded by the operations
  * in flight (a few hundred) and, for REST, one page per subscription.
  */
-export function generate({ events, mix, shape, seed = 1, out, packNames }) {
+export function generate({ events, mix, shape, seed = 1, out, packNames, gapSeconds = MEAN_GAP_S }) {
   if (!["export", "rest"].includes(shape)) throw new Error(`unknown shape ${shape}`);
   const g = createGenerator({ seed, packNames });
   const fd = openSync(out, "w");
@@ -1036,7 +1036,7 @@ export function generate({ events, mix, shape, seed = 1, out, packNames }) {
   const rest = shape === "rest";
   // REST lists newest first; the export is in time order.
   const dir = rest ? -1 : 1;
-  const span = Math.ceil((events / 2.2) * MEAN_GAP_S * 1000);
+  const span = Math.ceil((events / 2.2) * gapSeconds * 1000);
   let clock = rest ? T0 + span : T0;
   const pages = new Map();
   const skip = new Map();
@@ -1082,7 +1082,7 @@ export function generate({ events, mix, shape, seed = 1, out, packNames }) {
     const e = ops.execOps ? ops.execPhases / ops.execOps : 2.3;
     const b = ops.count - ops.execOps ? ops.benignPhases / (ops.count - ops.execOps) : 2.2;
     const pExec = mix >= 1 ? 1 : (mix * b) / (e - mix * (e - b));
-    clock += dir * Math.max(1, Math.round(g.rng.exp(MEAN_GAP_S * 1000)));
+    clock += dir * Math.max(1, Math.round(g.rng.exp(gapSeconds * 1000)));
     while (pending.size && pending.peek().key <= dir * clock) {
       const { o, k } = pending.pop();
       emit(o, k);
@@ -1181,10 +1181,12 @@ if (process.argv[1] && new URL(import.meta.url).pathname === process.argv[1]) {
   const mix = Number(opt("mix", "0.05"));
   const shape = opt("shape", "export");
   const seed = Number(opt("seed", "1"));
+  // Mean seconds between operations (default 4 s: a busy tenant); larger spreads the events over days.
+  const gapSeconds = Number(opt("gap-seconds", String(MEAN_GAP_S)));
   const { names } = packOperations(await placeholderLists());
   const out = opt("out");
   if (out) {
-    const meta = generate({ events, mix, shape, seed, out, packNames: names });
+    const meta = generate({ events, mix, shape, seed, out, packNames: names, gapSeconds });
     process.stdout.write(`${JSON.stringify(meta)}\n`);
   } else {
     const { file, meta, cached } = dataset({ events, mix, shape, seed, packNames: names });

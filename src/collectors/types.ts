@@ -37,6 +37,11 @@ export interface PlanOptions {
 export interface LineFilter {
   observe(bytes: Buffer, start: number, end: number): Omit<ActivityObservation, "kind" | "at"> | undefined;
   /**
+   * In a worker thread, instead of `observe`: applies a line it clears to the range's own
+   * aggregate at once (no observation is made); false when the line must be parsed.
+   */
+  take?(bytes: Buffer, start: number, end: number, line: number, offset: number): boolean;
+  /**
    * How a worker thread makes the same filter: a module URL exporting
    * `createLineFilter(options): LineFilter`, and plain-data options for it.
    */

@@ -7,7 +7,7 @@
 import { LEAN_TUPLE_FIELDS } from "../azure/prefilter.js";
 import type { RecordView } from "../matcher/view.js";
 import type { ActivityObservation } from "../model/records.js";
-import { type EngineState, foldHash, type HashStore, type PartHash, partHash, type Store } from "./state.js";
+import { type EngineState, foldHash, foldSlots, type HashStore, type PartHash, partHash, type Store } from "./state.js";
 
 const SEP = "\u001f";
 
@@ -36,6 +36,8 @@ interface Tracker {
 
 export class FirstSeenStage {
   private readonly trackers = new Map<string, Tracker>();
+  /** The trackers, for the per-event loop. */
+  private readonly list: Tracker[] = [];
   /** Distinct lower-cased fields over all tuples: an observation computes each once. */
   private readonly leanFields: string[] = [];
   private readonly scratch: (PartHash | undefined)[] = [];
@@ -66,11 +68,17 @@ export class FirstSeenStage {
         recentKey: new Float64Array(RECENT).fill(-1),
         recentTime: new Array(RECENT),
       });
+      this.list.push(this.trackers.get(tuple) as Tracker);
     }
   }
 
   get active(): boolean {
     return this.trackers.size > 0;
+  }
+
+  /** The distinct lower-cased fields of all tuples: `observeParts` takes their hashes in this order. */
+  get fieldNames(): readonly string[] {
+    return this.leanFields;
   }
 
   /** The same for an event read without parsing (see azure/prefilter.ts for the fields it has). */
@@ -80,15 +88,17 @@ export class FirstSeenStage {
       const v = LEAN_TUPLE_FIELDS[this.leanFields[i] as string]?.(o);
       this.scratch[i] = v === undefined || v === "" ? undefined : partHash(v);
     }
-    const parts: PartHash[] = [];
-    for (const t of this.trackers.values()) {
-      parts.length = 0;
-      for (const slot of t.slots) {
-        const h = this.scratch[slot];
-        if (!h) break;
-        parts.push(h);
-      }
-      if (parts.length === t.slots.length) this.record(t, foldHash(parts), o.time);
+    this.observeParts(this.scratch, o.time);
+  }
+
+  /**
+   * An event given as the part hashes of its fields (in `fieldNames` order; undefined where it
+   * has none) and its time: what a reader that never makes the strings calls.
+   */
+  observeParts(hashes: readonly (PartHash | undefined)[], time: string): void {
+    for (const t of this.list) {
+      const k = foldSlots(hashes, t.slots);
+      if (k >= 0) this.record(t, k, time);
     }
   }
 

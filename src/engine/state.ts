@@ -143,9 +143,12 @@ export interface PartHash {
   b: number;
 }
 
+const A0 = 0x811c9dc5;
+const B0 = P1;
+
 export function partHash(s: string): PartHash {
-  let a = 0x811c9dc5;
-  let b = P1;
+  let a = A0;
+  let b = B0;
   for (let i = 0; i < s.length; i++) {
     let c = s.charCodeAt(i);
     if (c >= 65 && c <= 90) c += 32;
@@ -157,11 +160,51 @@ export function partHash(s: string): PartHash {
   return { a, b };
 }
 
+/**
+ * partHash of the ASCII text in bytes[s, e) followed by `suffix` (ASCII), into `out`: the same
+ * value partHash gives the string, without making it.
+ */
+export function partHashBytes(out: PartHash, bytes: Uint8Array, s: number, e: number, suffix = ""): PartHash {
+  let a = A0;
+  let b = B0;
+  for (let i = s; i < e; i++) {
+    let c = bytes[i] as number;
+    if (c >= 65 && c <= 90) c += 32;
+    a = Math.imul(a ^ c, P1);
+    b = Math.imul(b ^ c, P2);
+    b ^= b >>> 15;
+  }
+  for (let i = 0; i < suffix.length; i++) {
+    let c = suffix.charCodeAt(i);
+    if (c >= 65 && c <= 90) c += 32;
+    a = Math.imul(a ^ c, P1);
+    b = Math.imul(b ^ c, P2);
+    b ^= b >>> 15;
+  }
+  out.a = a;
+  out.b = b;
+  return out;
+}
+
 /** The 53-bit hash of a tuple of parts (one part: of that string). */
 export function foldHash(parts: readonly PartHash[]): number {
   let a = 0x9e3779b9;
   let b = 0x85ebca6b;
   for (const p of parts) {
+    a = Math.imul(a ^ p.a, P1);
+    b = Math.imul(b ^ p.b, P2);
+    b ^= b >>> 13;
+  }
+  return (a >>> 0) * 0x200000 + ((b >>> 0) & 0x1fffff);
+}
+
+/** foldHash of the parts at `slots` of `hashes`, or -1 when one of them is missing (no array made). */
+export function foldSlots(hashes: readonly (PartHash | undefined)[], slots: readonly number[]): number {
+  let a = 0x9e3779b9;
+  let b = 0x85ebca6b;
+  for (let i = 0; i < slots.length; i++) {
+    const p = hashes[slots[i] as number];
+    if (!p) return -1;
     a = Math.imul(a ^ p.a, P1);
     b = Math.imul(b ^ p.b, P2);
     b ^= b >>> 13;

@@ -172,8 +172,32 @@ function quotedRedacted(value: string): string {
   return REDACTED;
 }
 
+/**
+ * Results for short strings, which repeat across findings (resource ids, principals, operation
+ * names): redaction is a pure function, so a repeated string costs one lookup, not twenty regular
+ * expressions. Bounded: cleared when full.
+ */
+function memoized(fn: (s: string) => string, maxLength: number, limit: number): (s: string) => string {
+  const memo = new Map<string, string>();
+  return (s) => {
+    if (s.length > maxLength) return fn(s);
+    let out = memo.get(s);
+    if (out === undefined) {
+      if (memo.size >= limit) memo.clear();
+      out = fn(s);
+      memo.set(s, out);
+    }
+    return out;
+  };
+}
+
+const MEMO_MAX_LENGTH = 512;
+const MEMO_ENTRIES = 20_000;
+
 /** Remove secrets from free text. Idempotent; ordinary text is returned unchanged. */
-export function redactText(s: string): string {
+export const redactText: (s: string) => string = memoized(redactTextOnce, MEMO_MAX_LENGTH, MEMO_ENTRIES);
+
+function redactTextOnce(s: string): string {
   if (s.length === 0) return s;
   let out = redactPem(s);
   out = out.replace(JWT, REDACTED);
@@ -213,8 +237,14 @@ const DESCRIPTIVE_CAMEL_SUFFIX =
 
 /** Whether a setting or property name suggests that its value is a secret. */
 export function isSecretName(name: string): boolean {
-  return SECRET_KEY_NAME.test(name) && !DESCRIPTIVE_SUFFIX.test(name) && !DESCRIPTIVE_CAMEL_SUFFIX.test(name);
+  return secretNames(name) === "1";
 }
+const secretNames = memoized(
+  (name) =>
+    SECRET_KEY_NAME.test(name) && !DESCRIPTIVE_SUFFIX.test(name) && !DESCRIPTIVE_CAMEL_SUFFIX.test(name) ? "1" : "",
+  MEMO_MAX_LENGTH,
+  MEMO_ENTRIES,
+);
 
 /** SAS and API parameters that are not secret and help a reader (expiry, permissions, …). */
 const SAFE_QUERY_PARAMS = new Set([

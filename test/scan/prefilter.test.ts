@@ -17,13 +17,15 @@ import { runScan } from "../../src/scan/run.js";
 import { tempDir } from "../helpers.js";
 
 const loaded = await loadRules([BUILTIN_RULES_DIR]);
+const FIRST_SEEN = new Set(loaded.rules.filter((r) => r.ext.firstseen).map((r) => r.id));
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 
-async function both(paths: string[]) {
+async function both(paths: string[], workers = 1) {
   const scan = (noPrefilter: boolean) =>
     runScan({
-      collectors: [new FilesCollector(paths)],
+      // With workers, lines the filter clears are applied in the worker threads straight from their bytes.
+      collectors: [new FilesCollector(paths, noPrefilter ? {} : { workers, parallelBytes: 0 })],
       loaded,
       noPrefilter,
       now: () => new Date("2026-12-01T00:00:00Z"),
@@ -92,6 +94,9 @@ describe("the pre-filter gives the findings of a full parse", () => {
           shape,
           "--seed",
           "7",
+          // Two weeks, so the first-seen rules (7 days of learning) decide on baselines the filter built.
+          "--gap-seconds",
+          "450",
           "--out",
           out,
         ]);
@@ -107,6 +112,10 @@ describe("the pre-filter gives the findings of a full parse", () => {
         expect(on.coverage[0]?.records).toBe(6000);
         if (mix < 1) expect(observed).toBeGreaterThan(3000);
         expect(on).toEqual(off);
+        if (mix === 0.05) expect(on.findings.some((f) => FIRST_SEEN.has(f.ruleId))).toBe(true);
+        const threads = await both([out], 2);
+        expect(threads.observed).toBe(observed);
+        expect(threads.on).toEqual(off);
       }, 60_000);
     }
   }

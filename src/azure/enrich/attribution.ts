@@ -51,8 +51,9 @@ const IMPORT_LINK_WINDOW_MS = 60 * 60 * 1000;
 interface Write {
   time: string;
   succeeded: boolean;
-  /** Where the event is (file, then line), to choose between writes at the same instant. */
-  at: string;
+  /** Where the event is (file, then line or element), to choose between writes at the same instant. */
+  file: string;
+  index: number;
   summary?: WriteSummary;
   lean?: LineRef;
 }
@@ -62,11 +63,14 @@ function replaces(prev: Write | undefined, w: Write): boolean {
   if (!prev) return true;
   if (w.succeeded !== prev.succeeded) return w.succeeded;
   // The later write; at the same instant the one later in the input (by place, not arrival).
-  return w.time > prev.time || (w.time === prev.time && w.at >= prev.at);
+  if (w.time !== prev.time) return w.time > prev.time;
+  return w.file !== prev.file ? w.file > prev.file : w.index >= prev.index;
 }
 
-/** A write's place for tie-breaks: file, then zero-padded line or element. */
-const place = (file: string, index: number | undefined) => `${file}\u0000${String(index ?? 0).padStart(12, "0")}`;
+/** Whether a lower-cased operation writes or acts on its resource (what attribution keeps). */
+export function isWrite(operation: string): boolean {
+  return operation.endsWith("/write") || operation.endsWith("/action");
+}
 
 const REGISTRY = /\/providers\/microsoft\.containerregistry\/registries\/([^/]+)/i;
 
@@ -118,7 +122,7 @@ export class Attribution {
     return this.registryId(splitImage(imageId).server);
   }
 
-  private noteRegistry(resourceId: string): RegExpExecArray | null {
+  noteRegistry(resourceId: string): RegExpExecArray | null {
     const reg = REGISTRY.exec(resourceId);
     if (reg) this.keepRegistry((reg[1] as string).toLowerCase(), resourceId.slice(0, (reg.index ?? 0) + reg[0].length));
     return reg;
@@ -148,11 +152,18 @@ export class Attribution {
 
   /** An event the pre-filter cleared: the same bookkeeping, with a pointer instead of a summary. */
   observeLean(o: ActivityObservation): void {
-    const op = o.operation;
-    if (!o.resourceId || !(op.endsWith("/write") || op.endsWith("/action"))) return;
-    const succeeded = o.status === "Succeeded";
-    this.keepWrite(keyHash(o.resourceId), { time: o.time, succeeded, at: place(o.at.file, o.at.line), lean: o.at });
+    if (!o.resourceId || !isWrite(o.operation)) return;
+    this.observeWrite(keyHash(o.resourceId), o.time, o.status === "Succeeded", o.at);
     this.noteRegistry(o.resourceId);
+  }
+
+  /**
+   * A write or action cleared by the pre-filter, by its resource id's keyHash, where its line is
+   * (read back only if a configuration record needs its author). The caller notes the registry
+   * (`noteRegistry`) of a resource id that names one.
+   */
+  observeWrite(key: number, time: string, succeeded: boolean, lean: LineRef): void {
+    this.keepWrite(key, { time, succeeded, file: lean.file, index: lean.line, lean });
   }
 
   /** Lines to read in full: the latest writes, cleared by the pre-filter, of resources in `ids`. */
@@ -175,10 +186,16 @@ export class Attribution {
 
   observe(e: ActivityEvent): void {
     const op = e.operation;
-    if (!e.resourceId || !(op.endsWith("/write") || op.endsWith("/action"))) return;
+    if (!e.resourceId || !isWrite(op)) return;
     const key = keyHash(e.resourceId);
     const succeeded = e.status === "Succeeded";
-    this.keepWrite(key, { time: e.time, succeeded, at: place(e.origin.location, e.origin.index), summary: summary(e) });
+    this.keepWrite(key, {
+      time: e.time,
+      succeeded,
+      file: e.origin.location,
+      index: e.origin.index ?? 0,
+      summary: summary(e),
+    });
     const reg = this.noteRegistry(e.resourceId);
     if (op === "microsoft.containerregistry/registries/importimage/action" && reg && succeeded) {
       const body = requestBody(e);

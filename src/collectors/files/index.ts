@@ -177,8 +177,13 @@ export class FilesCollector implements Collector {
         try {
           const gzip = /\.gz$/i.test(file);
           const workers = this.options.workers ?? defaultWorkers();
-          const size = gzip || workers < 2 ? 0 : (await stat(file)).size;
-          if (size >= (this.options.parallelBytes ?? 32 * 1024 * 1024) && (await detectMode(file)) === "lines") {
+          // Plain files only (a gzip stream cannot be split), and only with two workers or more.
+          const size = gzip || workers < 2 ? -1 : (await stat(file)).size;
+          if (
+            size >= 0 &&
+            size >= (this.options.parallelBytes ?? 32 * 1024 * 1024) &&
+            (await detectMode(file)) === "lines"
+          ) {
             const seen: { observed: number; from?: string; to?: string } = { observed: 0 };
             for await (const out of readInParallel(file, size, workers, filter, abortSignal)) {
               checkAbort(abortSignal);

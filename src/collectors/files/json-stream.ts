@@ -236,7 +236,9 @@ function lineItem(l: RawLine, filter: LineFilter | undefined, out: StreamItem[])
     return;
   }
   if (isBlank(l.buf, start, l.end)) return;
-  if (filter) {
+  if (filter?.take) {
+    if (filter.take(l.buf, start, l.end, l.line, l.offset)) return;
+  } else if (filter) {
     const observation = filter.observe(l.buf, start, l.end);
     if (observation) {
       out.push({ ok: true, observation, line: l.line, offset: l.offset, length: l.end - l.start });

@@ -8,7 +8,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { classify } from "../../azure/normalize/index.js";
-import type { ActivityObservation, ObservationShare } from "../../model/records.js";
+import type { LineAggregator } from "../../azure/prefilter.js";
 import type { LineFilter } from "../types.js";
 import { type LineRange, streamLineRange } from "./json-stream.js";
 import type { WorkerBatch, WorkerTask } from "./parallel.js";
@@ -31,29 +31,40 @@ const credit = async () => {
 
 async function run(): Promise<void> {
   let filter: LineFilter | undefined;
-  let aggregator: Aggregator | undefined;
+  let aggregator: LineAggregator | undefined;
   if (task.filter) {
     const m = (await import(task.filter.module)) as {
       createLineFilter(o: unknown): LineFilter;
-      createAggregator?(o: unknown): Aggregator;
+      createAggregator?(o: unknown): LineAggregator;
     };
     filter = m.createLineFilter(task.filter.options);
-    // Observations are applied here, to baselines of this range, and sent back once as a share.
-    aggregator = m.createAggregator?.(task.filter.options);
+    // Cleared lines are applied here, to baselines of this range, and sent back once as a share.
+    const agg = m.createAggregator?.(task.filter.options);
+    if (agg) {
+      aggregator = agg;
+      const file = task.file;
+      filter = {
+        ...filter,
+        take: (bytes, start, end, line, offset) => agg.take(bytes, start, end, file, line, offset),
+      };
+    }
   }
+  let reported = 0;
+  /** What the aggregate took since the last batch, and its window so far. */
+  const progress = (batch: WorkerBatch) => {
+    if (!aggregator) return;
+    batch.observed = aggregator.observed - reported;
+    reported = aggregator.observed;
+    if (aggregator.from !== undefined) batch.from = aggregator.from;
+    if (aggregator.to !== undefined) batch.to = aggregator.to;
+  };
   const range: LineRange = task.range;
   for await (const items of streamLineRange(task.file, range, filter)) {
     const batch: WorkerBatch = { items: [], observed: 0 };
+    progress(batch);
     for (const item of items) {
       if (!item.ok) {
         batch.items.push({ t: "problem", line: item.line, error: item.error });
-      } else if ("observation" in item && aggregator) {
-        const at = { file: task.file, line: item.line, offset: item.offset, length: item.length, gzip: false };
-        aggregator.add({ kind: "observation", ...item.observation, at });
-        batch.observed++;
-        const t = item.observation.time;
-        if (batch.from === undefined || t < batch.from) batch.from = t;
-        if (batch.to === undefined || t > batch.to) batch.to = t;
       } else if ("observation" in item) {
         batch.items.push({
           t: "observation",
@@ -83,13 +94,16 @@ async function run(): Promise<void> {
     await credit();
     port?.postMessage(batch);
   }
-  if (aggregator) port?.postMessage({ share: aggregator.share() });
+  if (aggregator) {
+    const last: WorkerBatch = { items: [], observed: 0 };
+    progress(last);
+    if (last.observed > 0) {
+      await credit();
+      port?.postMessage(last);
+    }
+    port?.postMessage({ share: aggregator.share() });
+  }
   port?.postMessage({ done: true });
-}
-
-interface Aggregator {
-  add(o: ActivityObservation): void;
-  share(): Omit<ObservationShare, "kind" | "observed" | "from" | "to">;
 }
 
 run().catch((e: unknown) => port?.postMessage({ error: (e as Error).message ?? String(e) }));
