@@ -258,9 +258,11 @@ describe("emulator with the demo tenant", () => {
   });
 
   it("answers Resource Graph type queries with a skip token, and 400 to other KQL", async () => {
-    // @azure/arm-resourcegraph 4.2.1 is the older ms-rest-js generation: it takes `baseUri`, not
-    // `endpoint`, and asks for https://management.azure.com/.default for any baseUri not in its list.
-    const c = new ResourceGraphClient(credential(e), { baseUri: e.info.armEndpoint });
+    // @azure/arm-resourcegraph 5 takes `endpoint` and `credentials.scopes` like the other clients.
+    const c = new ResourceGraphClient(credential(e), {
+      endpoint: e.info.armEndpoint,
+      credentials: { scopes: ["https://management.azure.com/.default"] },
+    });
     const query =
       "Resources | where type in~ ('microsoft.web/sites', 'Microsoft.Compute/virtualMachines/runCommands') | project id, name, type";
     const first = await c.resources({ query, subscriptions: [PROD, DEV], options: { top: 4 } });
