@@ -180,6 +180,23 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     return s;
   };
 
+  /**
+   * ARM and Log Analytics bodies name each registry by the login server it has here
+   * (`localhost:<port>`), not the snapshot's (`<name>.azurecr.io`): container groups, import
+   * events and app settings then point at the registry this emulator serves, as they would in a
+   * real tenant. Registry manifests and blobs are never rewritten (their digests must hold).
+   */
+  const servedAs = (bytes: Buffer): Buffer => {
+    let text: string | undefined;
+    for (const reg of snap.registries) {
+      const served = env.loginServers.get(reg.name.toLowerCase());
+      if (!served || !reg.snapshotLoginServer) continue;
+      text ??= bytes.toString("utf8");
+      if (text.includes(reg.snapshotLoginServer)) text = text.split(reg.snapshotLoginServer).join(served);
+    }
+    return text === undefined ? bytes : Buffer.from(text, "utf8");
+  };
+
   /** Write a reply with the fault drawn for this request; log it. */
   const finish = async (
     req: IncomingMessage,
@@ -206,7 +223,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       req.socket.destroy();
       return;
     }
-    const bytes = bodyBytes(reply);
+    const bytes = front === "arm" || front === "logs" ? servedAs(bodyBytes(reply)) : bodyBytes(reply);
     if (drawn?.kind === "truncate" && bytes.length > 1) {
       entry.fault = "truncate";
       requests.push(entry);

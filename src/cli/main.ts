@@ -4,7 +4,9 @@
  * configuration error; 4 internal error (a bug: the tool failed, not the input). Errors are one sentence on stderr; --debug adds the stack.
  */
 import { Command, CommanderError, Option } from "commander";
+import { AUTH_MODES, CLOUDS } from "../azure/live/session.js";
 import { FilesCollector } from "../collectors/files/index.js";
+import type { Collector } from "../collectors/types.js";
 import { isSeverity, type ScanResult, SEVERITIES, type Severity, severityRank } from "../model/finding.js";
 import {
   fileSink,
@@ -22,6 +24,7 @@ import {
 import { DEMO_TENANT_DIR, toolVersion } from "../paths.js";
 import { runScan } from "../scan/run.js";
 import { UsageError } from "../util/errors.js";
+import { DEFAULT_LOOKBACK, isLive, type LiveFlags, liveCollectors } from "./live.js";
 import { rulesCoverage, rulesLint, rulesList, rulesTest } from "./rules.js";
 
 /**
@@ -42,6 +45,8 @@ interface ScanFlags {
   color?: boolean;
   debug?: boolean;
 }
+
+type ScanCommandFlags = ScanFlags & LiveFlags;
 
 export interface Io {
   stdout: (s: string) => void;
@@ -145,14 +150,18 @@ async function writeReport(
 }
 
 async function scanCommand(
-  flags: ScanFlags,
+  flags: ScanCommandFlags,
   io: Io,
   cmd: Command,
   bindings: readonly FormatOptionBinding[],
 ): Promise<number> {
   if (flags.demo && flags.input?.length) throw new UsageError("use either --demo or --input, not both");
   const inputs = flags.demo ? [DEMO_TENANT_DIR] : (flags.input ?? []);
-  if (inputs.length === 0) throw new UsageError("nothing to scan: pass --demo or --input <file or directory>");
+  const live = isLive(flags);
+  if (inputs.length === 0 && !live)
+    throw new UsageError(
+      "nothing to scan: pass --demo, --input <file or directory>, or an Azure scope (--subscription <id>, --all-subscriptions, --management-group <id>)",
+    );
   const formatName = flags.format ?? (io.isTTY && !flags.output ? "table" : "json");
   const format = getFormat(formatName);
   if (!format) throw new UsageError(`unknown --format '${formatName}' (use ${formatNames().join(", ")})`);
@@ -169,8 +178,15 @@ async function scanCommand(
     if (!Number.isInteger(workers) || workers < 1 || workers > 64)
       throw new UsageError(`--workers must be a whole number from 1 to 64, got '${flags.workers}'`);
   }
-  const collector = new FilesCollector(inputs, workers === undefined ? {} : { workers });
-  const { result, ruleErrors } = await runScan({ collectors: [collector], ruleDirs: flags.rules });
+  const collectors: Collector[] = [];
+  if (inputs.length > 0) collectors.push(new FilesCollector(inputs, workers === undefined ? {} : { workers }));
+  if (live) {
+    const azure = liveCollectors(flags);
+    // One sentence and exit 3 when no token can be had, before anything is read.
+    await azure.session.verify();
+    collectors.push(...azure.collectors);
+  }
+  const { result, ruleErrors } = await runScan({ collectors, ruleDirs: flags.rules });
   for (const e of ruleErrors) io.stderr(`azure-exec-audit: rule skipped: ${e.message}\n`);
   const ctx: RenderContext = {
     toolVersion: toolVersion(),
@@ -230,6 +246,25 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .addOption(
       new Option("--fail-on <severity>", "exit 1 when a finding is at or above this severity").choices([...SEVERITIES]),
     )
+    .option("--subscription <id...>", "read this Azure subscription live (repeatable)")
+    .option("--all-subscriptions", "read every subscription the identity can see")
+    .option("--management-group <id>", "read every subscription under this management group")
+    .addOption(
+      new Option("--auth <credential>", "pin one credential (default: DefaultAzureCredential)").choices([
+        ...AUTH_MODES,
+      ]),
+    )
+    .addOption(new Option("--cloud <name>", "Azure cloud (default: public)").choices([...CLOUDS]))
+    .option("--arm-endpoint <url>", "a custom cloud's ARM endpoint (its sign-in host goes in AZURE_AUTHORITY_HOST)")
+    .option("--arm-audience <uri>", "a custom cloud's ARM token audience (default: the public cloud's)")
+    .option("--logs-endpoint <url>", "a custom cloud's Log Analytics query endpoint (…/v1)")
+    .option(
+      "--since <when>",
+      `start of the Activity Log window: a duration back (7d, 24h) or an ISO date (default ${DEFAULT_LOOKBACK}, at most 90d)`,
+    )
+    .option("--until <when>", "end of the window (default: now)")
+    .option("--read-app-settings", "read Function App settings (they hold secrets: only what rules need is kept)")
+    .option("--max-concurrency <n>", "Azure requests in flight at once (default 8; at most 4 per subscription)")
     .option("--rules <dir...>", "additional Sigma rule directories (a broken rule is reported and skipped)")
     .option("--allow-incomplete", "exit by findings even when some input could not be read")
     .option("--workers <n>", "threads reading a large JSON Lines file (default: the cores, at most 4; 1 = none)")
@@ -243,6 +278,8 @@ Examples:
   azure-exec-audit scan --demo --format json --output report.json
   azure-exec-audit scan --input ./activity-export/ --format sarif --output results.sarif --fail-on high
   azure-exec-audit scan --input activity.jsonl.gz roles.json --rules ./my-rules
+  azure-exec-audit scan --all-subscriptions --since 24h --format sarif --output results.sarif
+  azure-exec-audit scan --subscription <id> --auth cli --read-app-settings
 
 Exit codes: 0 complete, nothing at or above --fail-on; 1 findings at or above --fail-on;
             2 scan incomplete (some input unreadable); 3 usage or configuration error;

@@ -78,6 +78,15 @@ export class ScopeTally {
     this.failure = reason;
   }
 
+  /**
+   * One read of the scope failed (a live call refused or out of retries): the scope is partial
+   * with the reason, or failed when nothing at all was read from it.
+   */
+  missed(reason: string): void {
+    if (!this.missedReads.includes(reason)) this.missedReads.push(reason);
+  }
+  private readonly missedReads: string[] = [];
+
   /** Something the reader should know that does not make the scope partial. */
   note(text: string): void {
     this.notes.push(text);
@@ -90,14 +99,16 @@ export class ScopeTally {
 
   entry(): CoverageEntry {
     const bad = this.unreadable + this.failedParts;
+    const missed = this.missedReads.length > 0;
     const status: CoverageEntry["status"] =
-      this.failure !== undefined || (this.parts > 0 && this.failedParts >= this.parts)
+      this.failure !== undefined || (this.parts > 0 && this.failedParts >= this.parts) || (missed && this.records === 0)
         ? "failed"
-        : bad > 0
+        : bad > 0 || missed
           ? "partial"
           : "complete";
     const reasons: string[] = [];
     if (this.failure !== undefined) reasons.push(this.failure);
+    reasons.push(...this.missedReads);
     if (this.unreadable > 0) reasons.push(`${this.unreadable} unreadable record(s) skipped`);
     if (this.failedParts > 0) reasons.push(`${this.failedParts} file(s) could not be read`);
     if (this.problems.length > 0) reasons.push(`first: ${this.problems.map((p) => p.text).join("; ")}`);

@@ -225,8 +225,29 @@ export class Attribution {
   }
 
   registryId(loginServer: string): string | undefined {
+    const known = this.loginServers.get(loginServer.toLowerCase());
+    if (known) return this.registries.get(known) ?? this.registryIds.get(known);
     const name = loginServer.toLowerCase().split(".")[0] ?? "";
     return this.registries.get(name);
+  }
+
+  /** Login server → registry name, from registry resources read (their `loginServer` property). */
+  private loginServers = new Map<string, string>();
+  /** Registry name → id, from registry resources (when the Activity Log never named it). */
+  private registryIds = new Map<string, string>();
+
+  /**
+   * A registry resource says which login server it answers on: a live scan names images by it,
+   * which is not always `<name>.azurecr.io` (a sovereign cloud's suffix, a private cloud).
+   */
+  noteLoginServer(loginServer: string, registryResourceId: string): void {
+    const reg = REGISTRY.exec(registryResourceId);
+    if (!reg) return;
+    const name = (reg[1] as string).toLowerCase();
+    this.loginServers.set(loginServer.toLowerCase(), name);
+    const id = registryResourceId.slice(0, (reg.index ?? 0) + reg[0].length);
+    const prev = this.registryIds.get(name);
+    if (prev === undefined || id < prev) this.registryIds.set(name, id);
   }
 
   /** The import that brought `repo:tag` into the registry; by request body, else latest before `before`. */

@@ -62,7 +62,13 @@ export function azureDerivers(ctx: AzureContext): Deriver[] {
         if (r.kind === "activity") ctx.attribution.observe(r);
         else if (r.kind === "containerImage") ctx.attribution.observeImage(r);
         else if (r.kind === "roleDefinition") ctx.roles.add(r);
-        else if (r.kind === "resource" || r.kind === "functionApp") ctx.configIds.add(r.id.toLowerCase());
+        else if (r.kind === "resource" || r.kind === "functionApp") {
+          ctx.configIds.add(r.id.toLowerCase());
+          if (r.kind === "resource" && r.typeLower === "microsoft.containerregistry/registries") {
+            const loginServer = r.properties.loginServer;
+            if (typeof loginServer === "string") ctx.attribution.noteLoginServer(loginServer, r.id);
+          }
+        }
         return NONE;
       },
     },

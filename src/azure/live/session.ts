@@ -20,6 +20,7 @@ import {
 } from "@azure/identity";
 import { UsageError } from "../../util/errors.js";
 import { Limiter, limiterPolicy } from "./limiter.js";
+import { cutBodyRetryPolicy } from "./retry.js";
 
 export const AUTH_MODES = ["default", "cli", "env", "managed-identity", "workload-identity"] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
@@ -89,8 +90,11 @@ export interface AzureSession {
   /** Which credential it is, for messages ("DefaultAzureCredential", "AzureCliCredential", …). */
   readonly credentialName: string;
   readonly limiter: Limiter;
-  /** Options for an ARM SDK client (@azure/arm-*): endpoint, scopes, retries, the limiter policy. */
-  armClientOptions(): ArmClientOptions;
+  /**
+   * Options for an ARM SDK client (@azure/arm-*): endpoint, scopes, retries, the limiter policy,
+   * and `capture` (a BodyCapture's policy) when the caller reads raw bodies.
+   */
+  armClientOptions(capture?: PipelinePolicy): ArmClientOptions;
   /** Fails early, in one sentence, when no token can be had (exit 3). */
   verify(abortSignal?: AbortSignal): Promise<void>;
 }
@@ -202,18 +206,23 @@ export function createSession(o: SessionOptions = {}): AzureSession {
   const { name, credential } = makeCredential(mode, cloud, env);
   const limiter = new Limiter(max, Math.min(4, max));
   const policy = limiterPolicy(limiter);
+  const cutBody = cutBodyRetryPolicy();
   return {
     cloud,
     credential,
     credentialName: name,
     limiter,
-    armClientOptions: () => ({
+    armClientOptions: (capture) => ({
       endpoint: cloud.arm,
       credentialScopes: [cloud.armScope],
       credentials: { scopes: [cloud.armScope] },
       // The SDK's own policies retry 429 (after Retry-After), 5xx and resets with backoff and jitter.
       retryOptions: { maxRetries: 6, retryDelayInMs: 800, maxRetryDelayInMs: 30_000 },
-      additionalPolicies: [{ policy, position: "perRetry" }],
+      additionalPolicies: [
+        ...(capture ? [{ policy: capture, position: "perCall" as const }] : []),
+        { policy: cutBody, position: "perRetry" },
+        { policy, position: "perRetry" },
+      ],
       userAgentOptions: { userAgentPrefix: "azure-exec-audit" },
     }),
     async verify(abortSignal) {

@@ -1,0 +1,153 @@
+/**
+ * Container images in Azure Container Registry. The registries of each subscription come from
+ * ARM (@azure/arm-containerregistry: their ids and login servers, yielded as resource records so
+ * attribution can tie a login server to its registry); then, per registry, the data plane
+ * (@azure/container-registry): repositories, every manifest including untagged ones, and for
+ * each digest its manifest and config blob (what the image runs: entrypoint, cmd, env, history).
+ * Layers are not downloaded. Each image becomes our documented image envelope (docs/snapshot.md)
+ * and is read by the same normaliser as a snapshot file. A digest seen in an earlier repository
+ * of the scan is not downloaded again; across scans that is the state store's job (issue 9).
+ */
+import { ContainerRegistryManagementClient } from "@azure/arm-containerregistry";
+import { ContainerRegistryClient, ContainerRegistryContentClient } from "@azure/container-registry";
+import { BodyCapture, explain, stripQuery } from "../../azure/live/arm.js";
+import { eachSubscription } from "../../azure/live/each.js";
+import type { LiveScope } from "../../azure/live/scope.js";
+import type { AzureSession } from "../../azure/live/session.js";
+import { toImage } from "../../azure/normalize/images.js";
+import { toArmResource } from "../../azure/normalize/resources.js";
+import { isObj, type Json, str } from "../../azure/normalize/util.js";
+import type { CollectedItem } from "../../model/records.js";
+import type { CollectionPlan, CollectOptions, Collector, PlanOptions } from "../types.js";
+
+const NEEDS_REGISTRIES = { what: "container registries", role: "Reader (Microsoft.ContainerRegistry/registries/read)" };
+const NEEDS_IMAGES = {
+  what: "repositories and manifests",
+  role: "AcrPull or Container Registry Repository Reader on the registry",
+};
+
+/** Config blobs larger than this are not read (an image config is a few kilobytes). */
+export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
+async function readCapped(stream: NodeJS.ReadableStream, cap: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    n += chunk.length;
+    if (n > cap) throw new Error(`blob is larger than ${cap} bytes`);
+    parts.push(chunk);
+  }
+  return Buffer.concat(parts);
+}
+
+export class RegistryCollector implements Collector {
+  readonly source = "registry" as const;
+
+  constructor(
+    private readonly session: AzureSession,
+    private readonly scope: LiveScope,
+  ) {}
+
+  async plan(options: PlanOptions = {}): Promise<CollectionPlan> {
+    const subs = await this.scope.subscriptions(options.abortSignal);
+    return { source: this.source, scopes: subs.map((s) => s.id) };
+  }
+
+  collect(plan: CollectionPlan, options: CollectOptions): AsyncIterable<readonly CollectedItem[]> {
+    const session = this.session;
+    const abortSignal = options.abortSignal;
+    const configs = new Map<string, Json>();
+    return eachSubscription(this.source, plan, options, async function* (s) {
+      const capture = new BodyCapture();
+      const arm = new ContainerRegistryManagementClient(
+        session.credential,
+        s.id,
+        session.armClientOptions(capture.policy),
+      );
+      const registries: { id: string; name: string; loginServer: string }[] = [];
+      const out: CollectedItem[] = [];
+      await s.attempt(NEEDS_REGISTRIES, async () => {
+        for await (const page of capture.pages(arm.registries.list({ abortSignal }))) {
+          for (const [i, item] of page.items.entries()) {
+            const r = toArmResource(item, { shape: "arm-resource", location: stripQuery(page.url), index: i + 1 });
+            const props = isObj(item.properties) ? item.properties : {};
+            const loginServer = str(props.loginServer);
+            if (!r || !loginServer) {
+              s.scope.unreadableRecord(
+                { url: stripQuery(page.url), line: i + 1 },
+                "is not a registry with a login server",
+              );
+              continue;
+            }
+            s.scope.record();
+            out.push(r);
+            registries.push({ id: r.id, name: r.name, loginServer });
+          }
+        }
+      });
+      if (out.length > 0) yield out;
+      const client = session.armClientOptions();
+      const dataOptions = {
+        audience: session.cloud.acrAudience,
+        retryOptions: client.retryOptions,
+        additionalPolicies: client.additionalPolicies,
+        userAgentOptions: client.userAgentOptions,
+      };
+      for (const reg of registries) {
+        const endpoint = `https://${reg.loginServer}`;
+        const tally = options.tally.open("registry", `registry ${reg.name} (${reg.loginServer})`);
+        const images: CollectedItem[] = [];
+        try {
+          const registry = new ContainerRegistryClient(endpoint, session.credential, dataOptions);
+          for await (const repo of registry.listRepositoryNames({ abortSignal })) {
+            const content = new ContainerRegistryContentClient(endpoint, repo, session.credential, dataOptions);
+            for await (const m of registry.getRepository(repo).listManifestProperties({ abortSignal })) {
+              const got = await content.getManifest(m.digest, { abortSignal });
+              const manifest = JSON.parse(got.content.toString("utf8")) as Json;
+              const cfgDigest = isObj(manifest.config) ? str(manifest.config.digest) : undefined;
+              let config = cfgDigest ? configs.get(cfgDigest) : undefined;
+              if (cfgDigest && !config) {
+                const blob = await content.downloadBlob(cfgDigest, { abortSignal });
+                const parsed: unknown = JSON.parse((await readCapped(blob.content, MAX_CONFIG_BYTES)).toString("utf8"));
+                if (isObj(parsed)) {
+                  config = parsed;
+                  configs.set(cfgDigest, parsed);
+                }
+              }
+              const envelope: Json = {
+                registry: reg.loginServer,
+                repository: repo,
+                tags: [...(m.tags ?? [])],
+                digest: m.digest,
+                manifest,
+                ...(config ? { config } : {}),
+                attributes: {
+                  createdTime: m.createdOn.toISOString(),
+                  lastUpdateTime: m.lastUpdatedOn.toISOString(),
+                  ...(got.mediaType ? { mediaType: got.mediaType } : {}),
+                },
+              };
+              const img = toImage(envelope, {
+                shape: "image",
+                location: `${endpoint}/v2/${repo}/manifests/${m.digest}`,
+              });
+              if (!img) {
+                tally.unreadableRecord(
+                  { url: `${endpoint}/v2/${repo}/manifests/${m.digest}` },
+                  "is not an image manifest",
+                );
+                continue;
+              }
+              tally.record(img.createdTime);
+              images.push(img);
+            }
+          }
+        } catch (e) {
+          if (abortSignal?.aborted) throw e;
+          tally.missed(explain(e, `registry ${reg.name}`, NEEDS_IMAGES));
+        }
+        if (images.length > 0) yield images;
+      }
+    });
+  }
+}
