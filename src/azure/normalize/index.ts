@@ -4,6 +4,7 @@
  */
 import type { AuditRecord, Origin } from "../../model/records.js";
 import { fromExport, fromRest, fromTable, isExportActivity, isRestActivity, isTableActivity } from "./activity.js";
+import { azHint, isFlattenedArm, unflattenArm } from "./az.js";
 import { fromManifestListing, isImageEnvelope, isManifestListing, toImage } from "./images.js";
 import { isRoleAssignment, isRoleDefinition, toRoleAssignment, toRoleDefinition } from "./rbac.js";
 import { isArmResource, toArmResource } from "./resources.js";
@@ -21,7 +22,11 @@ export function classify(value: unknown, origin: Omit<Origin, "shape">): Classif
   const at = (shape: string): Origin => ({ ...origin, shape });
   const one = (shape: string, r: AuditRecord | undefined): Classified =>
     r ? { records: [r], shape } : { error: `looks like ${shape} but lacks required fields` };
-  if (isRestActivity(o)) return one("activity-rest", fromRest(o, at("activity-rest")));
+  if (isRestActivity(o)) {
+    const e = fromRest(o, at("activity-rest"));
+    if (e) return { records: [e], shape: "activity-rest" };
+    return { error: azHint(o) ?? "looks like activity-rest but lacks required fields" };
+  }
   if (isExportActivity(o)) return one("activity-export", fromExport(o, at("activity-export")));
   if (isTableActivity(o)) return one("activity-table", fromTable(o, at("activity-table")));
   if (isRoleAssignment(o)) return one("role-assignment", toRoleAssignment(o, at("role-assignment")));
@@ -39,6 +44,10 @@ export function classify(value: unknown, origin: Omit<Origin, "shape">): Classif
   if (isImageEnvelope(o)) return one("image", toImage(o, at("image")));
   if (isManifestListing(o)) return { records: fromManifestListing(o, at("acr-manifests")), shape: "acr-manifests" };
   if (isArmResource(o)) return one("arm-resource", toArmResource(o, at("arm-resource")));
+  // `az … list/show` of a resource: the SDK model with `properties` flattened into the top level.
+  if (isFlattenedArm(o)) return one("arm-resource-az", toArmResource(unflattenArm(o), at("arm-resource-az"), o));
+  const hint = azHint(o);
+  if (hint) return { error: hint };
   return {
     error:
       "has an unknown record shape (not an Activity Log event, role assignment or definition, site, app settings, image or ARM resource)",

@@ -10,7 +10,8 @@ export function isArmResource(o: Json): boolean {
   return scoped && !!type && type.includes("/") && isObj(o.properties);
 }
 
-export function toArmResource(o: Json, origin: Origin): ArmResource | undefined {
+/** `raw` is what the input held, when `o` was rebuilt from it (a flattened az resource). */
+export function toArmResource(o: Json, origin: Origin, raw: Json = o): ArmResource | undefined {
   const id = str(o.id);
   const type = str(o.type);
   if (!id || !type) return undefined;
@@ -27,7 +28,7 @@ export function toArmResource(o: Json, origin: Origin): ArmResource | undefined 
     properties: Object.freeze(isObj(o.properties) ? o.properties : {}),
     identity: o.identity,
     origin,
-    raw: o,
+    raw,
   };
   return Object.freeze(stripUndefined(r));
 }
