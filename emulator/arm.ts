@@ -17,6 +17,8 @@ export interface EmulatorEnv {
   activityPageSize: number;
   /** Page size of other ARM lists. */
   pageSize: number;
+  /** Log Analytics: rows per answer before it is cut and marked partial (default 500,000, the service's cap). */
+  logsRowLimit?: number;
   now: () => number;
 }
 

@@ -15,7 +15,7 @@ import { instanceDiscovery, openIdConfiguration, TokenStore, tokenRequest } from
 import { computeRoutes } from "./compute.ts";
 import { addFault, emptyFaults, type FaultConfig, FaultSampler, Throttle, type ThrottleConfig } from "./faults.ts";
 import { graphRoutes } from "./graph.ts";
-import { logsRoutes } from "./logs.ts";
+import { logsRoutes, workspaceIdFor } from "./logs.ts";
 import { rbacRoutes } from "./rbac.ts";
 import { loadSnapshot, type Snapshot } from "./snapshot.ts";
 import { makeTls } from "./tls.ts";
@@ -53,6 +53,8 @@ export interface EmulatorOptions {
   pageSize?: number;
   /** ACR list page size when the client sends no `n`. Default 100. */
   acrPageSize?: number;
+  /** Log Analytics rows per answer before it is cut and marked partial. Default 500,000 (the service's cap). */
+  logsRowLimit?: number;
   clientId?: string;
   clientSecret?: string;
   /** Token lifetime in seconds (default 3600; `token-expiry` fault overrides). */
@@ -82,6 +84,8 @@ export interface RunningEmulator {
   registries: Record<string, string>;
   /** Log Analytics query endpoint for @azure/monitor-query-logs (`{armEndpoint}/v1`). */
   logsEndpoint: string;
+  /** The one workspace served there: every subscription's Activity Log as AzureActivity rows. */
+  workspaceId: string;
   /** Every handled request, in order. */
   requests: RequestLogEntry[];
   tokens: TokenStore;
@@ -254,6 +258,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     loginServers: new Map(),
     activityPageSize: options.activityPageSize ?? 100,
     pageSize: options.pageSize ?? 100,
+    logsRowLimit: options.logsRowLimit,
     now: () => Date.now(),
   };
 
@@ -439,6 +444,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     caPem: tls.caPem,
     registries,
     logsEndpoint: `${base}/v1`,
+    workspaceId: workspaceIdFor(snap),
     requests,
     tokens,
     snapshot: snap,
