@@ -269,6 +269,33 @@ async function* streamLines(path: string, filter?: LineFilter, range?: LineRange
 }
 
 /**
+ * JSON Lines from any stream of bytes (a downloaded Storage blob, say), split, pre-filtered and
+ * parsed exactly as a file's lines are: a batch of items per chunk that arrives. Line numbers
+ * and byte offsets count from the start of the stream.
+ */
+export async function* streamJsonLines(
+  source: AsyncIterable<Uint8Array>,
+  options: StreamOptions = {},
+): AsyncGenerator<StreamItem[]> {
+  const splitter = new LineSplitter();
+  for await (const c of source) {
+    const chunk = Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+    const out: StreamItem[] = [];
+    for (const l of splitter.push(chunk)) lineItem(l, options.filter, out);
+    if (out.length > 0) yield out;
+  }
+  const out: StreamItem[] = [];
+  for (const l of splitter.end()) lineItem(l, options.filter, out);
+  if (out.length > 0) yield out;
+}
+
+/** One line's text from its bytes as read back (a byte-order mark on line 1 dropped). */
+export function lineText(bytes: Buffer, line: number): string {
+  const bom = line === 1 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+  return bytes.toString("utf8", bom ? 3 : 0);
+}
+
+/**
  * The text of given lines (by line number) of one file: read back at the end of a scan for the
  * few events a stage needs in full after the pre-filter cleared them.
  */
