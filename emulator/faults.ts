@@ -95,6 +95,13 @@ export interface ThrottleConfig {
   capacity: number;
   /** Reads added back per second. */
   refillPerSecond: number;
+  /**
+   * Whether answers say how many reads are left (`x-ms-ratelimit-remaining-subscription-reads`).
+   * Off, the bucket acts like a resource provider's own throttling, which answers 429 with
+   * Retry-After but is not what ARM's remaining-reads header counts, so a client cannot pace
+   * itself ahead of it and must retry.
+   */
+  reportRemaining?: boolean;
 }
 
 export class Throttle {

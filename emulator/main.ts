@@ -4,7 +4,7 @@
  *
  *   npm run emulator -- [--port N] [--snapshot DIR] [--throttle] [--fault kind=value]… [--seed N]
  *                       [--time-shift auto|none|<days>] [--page-size N] [--activity-page-size N]
- *                       [--acr-page-size N] [--throttle-capacity N] [--throttle-refill R]
+ *                       [--acr-page-size N] [--throttle-capacity N] [--throttle-refill R] [--throttle-silent]
  *                       [--client-secret S] [--host ADDR] [--anonymous-pull]
  *
  * Prints one JSON line on stdout ({armEndpoint, authorityHost, tenantId, clientId, clientSecret,
@@ -30,6 +30,7 @@ function parse(argv: string[]): EmulatorOptions {
   const o: EmulatorOptions = {};
   const faults = emptyFaults();
   let throttle = false;
+  let silent = false;
   let capacity: number | undefined;
   let refill: number | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -48,6 +49,10 @@ function parse(argv: string[]): EmulatorOptions {
         o.snapshot = val();
         break;
       case "--throttle":
+        throttle = true;
+        break;
+      case "--throttle-silent":
+        silent = true;
         throttle = true;
         break;
       case "--throttle-capacity":
@@ -104,7 +109,8 @@ function parse(argv: string[]): EmulatorOptions {
   }
   o.faults = faults;
   if (throttle) {
-    const t: { capacity?: number; refillPerSecond?: number } = {};
+    const t: { capacity?: number; refillPerSecond?: number; reportRemaining?: boolean } = {};
+    if (silent) t.reportRemaining = false;
     if (capacity !== undefined) t.capacity = capacity;
     if (refill !== undefined) t.refillPerSecond = refill;
     o.throttle = t;

@@ -219,6 +219,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       front,
     };
     if (fault) entry.fault = fault;
+    const left = reply.headers?.["x-ms-ratelimit-remaining-subscription-reads"];
+    if (left !== undefined) entry.remainingReads = Number(left);
     if (faults.slowMs > 0 && front !== "aad") await new Promise((r) => setTimeout(r, faults.slowMs));
     if (drawn?.kind === "reset") {
       entry.status = 0;
@@ -351,13 +353,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
                 429,
                 "SubscriptionRequestsThrottled",
                 `Number of 'read' requests for subscription '${sub}' actor '${objectId}' exceeded. Please try again after '${t.retryAfter}' seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling`,
-                { "retry-after": String(t.retryAfter), "x-ms-ratelimit-remaining-subscription-reads": "0" },
+                {
+                  "retry-after": String(t.retryAfter),
+                  ...(throttleCfg.reportRemaining === false
+                    ? {}
+                    : { "x-ms-ratelimit-remaining-subscription-reads": "0" }),
+                },
               ),
               drawn,
               "throttled",
             );
           }
-          extra["x-ms-ratelimit-remaining-subscription-reads"] = String(t.remaining);
+          if (throttleCfg.reportRemaining !== false)
+            extra["x-ms-ratelimit-remaining-subscription-reads"] = String(t.remaining);
         }
       }
       let reply: Reply | undefined;

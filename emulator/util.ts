@@ -18,6 +18,8 @@ export interface RequestLogEntry {
   front: string;
   /** What happened besides a plain answer: "throttled", "forbidden", "5xx", "reset", "truncate", "expired"… */
   fault?: string;
+  /** The `x-ms-ratelimit-remaining-subscription-reads` the answer carried, when throttling is on. */
+  remainingReads?: number;
 }
 
 /** mulberry32: the same PRNG as scripts/generate-demo.ts, so a seed means the same thing. */

@@ -37,9 +37,16 @@ class Semaphore {
   }
 }
 
-/** Reads left under which requests slow down, and the longest pause. */
-const SLOW_BELOW = 100;
-const MAX_PAUSE_MS = 5_000;
+/**
+ * Reads left under which requests slow down, and the longest pause. ARM refills a
+ * subscription's read bucket at 25 per second (250 at most); under one second's worth left,
+ * each request holds its slot up to a second longer, linearly as the bucket empties, so a
+ * subscription's four slots ask for at most about four reads a second once it is empty, and a
+ * full bucket is never slowed at all. Only while the bucket is draining: a reading no lower
+ * than the one before means the refill keeps up with the scan, and nothing is held.
+ */
+const SLOW_BELOW = 25;
+const MAX_PAUSE_MS = 1_000;
 
 const SUBSCRIPTION = /\/subscriptions\/([0-9a-f-]{36})(?:\/|$|\?)/i;
 const REMAINING = ["x-ms-ratelimit-remaining-subscription-reads", "x-ms-ratelimit-remaining-tenant-reads"];
@@ -49,6 +56,8 @@ export class Limiter {
   private readonly perScope = new Map<string, Semaphore>();
   /** Reads left per subscription (or "tenant") as ARM last reported them. */
   readonly remaining = new Map<string, number>();
+  /** Whether the last reading of a key was lower than the one before it. */
+  private readonly draining = new Map<string, boolean>();
   /** Requests answered 429, and pauses taken because the remaining reads ran low. */
   throttled = 0;
   slowed = 0;
@@ -98,6 +107,8 @@ export class Limiter {
     for (const h of REMAINING) {
       const v = header(h);
       if (v !== undefined && /^\d+$/.test(v)) {
+        const before = this.remaining.get(key);
+        this.draining.set(key, before === undefined || Number(v) < before);
         this.remaining.set(key, Number(v));
         break;
       }
@@ -106,8 +117,8 @@ export class Limiter {
 
   private pauseFor(key: string): number {
     const left = this.remaining.get(key);
-    if (left === undefined || left >= SLOW_BELOW) return 0;
-    return Math.min(MAX_PAUSE_MS, Math.round(((SLOW_BELOW - left) / SLOW_BELOW) ** 2 * MAX_PAUSE_MS));
+    if (left === undefined || left >= SLOW_BELOW || (left > 0 && this.draining.get(key) === false)) return 0;
+    return Math.min(MAX_PAUSE_MS, Math.round(((SLOW_BELOW - left) / SLOW_BELOW) * MAX_PAUSE_MS));
   }
 }
 

@@ -12,6 +12,7 @@ import { ContainerRegistryManagementClient } from "@azure/arm-containerregistry"
 import { ContainerRegistryClient, ContainerRegistryContentClient } from "@azure/container-registry";
 import { BodyCapture, explain, stripQuery } from "../../azure/live/arm.js";
 import { eachSubscription } from "../../azure/live/each.js";
+import { retryCutBody } from "../../azure/live/retry.js";
 import type { LiveScope } from "../../azure/live/scope.js";
 import type { AzureSession } from "../../azure/live/session.js";
 import { toImage } from "../../azure/normalize/images.js";
@@ -102,18 +103,25 @@ export class RegistryCollector implements Collector {
           for await (const repo of registry.listRepositoryNames({ abortSignal })) {
             const content = new ContainerRegistryContentClient(endpoint, repo, session.credential, dataOptions);
             for await (const m of registry.getRepository(repo).listManifestProperties({ abortSignal })) {
-              const got = await content.getManifest(m.digest, { abortSignal });
-              const manifest = JSON.parse(got.content.toString("utf8")) as Json;
-              const cfgDigest = isObj(manifest.config) ? str(manifest.config.digest) : undefined;
-              let config = cfgDigest ? configs.get(cfgDigest) : undefined;
-              if (cfgDigest && !config) {
-                const blob = await content.downloadBlob(cfgDigest, { abortSignal });
-                const parsed: unknown = JSON.parse((await readCapped(blob.content, MAX_CONFIG_BYTES)).toString("utf8"));
-                if (isObj(parsed)) {
-                  config = parsed;
-                  configs.set(cfgDigest, parsed);
+              // The manifest and its config blob are read outside the pipeline's body retry
+              // (the blob is a stream), so a cut-off answer is retried here as a whole.
+              const { got, manifest, config } = await retryCutBody(async () => {
+                const got = await content.getManifest(m.digest, { abortSignal });
+                const manifest = JSON.parse(got.content.toString("utf8")) as Json;
+                const cfgDigest = isObj(manifest.config) ? str(manifest.config.digest) : undefined;
+                let config = cfgDigest ? configs.get(cfgDigest) : undefined;
+                if (cfgDigest && !config) {
+                  const blob = await content.downloadBlob(cfgDigest, { abortSignal });
+                  const parsed: unknown = JSON.parse(
+                    (await readCapped(blob.content, MAX_CONFIG_BYTES)).toString("utf8"),
+                  );
+                  if (isObj(parsed)) {
+                    config = parsed;
+                    configs.set(cfgDigest, parsed);
+                  }
                 }
-              }
+                return { got, manifest, config };
+              }, abortSignal);
               const envelope: Json = {
                 registry: reg.loginServer,
                 repository: repo,
