@@ -148,7 +148,7 @@ const DT = String.raw`datetime\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,7}
 const LIST = String.raw`\(((?:"(?:[^"\\]|\\.)*"(?:, )?)+)\)`;
 const HEAD = String.raw`^AzureActivity \| where TimeGenerated between \(${DT} \.\. ${DT}\)`;
 const TAKE = String.raw` \| take (\d+)$`;
-const NAMES = String.raw`([A-Za-z_]+(?:, [A-Za-z_]+)*)`;
+const NAMES = "([A-Za-z_]+(?:, [A-Za-z_]+)*)";
 
 const EXTEND = [
   "| extend PrincipalId = tostring(coalesce(Claims_d['http://schemas.microsoft.com/identity/claims/objectidentifier'], Claims_d['oid'], Authorization_d['evidence']['principalId']))",

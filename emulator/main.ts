@@ -126,9 +126,11 @@ try {
   process.stderr.write(`emulator: ${(e as Error).message}\n`);
   process.exit(2);
 }
-process.stdout.write(`${JSON.stringify(emu.info)}\n`);
+process.stdout.write(
+  `${JSON.stringify({ ...emu.info, logsEndpoint: emu.logsEndpoint, workspaceId: emu.workspaceId })}\n`,
+);
 process.stderr.write(
-  `emulator: serving ${emu.snapshot.name} (time shift ${emu.snapshot.shift.days} days) at ${emu.info.armEndpoint}; registries ${JSON.stringify(emu.registries)}\n`,
+  `emulator: serving ${emu.snapshot.name} (time shift ${emu.snapshot.shift.days} days) at ${emu.info.armEndpoint}; Log Analytics ${emu.logsEndpoint} workspace ${emu.workspaceId}; registries ${JSON.stringify(emu.registries)}\n`,
 );
 const stop = () => {
   emu.close().then(

@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -7,7 +8,7 @@ import { CoverageTally } from "../src/collectors/tally.js";
 import { Diagnostics } from "../src/model/diagnostics.js";
 import type { CoverageEntry, Evidence, Finding } from "../src/model/finding.js";
 import type { AuditRecord } from "../src/model/records.js";
-import { BUILTIN_RULES_DIR } from "../src/paths.js";
+import { BUILTIN_RULES_DIR, PACKAGE_ROOT } from "../src/paths.js";
 import { type LoadedRules, loadRules } from "../src/rules/loader.js";
 import { type Testable, testableFor } from "../src/rules/tester.js";
 
@@ -73,3 +74,35 @@ export async function packRule(titlePrefix: string): Promise<Testable> {
   return testableFor(r, loaded);
 }
 let packLoaded: LoadedRules | undefined;
+
+/**
+ * The CLI as a child process, as a user runs it (bin/, a clean environment plus `env`).
+ * Asynchronous, so servers in this process (the emulator, a proxy) keep answering; killed after
+ * `timeoutMs` (code null then).
+ */
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 150_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(PACKAGE_ROOT, "bin/azure-exec-audit.js"), ...args], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}

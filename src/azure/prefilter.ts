@@ -5,7 +5,7 @@
  * operation, or a first-seen rule keys on a field the lean reader does not give, there is no
  * pre-filter and every line is parsed: slower, never different.
  */
-import type { LineFilter } from "../collectors/types.js";
+import type { LineFilter, Pushdown } from "../collectors/types.js";
 import { firstSeenTuples } from "../engine/engine.js";
 import { FirstSeenStage } from "../engine/firstseen.js";
 import {
@@ -157,6 +157,8 @@ function namesRegistry(b: Uint8Array, s: number, e: number): boolean {
 
 export interface Prefilter {
   filter?: LineFilter;
+  /** The filter as plain data, for a source that filters on its side (given with `filter`). */
+  pushdown?: Pushdown;
   /** Why every line is parsed, when it is. */
   disabled?: string;
 }
@@ -180,7 +182,14 @@ export function prefilterFor(rules: readonly EngineRule[], limits: Partial<Engin
     baselineKeys: l.baselineKeys,
     writers: l.writers,
   };
-  return { filter: createLineFilter(options) };
+  return {
+    filter: createLineFilter(options),
+    pushdown: {
+      operations: options.ops,
+      firstSeen: options.tuples,
+      limits: { baselineKeys: l.baselineKeys, writers: l.writers },
+    },
+  };
 }
 
 /** Plain data a worker thread rebuilds the filter and its aggregator from. */

@@ -9,10 +9,13 @@ import type { AuthMode, AzureSession, CloudName } from "../azure/live/session.js
 import { AUTH_MODES, CLOUDS, createSession } from "../azure/live/session.js";
 import { ActivityLogCollector, type LiveWindow } from "../collectors/activity-log/index.js";
 import { AppServiceCollector } from "../collectors/app-service/index.js";
+import { ArchiveCollector } from "../collectors/archive/index.js";
+import { parseArchiveUrl } from "../collectors/archive/url.js";
 import { RbacCollector } from "../collectors/rbac/index.js";
 import { RegistryCollector } from "../collectors/registry/index.js";
 import { ResourcesCollector } from "../collectors/resources/index.js";
 import type { Collector } from "../collectors/types.js";
+import { WorkspaceCollector } from "../collectors/workspace/index.js";
 import { parseDuration } from "../sigma/duration.js";
 import { UsageError } from "../util/errors.js";
 
@@ -29,14 +32,23 @@ export interface LiveFlags {
   until?: string;
   readAppSettings?: boolean;
   maxConcurrency?: string;
+  /** Read the Activity Log from this Log Analytics workspace (its GUID) instead of the API. */
+  workspace?: string;
+  /** Read the Activity Log from this Storage container (diagnostic-settings export) instead. */
+  archive?: string;
 }
 
 /** The Activity Log keeps 90 days. */
 export const MAX_LOOKBACK_MS = 90 * 86_400_000;
 export const DEFAULT_LOOKBACK = "7d";
 
-export function isLive(f: LiveFlags): boolean {
+/** Whether an Azure subscription scope is named (the ARM collectors then run). */
+function hasScope(f: LiveFlags): boolean {
   return (f.subscription?.length ?? 0) > 0 || !!f.allSubscriptions || f.managementGroup !== undefined;
+}
+
+export function isLive(f: LiveFlags): boolean {
+  return hasScope(f) || f.workspace !== undefined || f.archive !== undefined;
 }
 
 /** A point in time: an ISO-8601 date or time, or a duration back from now (7d, 24h, 90m). */
@@ -52,22 +64,29 @@ function instant(flag: string, value: string, now: Date): Date {
   );
 }
 
-export function liveWindow(f: LiveFlags, now: Date): LiveWindow {
+/**
+ * The window from --since/--until. The Activity Log API keeps 90 days; a workspace or an archive
+ * keeps what its retention says, so the 90-day bound holds only when the API is read.
+ */
+export function liveWindow(f: LiveFlags, now: Date, bounded = true): LiveWindow {
   const until = f.until ? instant("--until", f.until, now) : now;
   const since = instant("--since", f.since ?? DEFAULT_LOOKBACK, now);
   if (until.getTime() > now.getTime() + 60_000) throw new UsageError("--until is in the future");
   if (since.getTime() >= until.getTime()) throw new UsageError("--since must be before --until");
-  if (now.getTime() - since.getTime() > MAX_LOOKBACK_MS + 60_000)
+  if (bounded && now.getTime() - since.getTime() > MAX_LOOKBACK_MS + 60_000)
     throw new UsageError(
-      "--since reaches more than 90 days back; the Activity Log keeps 90 days (export it for longer)",
+      "--since reaches more than 90 days back; the Activity Log keeps 90 days (read a longer window with --workspace or --archive)",
     );
   return { since, until };
 }
 
 export interface Live {
   session: AzureSession;
-  scope: LiveScope;
+  /** The subscriptions to read, when a scope was named. */
+  scope?: LiveScope;
   collectors: Collector[];
+  /** Whether anything reads with a token (false: only an archive read through its SAS). */
+  signsIn: boolean;
 }
 
 export function liveCollectors(f: LiveFlags, now = new Date()): Live {
@@ -83,7 +102,11 @@ export function liveCollectors(f: LiveFlags, now = new Date()): Live {
     if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1 || maxConcurrency > 64)
       throw new UsageError(`--max-concurrency must be a whole number from 1 to 64, got '${f.maxConcurrency}'`);
   }
-  const window = liveWindow(f, now);
+  if (f.workspace !== undefined && f.archive !== undefined)
+    throw new UsageError("use either --workspace or --archive for the Activity Log, not both");
+  // The Activity Log comes from the workspace or the archive when one is named, else the API.
+  const fromApi = f.workspace === undefined && f.archive === undefined;
+  const window = liveWindow(f, now, fromApi);
   const session = createSession({
     ...(f.auth ? { auth: f.auth as AuthMode } : {}),
     ...(f.cloud ? { cloud: f.cloud as CloudName } : {}),
@@ -92,17 +115,40 @@ export function liveCollectors(f: LiveFlags, now = new Date()): Live {
     ...(f.logsEndpoint ? { logsEndpoint: f.logsEndpoint } : {}),
     ...(maxConcurrency ? { maxConcurrency } : {}),
   });
-  const scope = new LiveScope(session, {
-    ...(f.subscription ? { subscriptions: f.subscription } : {}),
-    ...(f.allSubscriptions ? { all: true } : {}),
-    ...(f.managementGroup !== undefined ? { managementGroup: f.managementGroup } : {}),
-  });
-  const collectors: Collector[] = [
-    new ActivityLogCollector(session, scope, window, () => now),
-    new RbacCollector(session, scope),
-    new AppServiceCollector(session, scope, { readAppSettings: !!f.readAppSettings }),
-    new ResourcesCollector(session, scope),
-    new RegistryCollector(session, scope),
-  ];
-  return { session, scope, collectors };
+  const scope = !hasScope(f)
+    ? undefined
+    : new LiveScope(session, {
+        ...(f.subscription ? { subscriptions: f.subscription } : {}),
+        ...(f.allSubscriptions ? { all: true } : {}),
+        ...(f.managementGroup !== undefined ? { managementGroup: f.managementGroup } : {}),
+      });
+  const collectors: Collector[] = [];
+  let signsIn = scope !== undefined;
+  if (f.workspace !== undefined) {
+    collectors.push(new WorkspaceCollector(f.workspace, { session, since: window.since, until: window.until }));
+    signsIn = true;
+  }
+  if (f.archive !== undefined) {
+    const url = parseArchiveUrl(f.archive, now);
+    collectors.push(
+      new ArchiveCollector(f.archive, {
+        since: window.since,
+        until: window.until,
+        // Without a SAS token the container is read with the scan's sign-in.
+        ...(url.sas ? {} : { credential: session.credential }),
+        ...(f.subscription?.length ? { subscriptions: f.subscription } : {}),
+      }),
+    );
+    if (!url.sas) signsIn = true;
+  }
+  if (scope) {
+    if (fromApi) collectors.push(new ActivityLogCollector(session, scope, window, () => now));
+    collectors.push(
+      new RbacCollector(session, scope),
+      new AppServiceCollector(session, scope, { readAppSettings: !!f.readAppSettings }),
+      new ResourcesCollector(session, scope),
+      new RegistryCollector(session, scope),
+    );
+  }
+  return { session, scope, collectors, signsIn };
 }

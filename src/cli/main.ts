@@ -160,7 +160,7 @@ async function scanCommand(
   const live = isLive(flags);
   if (inputs.length === 0 && !live)
     throw new UsageError(
-      "nothing to scan: pass --demo, --input <file or directory>, or an Azure scope (--subscription <id>, --all-subscriptions, --management-group <id>)",
+      "nothing to scan: pass --demo, --input <file or directory>, an Azure scope (--subscription <id>, --all-subscriptions, --management-group <id>), --workspace <id> or --archive <container URL>",
     );
   const formatName = flags.format ?? (io.isTTY && !flags.output ? "table" : "json");
   const format = getFormat(formatName);
@@ -183,7 +183,7 @@ async function scanCommand(
   if (live) {
     const azure = liveCollectors(flags);
     // One sentence and exit 3 when no token can be had, before anything is read.
-    await azure.session.verify();
+    if (azure.signsIn) await azure.session.verify();
     collectors.push(...azure.collectors);
   }
   const { result, ruleErrors } = await runScan({ collectors, ruleDirs: flags.rules });
@@ -263,6 +263,14 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       `start of the Activity Log window: a duration back (7d, 24h) or an ISO date (default ${DEFAULT_LOOKBACK}, at most 90d)`,
     )
     .option("--until <when>", "end of the window (default: now)")
+    .option(
+      "--workspace <id>",
+      "read the Activity Log from this Log Analytics workspace (its GUID) instead of the API; no 90-day bound",
+    )
+    .option(
+      "--archive <url>",
+      "read the Activity Log from a diagnostic-settings export container (https://<account>.blob.core.windows.net/insights-activity-logs, SAS optional)",
+    )
     .option("--read-app-settings", "read Function App settings (they hold secrets: only what rules need is kept)")
     .option("--max-concurrency <n>", "Azure requests in flight at once (default 8; at most 4 per subscription)")
     .option("--rules <dir...>", "additional Sigma rule directories (a broken rule is reported and skipped)")
@@ -280,6 +288,8 @@ Examples:
   azure-exec-audit scan --input activity.jsonl.gz roles.json --rules ./my-rules
   azure-exec-audit scan --all-subscriptions --since 24h --format sarif --output results.sarif
   azure-exec-audit scan --subscription <id> --auth cli --read-app-settings
+  azure-exec-audit scan --subscription <id> --workspace <workspace GUID> --since 30d
+  azure-exec-audit scan --archive "https://<account>.blob.core.windows.net/insights-activity-logs?<SAS>" --since 180d
 
 Exit codes: 0 complete, nothing at or above --fail-on; 1 findings at or above --fail-on;
             2 scan incomplete (some input unreadable); 3 usage or configuration error;

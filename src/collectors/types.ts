@@ -48,9 +48,24 @@ export interface LineFilter {
   readonly worker?: { module: string; options: unknown };
 }
 
+/**
+ * What the pre-filter knows, as plain data for a source that filters on its own side (a
+ * workspace's KQL): the operations the loaded rules (and attribution) read in full, the
+ * first-seen field tuples, and the bounds of baselines and writes. Given exactly when `filter` is.
+ */
+export interface Pushdown {
+  /** Lower-cased operation names. */
+  operations: readonly string[];
+  /** The first-seen rules' field tuples, spelled as the rules spell them. */
+  firstSeen: readonly (readonly string[])[];
+  limits: { baselineKeys: number; writers: number };
+}
+
 export interface CollectOptions {
   /** When given, lines it clears are not parsed; they arrive as observations. */
   filter?: LineFilter;
+  /** The same pre-filter as plain data (see Pushdown). */
+  pushdown?: Pushdown;
   abortSignal?: AbortSignal;
   /** The scan's coverage tally: every scope read is one entry with its status and reason. */
   tally: CoverageTally;

@@ -89,9 +89,15 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutcome> {
     diagnostics,
   });
   const tally = new CoverageTally();
-  const { filter } = opts.noPrefilter ? {} : prefilterFor(rules, opts.limits);
+  const { filter, pushdown } = opts.noPrefilter ? {} : prefilterFor(rules, opts.limits);
   for (const [i, c] of opts.collectors.entries()) {
-    const options = { tally, diagnostics, abortSignal: opts.abortSignal, ...(filter ? { filter } : {}) };
+    const options = {
+      tally,
+      diagnostics,
+      abortSignal: opts.abortSignal,
+      ...(filter ? { filter } : {}),
+      ...(pushdown ? { pushdown } : {}),
+    };
     for await (const batch of c.collect(plans[i] as CollectionPlan, options)) for (const r of batch) pipeline.push(r);
   }
   // Authors of configured resources whose latest write the pre-filter cleared: read those lines now.

@@ -31,7 +31,7 @@ import { BUILTIN_RULES_DIR } from "../../src/paths.js";
 import { type LoadedRules, loadRules } from "../../src/rules/loader.js";
 import { runScan } from "../../src/scan/run.js";
 import { UsageError } from "../../src/util/errors.js";
-import { tempDir } from "../helpers.js";
+import { runCli, tempDir } from "../helpers.js";
 
 const ACCOUNT = "devstoreaccount1";
 /** Azurite's well-known development account key (docs: "Use the Azurite emulator", connection strings). */
@@ -244,6 +244,36 @@ describe("reading the archive", () => {
     expect(result.complete).toBe(true);
     expect(JSON.stringify(result)).not.toContain(new URLSearchParams(token).get("sig") as string);
   });
+
+  it("scan --archive <url?SAS> from the CLI needs no sign-in and finds what --input finds in the same blobs", async () => {
+    const config = ["resources", "roles", "functionApps", "images"].map((d) => join(DEMO, d));
+    const window = ["--since", "2026-10-22T00:00:00Z", "--until", "2026-11-21T00:00:00Z"];
+    const keys = (file: string) =>
+      (JSON.parse(readFileSync(file, "utf8")) as { findings: { ruleId: string; resourceId?: string }[] }).findings
+        .map((f) => `${f.ruleId} ${f.resourceId ?? ""}`)
+        .sort();
+    const url = urlOf("insights-activity-logs", sas("insights-activity-logs"));
+    const out = join(tmp.dir, "cli-archive.json");
+    // No AZURE_* variables: a SAS URL is read as it is, nothing signs in.
+    const r = await runCli(["scan", "--archive", url, "--input", ...config, ...window, "--format", "json", "-o", out]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    tmp.write(
+      "cli/snapshot.json",
+      JSON.stringify({ window: { from: "2026-10-22T00:00:00Z", to: "2026-11-21T00:00:00Z" } }),
+    );
+    for (const rel of devBlobs()) tmp.write(join("cli/activity", DEV, rel), readFileSync(join(DEV_DIR, rel)));
+    const ref = join(tmp.dir, "cli-files.json");
+    const f = await runCli(["scan", "--input", join(tmp.dir, "cli"), ...config, "--format", "json", "-o", ref]);
+    expect(f.code).toBe(0);
+    expect(keys(out).length).toBeGreaterThan(0);
+    expect(keys(out)).toEqual(keys(ref));
+    expect(readFileSync(out, "utf8")).not.toContain(new URLSearchParams(url.split("?")[1]).get("sig") as string);
+    // Both Activity Log sources at once is a usage error.
+    const both = await runCli(["scan", "--archive", url, "--workspace", DEV, ...window]);
+    expect(both.code).toBe(3);
+    expect(both.stderr).toContain("use either --workspace or --archive");
+  }, 120_000);
 
   it("lists and downloads only the hours of the window, and drops records outside it", async () => {
     const since = new Date("2026-10-23T10:30:00Z");

@@ -406,7 +406,9 @@ describe("CLI contract", () => {
       "caFile",
       "clientId",
       "clientSecret",
+      "logsEndpoint",
       "tenantId",
+      "workspaceId",
     ]);
     const script = `
       import { EnvironmentCredential } from "@azure/identity";

@@ -6,13 +6,13 @@
  * finds in the same tenant's files, with the payloads recovered; faults must never cost a
  * readable finding, and what could not be read must be named.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningEmulator, startEmulator } from "../../emulator/server.ts";
 import { PACKAGE_ROOT } from "../../src/paths.js";
-import { tempDir } from "../helpers.js";
+import { runCli, tempDir } from "../helpers.js";
 
 const BIN = join(PACKAGE_ROOT, "bin/azure-exec-audit.js");
 const DEV = "091c6054-988d-4631-9070-418c6f76a5fa";
@@ -22,33 +22,6 @@ afterAll(() => tmp.cleanup());
 interface Report {
   scan: { complete: boolean; coverage: { source: string; scope: string; status: string; reason?: string }[] };
   findings: { ruleId: string; resourceId?: string; principal?: { id?: string }; evidence: unknown[] }[];
-}
-
-/** The CLI as a child process. Asynchronous: the emulator answers from this process's event loop. */
-function cli(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 150_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
 }
 
 /** The environment a user sets from the emulator's JSON line. */
@@ -64,7 +37,7 @@ function azureEnv(e: RunningEmulator): NodeJS.ProcessEnv {
 
 async function liveScan(e: RunningEmulator, extra: string[] = [], env: NodeJS.ProcessEnv = {}) {
   const out = join(tmp.dir, `live-${Math.random().toString(36).slice(2)}.json`);
-  const r = await cli(
+  const r = await runCli(
     [
       "scan",
       "--all-subscriptions",
@@ -138,6 +111,28 @@ describe("a live scan of the emulated demo tenant", () => {
     // Secrets in app settings never reach the report.
     expect(text).not.toMatch(/AccountKey=[A-Za-z0-9+/]{20}/);
   }, 120_000);
+
+  it("--workspace reads the Activity Log from Log Analytics instead of the API: the same findings", async () => {
+    const r = await liveScan(emu, ["--workspace", emu.workspaceId, "--logs-endpoint", emu.logsEndpoint]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const report = r.report as Report;
+    const sources = new Set(report.scan.coverage.map((c) => c.source));
+    expect([...sources].sort()).toEqual(["app-service", "rbac", "registry", "resources", "workspace"]);
+    expect(emu.requests.some((q) => q.front === "logs" && q.status === 200)).toBe(true);
+    const live = report.findings
+      .filter((f) => f.ruleId !== OUTSIDE_ACR_RULE)
+      .map(keyOf)
+      .sort();
+    expect(live).toEqual(demo.findings.map(keyOf).sort());
+  }, 120_000);
+
+  it("--workspace with a name instead of the GUID is one usage error (exit 3)", async () => {
+    const r = await liveScan(emu, ["--workspace", "contoso-logs", "--logs-endpoint", emu.logsEndpoint]);
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain("--workspace takes a Log Analytics workspace id (a GUID");
+  }, 60_000);
 
   it("fails closed in one sentence when sign-in fails (exit 3)", async () => {
     const r = await liveScan(emu, [], { AZURE_CLIENT_SECRET: "wrong" });

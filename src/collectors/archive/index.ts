@@ -14,6 +14,7 @@ import type { AuditRecord, CollectedItem, LineRef } from "../../model/records.js
 import { UsageError } from "../../util/errors.js";
 import { redactText } from "../../util/redact.js";
 import { lineText, streamJsonLines } from "../files/json-stream.js";
+import { takeLines } from "../files/lines.js";
 import type { ScopeTally } from "../tally.js";
 import type { CollectionPlan, CollectOptions, Collector, PlanOptions, TimeWindow } from "../types.js";
 import { listingPrefixes, parseBlobName, SUBSCRIPTIONS_PREFIX, subscriptionPrefix, windowHours } from "./layout.js";
@@ -347,42 +348,7 @@ export class ArchiveCollector implements Collector {
       if ("error" in download) throw download.error;
       for await (const items of streamJsonLines(download.body as AsyncIterable<Buffer>, { filter })) {
         abortSignal?.throwIfAborted();
-        const batch: CollectedItem[] = [];
-        for (const item of items) {
-          if (!item.ok) {
-            scope.unreadableRecord({ file: name, line: item.line }, item.error);
-            continue;
-          }
-          if ("observation" in item) {
-            if (!inWindow(item.observation.time)) continue;
-            const at: LineRef = {
-              file: location,
-              line: item.line,
-              offset: item.offset,
-              length: item.length,
-              gzip: false,
-            };
-            scope.record(item.observation.time);
-            batch.push({ kind: "observation", ...item.observation, at });
-            continue;
-          }
-          const c = classify(item.value, { location, index: item.line });
-          if ("error" in c) {
-            scope.unreadableRecord({ file: name, line: item.line }, c.error);
-          } else if ("pending" in c) {
-            scope.unreadableRecord(
-              { file: name, line: item.line },
-              `is a ${c.shape} record, not an Activity Log event`,
-            );
-          } else {
-            for (const r of c.records) {
-              const time = r.kind === "activity" ? r.time : undefined;
-              if (!inWindow(time)) continue;
-              scope.record(time);
-              batch.push(r);
-            }
-          }
-        }
+        const batch = takeLines(items, { shown: name, location, gzip: false, scope, keep: inWindow });
         if (batch.length > 0) yield batch;
       }
       return undefined;

@@ -15,6 +15,7 @@ import { UsageError } from "../../util/errors.js";
 import type { ScopeTally } from "../tally.js";
 import type { CollectionPlan, CollectOptions, Collector, PlanOptions, TimeWindow } from "../types.js";
 import { detectMode, NotJsonError, readLines, streamJsonFile } from "./json-stream.js";
+import { takeLines } from "./lines.js";
 import { readInParallel } from "./parallel.js";
 
 const DATA_FILE = /\.(json|jsonl|ndjson)(\.gz)?$/i;
@@ -220,30 +221,14 @@ export class FilesCollector implements Collector {
           }
           for await (const items of streamJsonFile(file, { filter })) {
             checkAbort(abortSignal);
-            const batch: CollectedItem[] = [];
-            for (const item of items) {
-              if (!item.ok) {
-                scope.unreadableRecord({ file: rel, line: item.line }, item.error);
-                continue;
-              }
-              if ("observation" in item) {
-                const at = { file, line: item.line, offset: item.offset, length: item.length, gzip };
-                scope.record(item.observation.time);
-                batch.push({ kind: "observation", ...item.observation, at });
-                continue;
-              }
-              const c = classify(item.value, { location: file, index: item.line });
-              if ("error" in c) {
-                scope.unreadableRecord({ file: rel, line: item.line }, c.error);
-              } else if ("pending" in c) {
-                sites.add(c.pending, c.key, c.value, { shape: c.shape, location: file, index: item.line });
-              } else {
-                for (const r of c.records) {
-                  scope.record(r.kind === "activity" ? r.time : undefined);
-                  batch.push(r);
-                }
-              }
-            }
+            const batch = takeLines(items, {
+              shown: rel,
+              location: file,
+              gzip,
+              scope,
+              pending: (c, line) =>
+                sites.add(c.pending, c.key, c.value, { shape: c.shape, location: file, index: line }),
+            });
             if (batch.length > 0) yield batch;
           }
         } catch (e) {

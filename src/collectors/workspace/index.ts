@@ -230,14 +230,26 @@ export class WorkspaceCollector implements Collector {
 
   async *collect(
     plan: CollectionPlan,
-    { tally, abortSignal }: CollectOptions,
+    { tally, abortSignal, pushdown }: CollectOptions,
   ): AsyncGenerator<readonly CollectedItem[]> {
     if (!isWorkspacePlan(plan))
       throw new TypeError("WorkspaceCollector.collect needs the plan its own plan() returned");
     const o = this.options;
-    const ops = o.operations ? [...new Set(o.operations.map((x) => x.toLowerCase()))].sort() : undefined;
-    const tuples = o.firstSeen ?? [];
-    const by = baselineColumns(tuples);
+    // What the options name, else the scan's pre-filter; neither: every event in full.
+    const operations = o.operations ?? pushdown?.operations;
+    const ops = operations ? [...new Set(operations.map((x) => x.toLowerCase()))].sort() : undefined;
+    const tuples = o.firstSeen ?? pushdown?.firstSeen ?? [];
+    const limits = { ...DEFAULT_LIMITS, ...pushdown?.limits, ...o.limits };
+    let by: string[];
+    try {
+      by = baselineColumns(tuples);
+      if (ops) eventsQuery({ from: 0, to: 1, closed: true }, ops, 1);
+    } catch (e) {
+      // A rule's operation name or field that cannot be written as KQL (a control character).
+      if (e instanceof KqlValueError)
+        throw new UsageError(`a loaded rule cannot be read from a workspace: ${e.message}`);
+      throw e;
+    }
     const slices = this.slices(plan);
     const kinds = ops ? 3 : 1;
     const scope = tally.open("workspace", plan.workspaceId, slices.length * kinds);
@@ -267,7 +279,7 @@ export class WorkspaceCollector implements Collector {
         }
         if (!ops) continue;
         // Forms 2 and 3: everything else, summarised into one share per slice.
-        const share = await this.summarise(run, slice, ops, tuples, by, origin, scope);
+        const share = await this.summarise(run, slice, ops, tuples, by, limits, origin, scope);
         if (share.observed > 0 || share.writes.writes.length > 0) yield [share];
       }
     } catch (e) {
@@ -286,10 +298,10 @@ export class WorkspaceCollector implements Collector {
     ops: readonly string[],
     tuples: readonly (readonly string[])[],
     by: readonly string[],
+    limits: { baselineKeys: number; writers: number },
     origin: { shape: string; location: string },
     scope: ScopeTally,
   ): Promise<ObservationShare> {
-    const limits = { ...DEFAULT_LIMITS, ...this.options.limits };
     const firstSeen = new FirstSeenStage(tuples, new MemoryState(), limits.baselineKeys);
     const attribution = new Attribution(new MemoryState().writers(), limits.writers);
     const share: ObservationShare = {
