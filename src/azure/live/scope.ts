@@ -121,7 +121,7 @@ export class LiveScope {
       }
     } catch (e) {
       throw new UsageError(
-        `cannot list management group ${group}: ${explain(e, `management group ${group}`, { what: "descendants", role: "Management Group Reader" })}`,
+        `cannot list management group ${group}: ${explain(e, `management group ${group}`, { what: "descendants", role: "Reader on the management group" })}`,
       );
     }
     if (out.length === 0) throw new UsageError(`management group ${group} has no subscriptions the scanner can see`);
