@@ -76,12 +76,14 @@ export class AppServiceCollector implements Collector {
       const capture = new BodyCapture();
       const client = new WebSiteManagementClient(session.credential, s.id, session.armClientOptions(capture.policy));
       const sites: { site: Json; location: string; index: number }[] = [];
-      await s.attempt(NEEDS_SITES, async () => {
+      const listed = await s.attempt(NEEDS_SITES, async () => {
         for await (const page of capture.pages(client.webApps.list({ abortSignal })))
           for (const [i, site] of page.items.entries())
             sites.push({ site, location: stripQuery(page.url), index: i + 1 });
+        return true;
       });
-      if (sites.length === 0) s.scope.note("no App Service sites");
+      // Only a list that was read can say there are none.
+      if (listed && sites.length === 0) s.scope.note("no App Service sites");
       for (const { site, location, index } of sites) {
         const id = str(site.id);
         const name = str(site.name);

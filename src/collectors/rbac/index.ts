@@ -46,7 +46,8 @@ export class RbacCollector implements Collector {
       );
       const signal = { abortSignal: options.abortSignal };
       yield* s.attemptEach(NEEDS_DEFINITIONS, async function* () {
-        for await (const page of capture.pages(client.roleDefinitions.list(`/subscriptions/${s.id}`, signal))) {
+        // The SDK's path is `/{scope}/providers/…` with the scope unencoded: no leading slash.
+        for await (const page of capture.pages(client.roleDefinitions.list(`subscriptions/${s.id}`, signal))) {
           const out: CollectedItem[] = [];
           for (const [i, item] of page.items.entries()) {
             const d = toRoleDefinition(item, {
@@ -70,7 +71,10 @@ export class RbacCollector implements Collector {
       if (group && !groupRead) {
         // Assignments made at the management group itself: inherited by every subscription under it.
         groupRead = true;
-        lists.push(() => client.roleAssignments.listForScope(group, { ...signal, filter: "atScope()" }));
+        // The SDK's path is `/{scope}/providers/…` with the scope unencoded: no leading slash.
+        lists.push(() =>
+          client.roleAssignments.listForScope(group.replace(/^\/+/, ""), { ...signal, filter: "atScope()" }),
+        );
       }
       for (const list of lists) {
         yield* s.attemptEach(NEEDS_ASSIGNMENTS, async function* () {

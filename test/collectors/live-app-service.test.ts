@@ -1,0 +1,193 @@
+/**
+ * The live App Service collector (src/collectors/app-service) against nock: the exact ARM calls
+ * the @azure/arm-appservice SDK makes (api-version 2025-05-01), sites paged through nextLink,
+ * each site's config/web merged in, app settings read only with readAppSettings and cut down
+ * (names kept, secret values never in the output), and a 403 AuthorizationFailed turning into a
+ * coverage entry that is not complete and names the role to grant.
+ *
+ * Response bodies (copied in test/fixtures/reference, see its SOURCES.md):
+ * - azure-rest-api-specs specification/web/resource-manager/Microsoft.Web/stable/2024-04-01/examples/ListWebApps.json
+ *   (its two sites, one per page; only page 1's `nextLink` is added by the tests)
+ * - azure-rest-api-specs specification/web/resource-manager/Microsoft.Web/stable/2024-04-01/examples/GetSiteConfig.json
+ * - azure-rest-api-specs specification/web/resource-manager/Microsoft.Web/stable/2024-04-01/examples/ListAppSettings.json
+ */
+import type { AccessToken, TokenCredential } from "@azure/core-auth";
+import nock from "nock";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { LiveScope } from "../../src/azure/live/scope.js";
+import { type AzureSession, createSession } from "../../src/azure/live/session.js";
+import { AppServiceCollector } from "../../src/collectors/app-service/index.js";
+import { CoverageTally } from "../../src/collectors/tally.js";
+import { Diagnostics } from "../../src/model/diagnostics.js";
+import type { CollectedItem, FunctionApp } from "../../src/model/records.js";
+import { runScan } from "../../src/scan/run.js";
+import { REDACTED } from "../../src/util/redact.js";
+import { exampleBody } from "../helpers.js";
+
+const ARM = "https://management.example.test";
+/** The subscription and resource group of the Microsoft.Web examples. */
+const SUB = "34adfa4f-cedf-4dc0-ba29-b6d1a69ab345";
+const RG = "testrg123";
+const API = "2025-05-01";
+const SITES = `/subscriptions/${SUB}/providers/Microsoft.Web/sites`;
+const site = (name: string) => `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Web/sites/${name}`;
+
+type Json = Record<string, unknown>;
+const listWebApps = exampleBody("ListWebApps.json") as { value: Json[] };
+const siteConfig = exampleBody("GetSiteConfig.json") as Json;
+const appSettings = exampleBody("ListAppSettings.json") as { properties: Record<string, string> };
+const [site1, site2] = listWebApps.value as [Json, Json];
+
+const credential: TokenCredential = {
+  getToken: async (): Promise<AccessToken> => ({ token: "t", expiresOnTimestamp: Date.now() + 3_600_000 }),
+};
+
+/** A session on a test cloud: createSession's endpoints and pipeline, a fake credential. */
+function session(): AzureSession {
+  const base = createSession({
+    auth: "cli",
+    armEndpoint: ARM,
+    env: { AZURE_AUTHORITY_HOST: "https://login.example.test" },
+  });
+  return { ...base, credential };
+}
+
+function forbidden(action: string) {
+  return {
+    error: {
+      code: "AuthorizationFailed",
+      message: `The client 'scanner' with object id '00000000-0000-0000-0000-000000000001' does not have authorization to perform action '${action}' over scope '/subscriptions/${SUB}' or the scope is invalid.`,
+    },
+  };
+}
+
+/** GET sites: ListWebApps.json's first site on page 1, its second on page 2 (after nextLink). */
+function sitesInTwoPages(n: nock.Scope): nock.Scope {
+  return n
+    .get(SITES)
+    .query({ "api-version": API })
+    .reply(200, { value: [site1], nextLink: `${ARM}${SITES}?api-version=${API}&$skipToken=2` })
+    .get(SITES)
+    .query({ "api-version": API, $skipToken: "2" })
+    .reply(200, { value: [site2] });
+}
+
+function configFor(n: nock.Scope, name: string): nock.Scope {
+  return n
+    .get(`${site(name)}/config/web`)
+    .query({ "api-version": API })
+    .reply(200, { ...siteConfig, id: `${site(name)}/config/web` });
+}
+
+async function collect(readAppSettings: boolean) {
+  const s = session();
+  const c = new AppServiceCollector(s, new LiveScope(s, { subscriptions: [SUB] }), { readAppSettings });
+  const plan = await c.plan();
+  const tally = new CoverageTally();
+  const items: CollectedItem[] = [];
+  for await (const b of c.collect(plan, { tally, diagnostics: new Diagnostics() })) items.push(...b);
+  return {
+    plan,
+    coverage: tally.entries(),
+    apps: items.filter((i): i is FunctionApp => i.kind === "functionApp"),
+    items,
+  };
+}
+
+beforeAll(() => nock.disableNetConnect());
+afterEach(() => nock.cleanAll());
+afterAll(() => nock.enableNetConnect());
+
+describe("live App Service collector", () => {
+  it("yields ListWebApps.json's sites, following nextLink, with config/web merged in", async () => {
+    const scope = configFor(configFor(sitesInTwoPages(nock(ARM)), "sitef6141"), "sitef7252");
+    const { plan, coverage, apps } = await collect(false);
+    expect(scope.isDone()).toBe(true);
+    expect(plan.scopes).toEqual([SUB]);
+
+    expect(apps.map((a) => [a.id, a.name, a.siteKind, a.isFunctionApp, a.resourceGroup, a.subscriptionId])).toEqual([
+      [site1.id, "sitef6141", "app", false, RG, SUB],
+      [site2.id, "sitef7252", "app", false, RG, SUB],
+    ]);
+    expect(apps.map((a) => [a.location, a.state])).toEqual([
+      ["East US", "Running"],
+      ["East US", "Running"],
+    ]);
+    // Without --read-app-settings no settings are asked for (nock would refuse the POST).
+    expect(apps.every((a) => a.appSettings === undefined)).toBe(true);
+    // Page 2's site is located at page 2's URL, without its query (skip token).
+    expect(apps[1]?.origin.location).toBe(`${ARM}${SITES}`);
+    // config/web's properties become the site's siteConfig (phpVersion is in both; ftpsState too).
+    const raw = apps[0]?.raw as { properties: { siteConfig: Json } } | undefined;
+    expect(raw).toBeDefined();
+    const merged = raw?.properties.siteConfig;
+    expect(merged).toMatchObject(siteConfig.properties as Json);
+
+    expect(coverage).toHaveLength(1);
+    expect(coverage[0]).toMatchObject({ source: "app-service", scope: `subscription ${SUB}`, status: "complete" });
+    expect(coverage[0]?.records).toBe(2);
+    expect(coverage[0]?.reason).toContain("app settings not read (pass --read-app-settings");
+  });
+
+  it("with readAppSettings, POSTs appsettings/list and keeps names but never the secret values", async () => {
+    const scope = configFor(configFor(sitesInTwoPages(nock(ARM)), "sitef6141"), "sitef7252");
+    for (const name of ["sitef6141", "sitef7252"])
+      scope
+        .post(`${site(name)}/config/appsettings/list`)
+        .query({ "api-version": API })
+        .reply(200, { ...appSettings, id: `${site(name)}/config/appsettings` });
+
+    const { coverage, apps, items } = await collect(true);
+    expect(scope.isDone()).toBe(true);
+    expect(apps).toHaveLength(2);
+    const names = Object.keys(appSettings.properties);
+    expect(names).toEqual(["Setting1", "Setting2"]);
+    for (const a of apps) expect(a.appSettings).toEqual({ Setting1: REDACTED, Setting2: REDACTED });
+
+    // No value of ListAppSettings.json (neither setting is configuration) is anywhere in the output.
+    const out = JSON.stringify(items);
+    for (const v of Object.values(appSettings.properties)) expect(out).not.toContain(v);
+    expect(coverage[0]?.status).toBe("complete");
+    expect(coverage[0]?.records).toBe(2);
+  });
+
+  it("a 403 AuthorizationFailed on appsettings/list leaves the scope partial, naming the role", async () => {
+    const scope = configFor(configFor(sitesInTwoPages(nock(ARM)), "sitef6141"), "sitef7252");
+    for (const name of ["sitef6141", "sitef7252"])
+      scope
+        .post(`${site(name)}/config/appsettings/list`)
+        .query({ "api-version": API })
+        .reply(403, forbidden("Microsoft.Web/sites/config/list/action"));
+
+    const { coverage, apps } = await collect(true);
+    expect(scope.isDone()).toBe(true);
+    // The sites are still read; only their settings are missing.
+    expect(apps.map((a) => a.name)).toEqual(["sitef6141", "sitef7252"]);
+    expect(apps.every((a) => a.appSettings === undefined)).toBe(true);
+    expect(coverage[0]?.status).toBe("partial");
+    expect(coverage[0]?.reason).toContain("not authorised to read app settings");
+    expect(coverage[0]?.reason).toContain("(AuthorizationFailed)");
+    expect(coverage[0]?.reason).toContain("Microsoft.Web/sites/config/list/action");
+  });
+
+  it("a 403 AuthorizationFailed on the site list fails the scope; runScan says incomplete", async () => {
+    const scope = nock(ARM).get(SITES).query({ "api-version": API }).reply(403, forbidden("Microsoft.Web/sites/read"));
+
+    const s = session();
+    const { result } = await runScan({
+      collectors: [new AppServiceCollector(s, new LiveScope(s, { subscriptions: [SUB] }), { readAppSettings: true })],
+      loaded: { rules: [], correlations: [], errors: [] } as unknown as Parameters<typeof runScan>[0]["loaded"],
+      now: () => new Date("2026-01-01T00:00:00Z"),
+    });
+    expect(scope.isDone()).toBe(true);
+    expect(result.complete).toBe(false);
+    expect(result.coverage).toHaveLength(1);
+    expect(result.coverage[0]?.status).toBe("failed");
+    expect(result.coverage[0]?.records).toBe(0);
+    expect(result.coverage[0]?.reason).toContain(
+      `not authorised to read App Service sites of subscription ${SUB} (AuthorizationFailed): grant the scanning identity Reader (Microsoft.Web/sites/read)`,
+    );
+    // A list that was refused says nothing about how many sites there are.
+    expect(result.coverage[0]?.reason).not.toContain("no App Service sites");
+  });
+});
