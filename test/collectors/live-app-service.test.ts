@@ -129,6 +129,39 @@ describe("live App Service collector", () => {
     expect(coverage[0]?.reason).toContain("app settings not read (pass --read-app-settings");
   });
 
+  it("settings and connection strings inside siteConfig are cut too, whatever body carries them", async () => {
+    // SiteConfig's appSettings (NameValuePair[]) and connectionStrings (ConnStringInfo[]) as the
+    // REST spec defines them (WebApps.json); ARM leaves them null, a proxy or a future version need not.
+    const secret = "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0;";
+    const pkg = "https://a.blob.core.windows.net/p/app.zip?sv=2022-11-02&sig=c2lnbmF0dXJl";
+    const scope = sitesInTwoPages(nock(ARM));
+    for (const name of ["sitef6141", "sitef7252"])
+      scope
+        .get(`${site(name)}/config/web`)
+        .query({ "api-version": API })
+        .reply(200, {
+          ...siteConfig,
+          id: `${site(name)}/config/web`,
+          properties: {
+            ...(siteConfig.properties as Json),
+            appSettings: [
+              { name: "AzureWebJobsStorage", value: secret },
+              { name: "WEBSITE_RUN_FROM_PACKAGE", value: pkg },
+            ],
+            connectionStrings: [{ name: "db", connectionString: "Server=x;Password=hunter2;", type: "SQLAzure" }],
+          },
+        });
+    const { apps, items } = await collect(false);
+    expect(scope.isDone()).toBe(true);
+    const text = JSON.stringify(items);
+    expect(text).not.toContain("c2VjcmV0c2VjcmV0");
+    expect(text).not.toContain("hunter2");
+    expect(text).not.toContain("c2lnbmF0dXJl");
+    // What rules read is kept: the package URL without its signature.
+    expect(apps[0]?.appSettings?.WEBSITE_RUN_FROM_PACKAGE).toContain("https://a.blob.core.windows.net/p/app.zip");
+    expect(apps[0]?.appSettings?.AzureWebJobsStorage).toBe(REDACTED);
+  });
+
   it("with readAppSettings, POSTs appsettings/list and keeps names but never the secret values", async () => {
     const scope = configFor(configFor(sitesInTwoPages(nock(ARM)), "sitef6141"), "sitef7252");
     for (const name of ["sitef6141", "sitef7252"])

@@ -54,6 +54,29 @@ export function cutSettings(properties: Json): Record<string, string> {
   return out;
 }
 
+/**
+ * A siteConfig as rules may see it. `appSettings` (NameValuePair[]) and `connectionStrings`
+ * (ConnStringInfo[]: name, connectionString, type) are SiteConfig members in the REST spec
+ * (specification/web/…/Microsoft.Web/stable/2024-04-01/WebApps.json, definitions SiteConfig,
+ * NameValuePair, ConnStringInfo). ARM leaves them null in GET site and config/web, but a body that
+ * carries them carries secrets: setting values are cut as `cutSettings` cuts them, connection
+ * strings replaced whole, before anything is kept.
+ */
+export function cutSiteConfig(siteConfig: Json): Json {
+  const out: Json = { ...siteConfig };
+  if (Array.isArray(siteConfig.appSettings))
+    out.appSettings = siteConfig.appSettings.map((p) => {
+      if (!isObj(p) || typeof p.name !== "string") return p;
+      const cut = cutSettings({ [p.name]: typeof p.value === "string" ? p.value : "" });
+      return { ...p, value: cut[p.name] ?? REDACTED };
+    });
+  if (Array.isArray(siteConfig.connectionStrings))
+    out.connectionStrings = siteConfig.connectionStrings.map((c) =>
+      isObj(c) ? { ...c, connectionString: REDACTED } : c,
+    );
+  return out;
+}
+
 export class AppServiceCollector implements Collector {
   readonly source = "app-service" as const;
 
@@ -96,11 +119,11 @@ export class AppServiceCollector implements Collector {
           capture.body(() => client.webApps.getConfiguration(rg, name, { abortSignal })),
         );
         const merged: Json = { ...site };
-        if (config && isObj(config.body.properties)) {
-          const props = isObj(site.properties) ? site.properties : {};
-          const fromList = isObj(props.siteConfig) ? props.siteConfig : {};
-          merged.properties = { ...props, siteConfig: { ...fromList, ...config.body.properties } };
-        }
+        const props = isObj(site.properties) ? site.properties : {};
+        const fromList = isObj(props.siteConfig) ? props.siteConfig : {};
+        const fromConfig = config && isObj(config.body.properties) ? config.body.properties : {};
+        if (isObj(site.properties) || config)
+          merged.properties = { ...props, siteConfig: cutSiteConfig({ ...fromList, ...fromConfig }) };
         let settings: Json | undefined;
         if (readSettings) {
           const r = await s.attempt(NEEDS_SETTINGS, () =>
