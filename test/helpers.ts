@@ -3,6 +3,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
+import type { AccessToken, TokenCredential } from "@azure/core-auth";
+import { type AzureSession, createSession } from "../src/azure/live/session.js";
 import { FilesCollector } from "../src/collectors/files/index.js";
 import { CoverageTally } from "../src/collectors/tally.js";
 import { Diagnostics } from "../src/model/diagnostics.js";
@@ -105,4 +107,27 @@ export function runCli(
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** A live session on a test cloud (`armEndpoint`): createSession's endpoints and pipeline, a fake credential. */
+export function testSession(armEndpoint: string): AzureSession {
+  const base = createSession({
+    auth: "cli",
+    armEndpoint,
+    env: { AZURE_AUTHORITY_HOST: "https://login.example.test" },
+  });
+  const credential: TokenCredential = {
+    getToken: async (): Promise<AccessToken> => ({ token: "t", expiresOnTimestamp: Date.now() + 3_600_000 }),
+  };
+  return { ...base, credential };
+}
+
+/** ARM's 403 body (AuthorizationFailed) for an action on a subscription. */
+export function armForbidden(action: string, subscriptionId: string) {
+  return {
+    error: {
+      code: "AuthorizationFailed",
+      message: `The client 'scanner' with object id '00000000-0000-0000-0000-000000000001' does not have authorization to perform action '${action}' over scope '/subscriptions/${subscriptionId}' or the scope is invalid.`,
+    },
+  };
 }

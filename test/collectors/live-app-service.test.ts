@@ -1,28 +1,13 @@
-/**
- * The live App Service collector (src/collectors/app-service) against nock: the exact ARM calls
- * the @azure/arm-appservice SDK makes (api-version 2025-05-01), sites paged through nextLink,
- * each site's config/web merged in, app settings read only with readAppSettings and cut down
- * (names kept, secret values never in the output), and a 403 AuthorizationFailed turning into a
- * coverage entry that is not complete and names the role to grant.
- *
- * Response bodies (copied in test/fixtures/reference, see its SOURCES.md):
- * - azure-rest-api-specs specification/web/resource-manager/Microsoft.Web/stable/2024-04-01/examples/ListWebApps.json
- *   (its two sites, one per page; only page 1's `nextLink` is added by the tests)
- * - azure-rest-api-specs specification/web/resource-manager/Microsoft.Web/stable/2024-04-01/examples/GetSiteConfig.json
- * - azure-rest-api-specs specification/web/resource-manager/Microsoft.Web/stable/2024-04-01/examples/ListAppSettings.json
- */
-import type { AccessToken, TokenCredential } from "@azure/core-auth";
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { LiveScope } from "../../src/azure/live/scope.js";
-import { type AzureSession, createSession } from "../../src/azure/live/session.js";
 import { AppServiceCollector } from "../../src/collectors/app-service/index.js";
 import { CoverageTally } from "../../src/collectors/tally.js";
 import { Diagnostics } from "../../src/model/diagnostics.js";
 import type { CollectedItem, FunctionApp } from "../../src/model/records.js";
 import { runScan } from "../../src/scan/run.js";
 import { REDACTED } from "../../src/util/redact.js";
-import { exampleBody } from "../helpers.js";
+import { armForbidden, exampleBody, testSession } from "../helpers.js";
 
 const ARM = "https://management.example.test";
 /** The subscription and resource group of the Microsoft.Web examples. */
@@ -38,28 +23,8 @@ const siteConfig = exampleBody("GetSiteConfig.json") as Json;
 const appSettings = exampleBody("ListAppSettings.json") as { properties: Record<string, string> };
 const [site1, site2] = listWebApps.value as [Json, Json];
 
-const credential: TokenCredential = {
-  getToken: async (): Promise<AccessToken> => ({ token: "t", expiresOnTimestamp: Date.now() + 3_600_000 }),
-};
-
-/** A session on a test cloud: createSession's endpoints and pipeline, a fake credential. */
-function session(): AzureSession {
-  const base = createSession({
-    auth: "cli",
-    armEndpoint: ARM,
-    env: { AZURE_AUTHORITY_HOST: "https://login.example.test" },
-  });
-  return { ...base, credential };
-}
-
-function forbidden(action: string) {
-  return {
-    error: {
-      code: "AuthorizationFailed",
-      message: `The client 'scanner' with object id '00000000-0000-0000-0000-000000000001' does not have authorization to perform action '${action}' over scope '/subscriptions/${SUB}' or the scope is invalid.`,
-    },
-  };
-}
+const session = () => testSession(ARM);
+const forbidden = (action: string) => armForbidden(action, SUB);
 
 /** GET sites: ListWebApps.json's first site on page 1, its second on page 2 (after nextLink). */
 function sitesInTwoPages(n: nock.Scope): nock.Scope {

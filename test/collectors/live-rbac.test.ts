@@ -1,29 +1,12 @@
-/**
- * The live RBAC collector (src/collectors/rbac) against nock: the exact ARM calls the
- * @azure/arm-authorization SDK makes (api-version 2022-04-01), paging through nextLink, one
- * record per definition GUID, and a 403 AuthorizationFailed turning into a partial or failed
- * coverage entry whose reason names the role to grant.
- *
- * Response bodies (copied in test/fixtures/reference, see its SOURCES.md):
- * - azure-rest-api-specs specification/authorization/resource-manager/Microsoft.Authorization/stable/2022-04-01/examples/RoleAssignments_ListForScope.json
- * - azure-rest-api-specs specification/authorization/resource-manager/Microsoft.Authorization/stable/2022-04-01/examples/RoleAssignments_CreateForSubscription.json (its 201 body, one assignment)
- * - azure-rest-api-specs specification/authorization/resource-manager/Microsoft.Authorization/stable/2022-04-01/examples/GetRoleDefinitionById.json
- *   (the spec's RoleDefinitions_List example, GetRoleDefinitionAtScope.json, is not in the reference
- *   copy: its list page is built from this example's role definition)
- * - custodian-role-definitions.json: a recorded RoleDefinitions_List page (cloud-custodian cassette)
- * Only the `nextLink` of page 1 is added by the tests.
- */
-import type { AccessToken, TokenCredential } from "@azure/core-auth";
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { LiveScope } from "../../src/azure/live/scope.js";
-import { type AzureSession, createSession } from "../../src/azure/live/session.js";
 import { RbacCollector } from "../../src/collectors/rbac/index.js";
 import { CoverageTally } from "../../src/collectors/tally.js";
 import { Diagnostics } from "../../src/model/diagnostics.js";
 import type { CollectedItem, RoleAssignment, RoleDefinition } from "../../src/model/records.js";
 import { runScan } from "../../src/scan/run.js";
-import { exampleBody, ref } from "../helpers.js";
+import { armForbidden, exampleBody, ref, testSession } from "../helpers.js";
 
 const ARM = "https://management.example.test";
 /** The subscription of RoleAssignments_ListForScope.json. */
@@ -39,28 +22,8 @@ const createdForSub = (ref("RoleAssignments_CreateForSubscription.json") as { re
 const definitionById = exampleBody("GetRoleDefinitionById.json") as Json;
 const recordedDefinitions = ref("custodian-role-definitions.json") as { value: Json[] };
 
-const credential: TokenCredential = {
-  getToken: async (): Promise<AccessToken> => ({ token: "t", expiresOnTimestamp: Date.now() + 3_600_000 }),
-};
-
-/** A session on a test cloud: createSession's endpoints and pipeline, a fake credential. */
-function session(): AzureSession {
-  const base = createSession({
-    auth: "cli",
-    armEndpoint: ARM,
-    env: { AZURE_AUTHORITY_HOST: "https://login.example.test" },
-  });
-  return { ...base, credential };
-}
-
-function forbidden(what: string) {
-  return {
-    error: {
-      code: "AuthorizationFailed",
-      message: `The client 'scanner' with object id '00000000-0000-0000-0000-000000000001' does not have authorization to perform action '${what}' over scope '/subscriptions/${SUB}' or the scope is invalid.`,
-    },
-  };
-}
+const session = () => testSession(ARM);
+const forbidden = (action: string) => armForbidden(action, SUB);
 
 async function collect(c: RbacCollector) {
   const plan = await c.plan();
