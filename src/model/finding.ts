@@ -123,12 +123,29 @@ export interface PayloadEvidence extends EvidenceBase, Dated, Partial<ImageFacts
 
 export interface RoleAssignmentEvidence extends EvidenceBase, Dated {
   kind: "roleAssignment";
-  assignment: { id: string; principalId: string; principalType?: string; roleDefinitionId: string };
+  assignment: {
+    id: string;
+    principalId: string;
+    principalType?: string;
+    roleDefinitionId: string;
+    /** The assignment's ABAC condition, when it has one: it may narrow what the role allows. */
+    condition?: string;
+  };
 }
 
 export interface GrantEvidence extends EvidenceBase, Dated {
   kind: "grant";
-  grant: { role: string; roleDefinitionId: string; operations: string[]; assignedBy?: string };
+  grant: {
+    role: string;
+    roleDefinitionId: string;
+    operations: string[];
+    assignedBy?: string;
+    /**
+     * The assignment's ABAC condition, when it has one. Grants are computed from actions and
+     * notActions only; a condition may narrow them, so the finding shows it for a person to judge.
+     */
+    condition?: string;
+  };
 }
 
 export interface ChainStep {

@@ -154,6 +154,7 @@ function configuration(g: Group, a: Attribution): Built {
             principalId: r.principalId,
             ...(r.principalType ? { principalType: r.principalType } : {}),
             roleDefinitionId: r.roleDefinitionId,
+            ...(r.condition ? { condition: r.condition } : {}),
           },
         },
       };
@@ -175,6 +176,7 @@ function configuration(g: Group, a: Attribution): Built {
             roleDefinitionId: r.roleDefinitionId,
             operations: r.operations.slice(0, 20),
             ...(r.assignment.createdBy ? { assignedBy: r.assignment.createdBy } : {}),
+            ...(r.assignment.condition ? { condition: r.assignment.condition } : {}),
           },
         },
       };

@@ -160,6 +160,9 @@ function collectRules(result: ScanResult): RuleSummary[] {
 
 function resultMessage(f: Finding): string {
   const parts = [f.title, `resource ${f.resourceId}`, `principal ${principalLabel(f.principal)}`, `at ${f.time}`];
+  const e = f.evidence;
+  if ((e.kind === "grant" && e.grant.condition) || (e.kind === "roleAssignment" && e.assignment.condition))
+    parts.push("the role assignment has a condition that may narrow it");
   return oneLine(parts.join(" — "), 4096);
 }
 

@@ -173,9 +173,16 @@ function detail(f: Finding): string | undefined {
     case "activity":
     case "configuration":
     case "image":
-    case "roleAssignment":
-    case "grant":
       return matchedDetail(e.matched);
+    case "roleAssignment":
+    case "grant": {
+      const condition = e.kind === "grant" ? e.grant.condition : e.assignment.condition;
+      const matched = matchedDetail(e.matched);
+      // A condition may narrow the grant: say so rather than let it read as unconditional.
+      if (!condition) return matched;
+      const note = `conditional assignment: ${clean(redactText(condition), 200)}`;
+      return matched ? `${matched}; ${note}` : note;
+    }
     default:
       return noDetail(e);
   }
