@@ -7,10 +7,11 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { main } from "../src/cli/main.js";
 import type { Finding } from "../src/model/finding.js";
 import type { ActivityEvent, AuditRecord } from "../src/model/records.js";
-import { DEMO_TENANT_DIR } from "../src/paths.js";
+import { BUILTIN_RULES_DIR, DEMO_TENANT_DIR } from "../src/paths.js";
 import { evidenceOf, readAll } from "./helpers.js";
 import { sarifErrors, validateSarif } from "./sarif-validator.js";
 
@@ -126,6 +127,19 @@ describe("demo tenant", () => {
     for (const t of ["T1098.003", "T1651", "T1648", "T1204.003", "T1059.009"])
       expect(chain?.attack.techniques).toContain(t);
     expect(chain?.severity).toBe("critical");
+  });
+
+  it("lists the vectors no input could show (vectors.yml evidence none) in JSON and the table", async () => {
+    const vectors = (
+      parse(readFileSync(join(BUILTIN_RULES_DIR, "vectors.yml"), "utf8")) as {
+        vectors: { id: number; evidence?: string[] }[];
+      }
+    ).vectors;
+    const none = vectors.filter((v) => (v.evidence ?? []).length === 0).map((v) => v.id);
+    expect(none.length).toBeGreaterThan(0);
+    const listed = (report.scan as { notObservable?: { vector: number }[] }).notObservable ?? [];
+    expect(listed.map((v) => v.vector)).toEqual(none);
+    expect((await scan("table")).stdout).toContain(`Not observable: ${none.length} execution vectors`);
   });
 
   it("exits 1 with --fail-on high", async () => {

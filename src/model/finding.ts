@@ -236,6 +236,13 @@ export interface ScanStats {
   rules: number;
 }
 
+/** An execution vector that leaves no record this tool can read (detections/vectors.yml: evidence none). */
+export interface NotObservable {
+  vector: number;
+  name: string;
+  technique: string;
+}
+
 export interface ScanResult {
   id: string;
   startedAt: string;
@@ -247,6 +254,11 @@ export interface ScanResult {
   rules: RuleSummary[];
   /** Things a reader should know that are not coverage gaps: skipped rules, rules short of history, bounds hit. */
   diagnostics: readonly Diagnostic[];
+  /**
+   * Vectors the scan could not have seen whatever it read (data-plane actions, Kubernetes audit,
+   * Intune): listed so that no finding is not read as evidence of absence.
+   */
+  notObservable?: NotObservable[];
   stats?: ScanStats;
 }
 

@@ -4,15 +4,24 @@
  * coverage from the one shared tally. Side effects (clock, ids) are injectable for tests.
  */
 import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { prefilterFor } from "../azure/prefilter.js";
 import { CoverageTally } from "../collectors/tally.js";
 import type { CollectionPlan, Collector } from "../collectors/types.js";
 import type { EngineLimits, EngineState } from "../engine/state.js";
 import { DIAGNOSTIC_CODES, Diagnostics } from "../model/diagnostics.js";
-import type { RuleSummary, ScanResult, ScanStats } from "../model/finding.js";
+import type { NotObservable, RuleSummary, ScanResult, ScanStats } from "../model/finding.js";
 import type { AuditRecord } from "../model/records.js";
 import { BUILTIN_RULES_DIR } from "../paths.js";
-import { type EngineRule, type LoadedRules, loadRules, type ResolvedCorrelation } from "../rules/loader.js";
+import { loadVectors } from "../rules/lint.js";
+import {
+  type EngineRule,
+  type LoadedRules,
+  loadRules,
+  type ResolvedCorrelation,
+  VECTORS_FILE,
+} from "../rules/loader.js";
 import type { RuleError } from "../sigma/errors.js";
 import { RecordPipeline } from "./pipeline.js";
 
@@ -61,6 +70,15 @@ function windowFrom(plans: CollectionPlan[]): string | undefined {
     .map((p) => p.window?.from)
     .filter((x): x is string => !!x)
     .sort()[0];
+}
+
+/** The built-in pack's vectors that leave no evidence this tool reads (detections/vectors.yml). */
+function notObservable(): NotObservable[] {
+  const file = join(BUILTIN_RULES_DIR, VECTORS_FILE);
+  if (!existsSync(file)) return [];
+  return loadVectors(file)
+    .filter((v) => (v.evidence ?? []).length === 0)
+    .map((v) => ({ vector: v.id, name: v.name, technique: v.technique }));
 }
 
 export async function runScan(opts: ScanOptions): Promise<ScanOutcome> {
@@ -124,6 +142,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutcome> {
           ((a.ruleId ?? "") < (b.ruleId ?? "") ? -1 : (a.ruleId ?? "") > (b.ruleId ?? "") ? 1 : 0) ||
           (a.message < b.message ? -1 : a.message > b.message ? 1 : 0),
       ),
+      ...(opts.onlyRuleDirs ? {} : { notObservable: notObservable() }),
       stats: {
         records: pipeline.engine.stats.records,
         observed: pipeline.engine.stats.observed,

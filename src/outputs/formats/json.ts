@@ -37,6 +37,9 @@ function report(result: ScanResult, toolVersion: string): Record<string, unknown
       ...(diagnostics.length > 0
         ? { notes: diagnostics.map((d) => safeText(d.message)), diagnostics: diagnostics.map(safeDiagnostic) }
         : {}),
+      ...(result.notObservable && result.notObservable.length > 0
+        ? { notObservable: result.notObservable.map((v) => safeValue(v)) }
+        : {}),
     },
     findings: new StreamedArray(
       (function* () {

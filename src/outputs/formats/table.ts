@@ -260,6 +260,14 @@ async function renderTable(result: ScanResult, ctx: RenderContext, out: OutputSi
     );
     for (const c of problems) lines.push(coverageLine(c));
   }
+  const unseen = result.notObservable ?? [];
+  if (unseen.length > 0) {
+    const names = unseen.slice(0, 3).map((v) => v.name.replace(/\s*\(.*$/, "").replace(/\s+—.*$/, ""));
+    if (unseen.length > 3) names.push("…");
+    lines.push(
+      `Not observable: ${unseen.length} execution vectors leave no record this tool reads (${clean(names.join("; "), 240)}; docs/coverage.md); silence there is not evidence of absence.`,
+    );
+  }
   await write(lines);
 }
 
