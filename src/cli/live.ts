@@ -18,38 +18,9 @@ import type { Collector } from "../collectors/types.js";
 import { WorkspaceCollector } from "../collectors/workspace/index.js";
 import { parseDuration } from "../sigma/duration.js";
 import { UsageError } from "../util/errors.js";
+import { DEFAULT_LOOKBACK, hasScope, type LiveFlags, MAX_LOOKBACK_MS } from "./live-flags.js";
 
-export interface LiveFlags {
-  subscription?: string[];
-  allSubscriptions?: boolean;
-  managementGroup?: string;
-  auth?: string;
-  cloud?: string;
-  armEndpoint?: string;
-  armAudience?: string;
-  logsEndpoint?: string;
-  since?: string;
-  until?: string;
-  readAppSettings?: boolean;
-  maxConcurrency?: string;
-  /** Read the Activity Log from this Log Analytics workspace (its GUID) instead of the API. */
-  workspace?: string;
-  /** Read the Activity Log from this Storage container (diagnostic-settings export) instead. */
-  archive?: string;
-}
-
-/** The Activity Log keeps 90 days. */
-export const MAX_LOOKBACK_MS = 90 * 86_400_000;
-export const DEFAULT_LOOKBACK = "7d";
-
-/** Whether an Azure subscription scope is named (the ARM collectors then run). */
-function hasScope(f: LiveFlags): boolean {
-  return (f.subscription?.length ?? 0) > 0 || !!f.allSubscriptions || f.managementGroup !== undefined;
-}
-
-export function isLive(f: LiveFlags): boolean {
-  return hasScope(f) || f.workspace !== undefined || f.archive !== undefined;
-}
+export { DEFAULT_LOOKBACK, isLive, type LiveFlags, MAX_LOOKBACK_MS } from "./live-flags.js";
 
 /** A point in time: an ISO-8601 date or time, or a duration back from now (7d, 24h, 90m). */
 function instant(flag: string, value: string, now: Date): Date {

@@ -4,7 +4,7 @@
  * configuration error; 4 internal error (a bug: the tool failed, not the input). Errors are one sentence on stderr; --debug adds the stack.
  */
 import { Command, CommanderError, Option } from "commander";
-import { AUTH_MODES, CLOUDS } from "../azure/live/session.js";
+import { AUTH_MODES, CLOUDS } from "../azure/live/options.js";
 import { FilesCollector } from "../collectors/files/index.js";
 import type { Collector } from "../collectors/types.js";
 import { isSeverity, type ScanResult, SEVERITIES, type Severity, severityRank } from "../model/finding.js";
@@ -24,7 +24,7 @@ import {
 import { DEMO_TENANT_DIR, toolVersion } from "../paths.js";
 import { runScan } from "../scan/run.js";
 import { UsageError } from "../util/errors.js";
-import { DEFAULT_LOOKBACK, isLive, type LiveFlags, liveCollectors } from "./live.js";
+import { DEFAULT_LOOKBACK, isLive, type LiveFlags } from "./live-flags.js";
 import { rulesCoverage, rulesLint, rulesList, rulesTest } from "./rules.js";
 
 /**
@@ -181,6 +181,8 @@ async function scanCommand(
   const collectors: Collector[] = [];
   if (inputs.length > 0) collectors.push(new FilesCollector(inputs, workers === undefined ? {} : { workers }));
   if (live) {
+    // Loaded only now: the Azure SDK clients cost a files scan ~45 MB and most of its start-up.
+    const { liveCollectors } = await import("./live.js");
     const azure = liveCollectors(flags);
     // One sentence and exit 3 when no token can be had, before anything is read.
     if (azure.signsIn) await azure.session.verify();

@@ -20,12 +20,10 @@ import {
 } from "@azure/identity";
 import { UsageError } from "../../util/errors.js";
 import { Limiter, limiterPolicy } from "./limiter.js";
+import { AUTH_MODES, type AuthMode, type CloudName } from "./options.js";
 import { cutBodyRetryPolicy } from "./retry.js";
 
-export const AUTH_MODES = ["default", "cli", "env", "managed-identity", "workload-identity"] as const;
-export type AuthMode = (typeof AUTH_MODES)[number];
-export const CLOUDS = ["public", "usgov", "china"] as const;
-export type CloudName = (typeof CLOUDS)[number];
+export { AUTH_MODES, type AuthMode, CLOUDS, type CloudName } from "./options.js";
 
 export interface CloudEndpoints {
   name: CloudName | "custom";
