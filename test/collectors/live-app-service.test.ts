@@ -8,7 +8,7 @@ import { Diagnostics } from "../../src/model/diagnostics.js";
 import type { ArmResource, CollectedItem, FunctionApp } from "../../src/model/records.js";
 import { runScan } from "../../src/scan/run.js";
 import { REDACTED } from "../../src/util/redact.js";
-import { armForbidden, exampleBody, testSession } from "../helpers.js";
+import { armForbidden, exampleBody, readAll, ref, tempDir, testSession } from "../helpers.js";
 
 const ARM = "https://management.example.test";
 /** The subscription and resource group of the Microsoft.Web examples. */
@@ -424,6 +424,32 @@ describe("live App Service collector", () => {
     expect(coverage[0]?.reason).toContain("not authorised to read Function App functions of subscription");
     expect(coverage[0]?.reason).toContain("Microsoft.Web/sites/functions/read");
     expect(coverage[0]?.reason).not.toContain("(2 sites)");
+  });
+
+  it("the same bodies exported to files (az rest) are read as the same resource records", async () => {
+    const t = tempDir();
+    try {
+      // A list file, as `az rest` prints ListPublishingCredentialsPolicies.json's body, and the
+      // single-policy GET (GetPublishingCredentialsPolicy.json), whose body has no `type`.
+      const list = t.write("functionApps/app.basicPublishingCredentialsPolicies.json", JSON.stringify(policies));
+      const single = t.write(
+        "functionApps/app.scm.json",
+        JSON.stringify(
+          (ref("GetPublishingCredentialsPolicy.json") as { responses: { 200: { body: Json } } }).responses[200].body,
+        ),
+      );
+      const fromList = await readAll([list]);
+      expect(fromList.records.map((r) => [r.kind, (r as ArmResource).type, (r as ArmResource).properties])).toEqual([
+        ["resource", "Microsoft.Web/sites/basicPublishingCredentialsPolicies", { allow: true }],
+        ["resource", "Microsoft.Web/sites/basicPublishingCredentialsPolicies", { allow: true }],
+      ]);
+      const fromSingle = await readAll([single]);
+      expect(fromSingle.records).toEqual([]);
+      expect(fromSingle.coverage[0]?.status).toBe("partial");
+      expect(fromSingle.coverage[0]?.reason).toContain("unknown record shape");
+    } finally {
+      t.cleanup();
+    }
   });
 
   it("a 403 AuthorizationFailed on the site list fails the scope; runScan says incomplete", async () => {
