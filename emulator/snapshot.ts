@@ -57,6 +57,12 @@ export interface Snapshot {
   sites: Map<string, JsonObject[]>;
   /** Lower-cased site id → the appsettings resource. */
   appSettings: Map<string, JsonObject>;
+  /**
+   * Lower-cased site id → its child resources (functions, sourcecontrols,
+   * basicPublishingCredentialsPolicies, deployments, siteextensions), from the optional
+   * `functionApps/children-<sub>.json`; each goes to the site its id names.
+   */
+  siteChildren: Map<string, JsonObject[]>;
   runCommands: Map<string, JsonObject[]>;
   vmExtensions: Map<string, JsonObject[]>;
   containerGroups: Map<string, JsonObject[]>;
@@ -217,6 +223,16 @@ export function loadSnapshot(dir: string, opts: LoadOptions = {}): Snapshot {
     }
   }
 
+  const siteChildren = new Map<string, JsonObject[]>();
+  for (const s of subscriptions) {
+    for (const c of listValue(join(dir, "functionApps", `children-${s.subscriptionId}.json`))) {
+      const m = /^(.*\/providers\/Microsoft\.Web\/sites\/[^/]+)\/[^/]+\/[^/]+$/i.exec(String(c.id ?? ""));
+      if (!m) continue;
+      const key = lc(m[1] as string);
+      siteChildren.set(key, [...(siteChildren.get(key) ?? []), shift.deep(c)]);
+    }
+  }
+
   // Virtual machines: the parents of the snapshot's extensions and run commands.
   const virtualMachines = new Map<string, JsonObject[]>();
   for (const s of subscriptions) {
@@ -349,6 +365,7 @@ export function loadSnapshot(dir: string, opts: LoadOptions = {}): Snapshot {
     roleAssignments,
     sites,
     appSettings,
+    siteChildren,
     runCommands,
     vmExtensions,
     containerGroups,

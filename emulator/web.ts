@@ -7,9 +7,14 @@
  *   site GET .............................. GetWebApp.json
  *   config/web ............................ GetSiteConfig.json
  *   POST config/appsettings/list .......... ListAppSettings.json
+ *   basicPublishingCredentialsPolicies ..... ListPublishingCredentialsPolicies.json
  *   basicPublishingCredentialsPolicies/{scm,ftp}  GetPublishingCredentialsPolicy.json
- *   functions, deployments, siteextensions, slots: `{value: []}` collections (the demo has none)
- *   sourcecontrols/web: ARM 404 (the demo configures no source control)
+ *   functions, deployments, siteextensions: the snapshot's `functionApps/children-<sub>.json`
+ *     (bodies as ARM returns them; no spec example exists for these lists), `{value: []}` without
+ *   sourcecontrols/web, policies/{scm,ftp}: that file's body, else ARM's 404
+ *   slots: `{value: []}` (the demo has none)
+ * Nothing is served that the snapshot does not hold: the demo has no children, so its sites answer
+ * with empty lists and 404s, and a live scan of it finds what a scan of its files finds.
  */
 import { type Ctx, notFound, page, RG, type Route, rgExists, rgNotFound, route, SUB, under } from "./arm.ts";
 import { isObject, type JsonObject, json, lc, type Reply } from "./util.ts";
@@ -39,6 +44,21 @@ function onSite(
   });
 }
 
+/** The snapshot's children of `site` of one type (e.g. "functions"), in file order. */
+function childrenOf(ctx: Ctx, site: JsonObject, segment: string): JsonObject[] {
+  const all = ctx.snap.siteChildren.get(lc(String(site.id))) ?? [];
+  const prefix = `${lc(String(site.id))}/${lc(segment)}/`;
+  return all.filter((c) => lc(String(c.id)).startsWith(prefix));
+}
+
+/** One named child (a singleton such as sourcecontrols/web), or ARM's 404 for it. */
+function oneChild(ctx: Ctx, site: JsonObject, segment: string, name: string, type: string): Reply {
+  const found = childrenOf(ctx, site, segment).find((c) => lc(String(c.id)).endsWith(`/${lc(name)}`));
+  return found
+    ? json(200, found)
+    : notFound(type, `${String(site.name)}/${name}`, String((site.id as string).split("/")[4]));
+}
+
 function child(site: JsonObject, path: string, type: string, properties: JsonObject): JsonObject {
   return { id: `${site.id}/${path}`, name: path.split("/").pop() as string, type, properties };
 }
@@ -66,42 +86,22 @@ export const webRoutes: Route[] = [
     json(200, child(site, "config/connectionstrings", "Microsoft.Web/sites/config", {})),
   ),
   onSite("GET", "/basicPublishingCredentialsPolicies", (ctx, site) =>
-    page(
+    page(ctx, childrenOf(ctx, site, "basicPublishingCredentialsPolicies")),
+  ),
+  onSite("GET", "/basicPublishingCredentialsPolicies/(scm|ftp)", (ctx, site, m) =>
+    oneChild(
       ctx,
-      ["ftp", "scm"].map((n) =>
-        child(
-          site,
-          `basicPublishingCredentialsPolicies/${n}`,
-          "Microsoft.Web/sites/basicPublishingCredentialsPolicies",
-          {
-            allow: true,
-          },
-        ),
-      ),
+      site,
+      "basicPublishingCredentialsPolicies",
+      lc(m[4]),
+      "Microsoft.Web/sites/basicPublishingCredentialsPolicies",
     ),
   ),
-  onSite("GET", "/basicPublishingCredentialsPolicies/(scm|ftp)", (_ctx, site, m) =>
-    json(
-      200,
-      child(
-        site,
-        `basicPublishingCredentialsPolicies/${lc(m[4])}`,
-        "Microsoft.Web/sites/basicPublishingCredentialsPolicies",
-        {
-          allow: true,
-        },
-      ),
-    ),
-  ),
-  onSite("GET", "/functions", (ctx) => page(ctx, [])),
-  onSite("GET", "/deployments", (ctx) => page(ctx, [])),
-  onSite("GET", "/siteextensions", (ctx) => page(ctx, [])),
+  onSite("GET", "/functions", (ctx, site) => page(ctx, childrenOf(ctx, site, "functions"))),
+  onSite("GET", "/deployments", (ctx, site) => page(ctx, childrenOf(ctx, site, "deployments"))),
+  onSite("GET", "/siteextensions", (ctx, site) => page(ctx, childrenOf(ctx, site, "siteextensions"))),
   onSite("GET", "/slots", (ctx) => page(ctx, [])),
-  onSite("GET", "/sourcecontrols/web", (_ctx, site) =>
-    notFound(
-      "Microsoft.Web/sites/sourcecontrols",
-      `${String(site.name)}/web`,
-      String((site.id as string).split("/")[4]),
-    ),
+  onSite("GET", "/sourcecontrols/web", (ctx, site) =>
+    oneChild(ctx, site, "sourcecontrols", "web", "Microsoft.Web/sites/sourcecontrols"),
   ),
 ];

@@ -7,7 +7,9 @@
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
+import { cpSync } from "node:fs";
 import https from "node:https";
+import { join } from "node:path";
 import tls from "node:tls";
 import { WebSiteManagementClient } from "@azure/arm-appservice";
 import { AuthorizationManagementClient } from "@azure/arm-authorization";
@@ -25,6 +27,15 @@ import { createPipelineRequest } from "@azure/core-rest-pipeline";
 import { ClientSecretCredential } from "@azure/identity";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningEmulator, startEmulator } from "../../emulator/server.ts";
+import { LiveScope } from "../../src/azure/live/scope.js";
+import { createSession } from "../../src/azure/live/session.js";
+import { classify } from "../../src/azure/normalize/index.js";
+import { AppServiceCollector } from "../../src/collectors/app-service/index.js";
+import { CoverageTally } from "../../src/collectors/tally.js";
+import { Diagnostics } from "../../src/model/diagnostics.js";
+import type { ArmResource, CollectedItem } from "../../src/model/records.js";
+import { PACKAGE_ROOT } from "../../src/paths.js";
+import { tempDir } from "../helpers.js";
 
 const PROD = "8b1811f6-5813-475a-8054-5d2939bd681f";
 const DEV = "091c6054-988d-4631-9070-418c6f76a5fa";
@@ -190,8 +201,13 @@ describe("emulator with the demo tenant", () => {
     expect(settings.properties?.WEBSITE_RUN_FROM_PACKAGE).toBe("https://cdn-updates.example.net/pkg/sync.zip");
     const cfg = await c.webApps.getConfiguration("rg-app", "func-contoso-sync");
     expect(cfg.linuxFxVersion).toBeTruthy();
-    expect((await c.webApps.getScmAllowed("rg-app", "func-contoso-sync")).allow).toBe(true);
+    // The demo holds no site children: empty lists and ARM's 404, never an invented value.
+    expect(await collect(c.webApps.listBasicPublishingCredentialsPolicies("rg-app", "func-contoso-sync"))).toEqual([]);
+    await expect(c.webApps.getScmAllowed("rg-app", "func-contoso-sync")).rejects.toMatchObject({ statusCode: 404 });
+    await expect(c.webApps.getSourceControl("rg-app", "func-contoso-sync")).rejects.toMatchObject({ statusCode: 404 });
     expect(await collect(c.webApps.listFunctions("rg-app", "func-contoso-sync"))).toEqual([]);
+    expect(await collect(c.webApps.listDeployments("rg-app", "func-contoso-sync"))).toEqual([]);
+    expect(await collect(c.webApps.listSiteExtensions("rg-app", "func-contoso-notify"))).toEqual([]);
     await expect(c.webApps.get("rg-app", "nope")).rejects.toMatchObject({ statusCode: 404, code: "ResourceNotFound" });
     const dev = new WebSiteManagementClient(credential(e), DEV, armOptions(e));
     expect((await collect(dev.webApps.list())).map((s) => s.name)).toEqual(["func-contoso-orders-dev"]);
@@ -282,6 +298,93 @@ describe("emulator with the demo tenant", () => {
     await expect(c.resources({ query: "Resources | summarize count() by type" })).rejects.toMatchObject({
       statusCode: 400,
     });
+  });
+});
+
+describe("emulator with site children in the snapshot", () => {
+  // A copy of the demo with functionApps/children-<prod>.json: bodies as ARM returns them
+  // (ListPublishingCredentialsPolicies.json for the policies; the models for the rest, as in
+  // test/collectors/live-app-service.test.ts).
+  const site = (rg: string, name: string) =>
+    `/subscriptions/${PROD}/resourceGroups/${rg}/providers/Microsoft.Web/sites/${name}`;
+  const sync = site("rg-app", "func-contoso-sync");
+  const notify = site("rg-app", "func-contoso-notify");
+  const children = [
+    ...["ftp", "scm"].map((n) => ({
+      id: `${sync}/basicPublishingCredentialsPolicies/${n}`,
+      name: n,
+      type: "Microsoft.Web/sites/basicPublishingCredentialsPolicies",
+      properties: { allow: n === "scm" },
+    })),
+    {
+      id: `${sync}/sourcecontrols/web`,
+      name: "func-contoso-sync",
+      type: "Microsoft.Web/sites/sourcecontrols",
+      properties: { repoUrl: "https://github.com/example-org/sync-agent", branch: "main", isManualIntegration: true },
+    },
+    {
+      id: `${sync}/functions/Sync`,
+      name: "func-contoso-sync/Sync",
+      type: "Microsoft.Web/sites/functions",
+      properties: {
+        language: "python",
+        isDisabled: false,
+        invoke_url_template: "https://func-contoso-sync.azurewebsites.net/api/sync",
+      },
+    },
+    {
+      id: `${sync}/deployments/d1`,
+      name: "func-contoso-sync/d1",
+      type: "Microsoft.Web/sites/deployments",
+      properties: { status: 4, deployer: "ZipDeploy", active: true, start_time: "2026-11-19T02:40:00Z" },
+    },
+    {
+      id: `${notify}/siteextensions/Contoso.Toolkit`,
+      name: "func-contoso-notify/Contoso.Toolkit",
+      type: "Microsoft.Web/sites/siteextensions",
+      properties: {
+        extension_id: "Contoso.Toolkit",
+        version: "1.0.0",
+        extension_url: "https://feed.example.net/contoso.toolkit.1.0.0.nupkg",
+      },
+    },
+  ];
+  let e: RunningEmulator;
+  let dir: ReturnType<typeof tempDir>;
+  beforeAll(async () => {
+    dir = tempDir();
+    cpSync(join(PACKAGE_ROOT, "demo/tenant"), dir.dir, { recursive: true });
+    dir.write(`functionApps/children-${PROD}.json`, JSON.stringify({ value: children }));
+    e = await emulator({ snapshot: dir.dir, timeShift: "none" });
+  });
+  afterAll(() => dir.cleanup());
+
+  it("the live App Service collector reads them as the records a file of the same bodies gives", async () => {
+    const session = {
+      ...createSession({
+        auth: "cli",
+        armEndpoint: e.info.armEndpoint,
+        env: { AZURE_AUTHORITY_HOST: e.info.authorityHost },
+      }),
+      credential: credential(e),
+    };
+    const c = new AppServiceCollector(session, new LiveScope(session, { subscriptions: [PROD] }), {
+      readAppSettings: false,
+    });
+    const tally = new CoverageTally();
+    const items: CollectedItem[] = [];
+    for await (const b of c.collect(await c.plan(), { tally, diagnostics: new Diagnostics() })) items.push(...b);
+    const live = items.filter((i): i is ArmResource => i.kind === "resource");
+    expect(live.map((r) => [r.type, r.id]).sort()).toEqual(children.map((r) => [r.type, r.id]).sort());
+    expect(tally.entries()[0]).toMatchObject({ status: "complete", records: 6 + children.length });
+    // The same bodies classified from a file: same ids, types and properties.
+    const fromFile = children.map((b) => classify(b, { location: "children.json" }));
+    for (const [i, r] of fromFile.entries()) {
+      expect("records" in r && r.records[0]?.kind).toBe("resource");
+      const rec = "records" in r ? (r.records[0] as ArmResource) : undefined;
+      const same = live.find((l) => l.id === rec?.id);
+      expect(same?.properties, children[i]?.id).toEqual(rec?.properties);
+    }
   });
 });
 

@@ -225,6 +225,59 @@ const siteContainer: Extractor = {
   },
 };
 
+/**
+ * Where an App Service app pulls its code from: SiteSourceControl `properties.repoUrl` (Microsoft.Web
+ * SiteSourceControl.tsp / models.tsp; the body of GET …/sites/{name}/sourcecontrols/web). The
+ * platform clones and builds it with the app's identity, on every push unless manual integration.
+ */
+const siteSourceControl: Extractor = {
+  vector: "App Service source control",
+  techniques: ["T1648"],
+  extract(p) {
+    const out: Found[] = [];
+    push(out, "url", p.repoUrl, "properties.repoUrl");
+    return out;
+  },
+};
+
+/** Files per function, at most: a Function App with more is not one an attacker typed in. */
+const MAX_FUNCTION_FILES = 50;
+
+/**
+ * A function's code when ARM carries it: FunctionEnvelope `properties.files` (file name → text;
+ * FunctionEnvelope.tsp / models.tsp) is what createFunction accepts and what the body then holds.
+ * Functions deployed as a package leave it null and their files behind the SCM host, out of reach
+ * here. `script_href` and `config.bindings` are not payloads: the first is the app's own Kudu URL,
+ * the second trigger metadata (rules read both on `service: resources`).
+ */
+const siteFunction: Extractor = {
+  vector: "Function App function",
+  techniques: ["T1648"],
+  extract(p) {
+    const out: Found[] = [];
+    if (!isObj(p.files)) return out;
+    for (const [name, text] of Object.entries(p.files).slice(0, MAX_FUNCTION_FILES))
+      push(out, "script", text, `properties.files.${name}`);
+    return out;
+  },
+};
+
+/**
+ * A site extension's package: SiteExtensionInfo `properties.extension_url` (the NuGet package the
+ * platform downloads and runs inside Kudu) and `installer_command_line_params` (SiteExtensionInfo.tsp
+ * / models.tsp; the body of GET …/sites/{name}/siteextensions).
+ */
+const siteExtension: Extractor = {
+  vector: "App Service site extension",
+  techniques: ["T1648"],
+  extract(p) {
+    const out: Found[] = [];
+    push(out, "url", p.extension_url, "properties.extension_url");
+    push(out, "command", p.installer_command_line_params, "properties.installer_command_line_params");
+    return out;
+  },
+};
+
 const scaleSetModel: Extractor = {
   vector: "VM scale set model extension",
   techniques: ["T1651"],
@@ -364,6 +417,12 @@ const EXTRACTORS: Record<string, Extractor> = {
   "microsoft.containerregistry/registries/taskruns": acrTask,
   "microsoft.web/sites/sitecontainers": siteContainer,
   "microsoft.web/sites/slots/sitecontainers": siteContainer,
+  "microsoft.web/sites/sourcecontrols": siteSourceControl,
+  "microsoft.web/sites/slots/sourcecontrols": siteSourceControl,
+  "microsoft.web/sites/functions": siteFunction,
+  "microsoft.web/sites/slots/functions": siteFunction,
+  "microsoft.web/sites/siteextensions": siteExtension,
+  "microsoft.web/sites/slots/siteextensions": siteExtension,
   "microsoft.compute/virtualmachinescalesets": scaleSetModel,
   "microsoft.compute/virtualmachines": virtualMachine,
   "microsoft.logic/workflows": logicWorkflow,
