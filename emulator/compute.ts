@@ -11,8 +11,18 @@
  * Microsoft.ContainerRegistry: registries list / get, specification/containerregistry/resource-manager/
  *   Microsoft.ContainerRegistry/stable/2023-07-01/examples/RegistryList.json / RegistryGet.json;
  *   `loginServer` is the emulator's ACR listener for that registry (docs/emulator.md).
- * Microsoft.Resources: resourcegroups list / get, deployments and deploymentScripts (empty collections).
- * Microsoft.Automation, Microsoft.Logic, Microsoft.App, Microsoft.HybridCompute: empty collections.
+ * Microsoft.Resources: resourcegroups list / get, deployments (empty); deploymentScripts from the
+ *   snapshot's `resources/<sub>-resources.json` (DeploymentScripts_Get, Resources 2023-08-01).
+ * Microsoft.Logic workflows, from the same file (Workflows_Get, Logic 2019-05-01).
+ * Microsoft.Automation (specification/automation/resource-manager/Microsoft.Automation/stable/2023-11-01):
+ *   automationAccounts and their runbooks (listRunbooksByAutomationAccount.json), from the same file;
+ *   …/runbooks/{name}/content and …/draft/content answer the script as `text/powershell`
+ *   (getRunbookContent.json, getRunbookDraftContent.json) from the runbook's
+ *   `properties["x-azure-exec-audit-content"].published` / `.draft`, 404 when it has none; the key
+ *   itself is never served (ARM has no such property).
+ * Microsoft.ContainerRegistry registries/{name}/tasks (Tasks_List, ContainerRegistryTasks 2019-04-01
+ *   TasksList.json), from the same file; empty for a registry without tasks.
+ * Microsoft.App, Microsoft.HybridCompute: empty collections.
  */
 import { type Ctx, notFound, page, RG, type Route, rgExists, rgNotFound, route, SUB, under } from "./arm.ts";
 import { isObject, type JsonObject, json, lc, type Reply } from "./util.ts";
@@ -20,6 +30,62 @@ import { isObject, type JsonObject, json, lc, type Reply } from "./util.ts";
 function list(_ctx: Ctx, m: Map<string, JsonObject[]>, sub: string): JsonObject[] {
   return m.get(lc(sub)) ?? [];
 }
+
+/** Where a snapshot keeps a runbook's scripts (src/azure/enrich/payloads.ts RUNBOOK_CONTENT_KEY). */
+const RUNBOOK_CONTENT_KEY = "x-azure-exec-audit-content";
+
+/** A resource as ARM serves it: without the snapshot's runbook scripts. */
+function served(r: JsonObject): JsonObject {
+  if (!isObject(r.properties) || !(RUNBOOK_CONTENT_KEY in r.properties)) return r;
+  const { [RUNBOOK_CONTENT_KEY]: _scripts, ...properties } = r.properties;
+  return { ...r, properties };
+}
+
+/** The snapshot's other resources of one type (ARM types compare case-insensitively). */
+function ofType(ctx: Ctx, sub: string, type: string): JsonObject[] {
+  return list(ctx, ctx.snap.resources, sub).filter((r) => lc(String(r.type)) === lc(type));
+}
+
+/** Children of one type whose id is under `parentId`. */
+function childrenOfType(ctx: Ctx, sub: string, type: string, parentId: string): JsonObject[] {
+  const prefix = `${lc(parentId)}/`;
+  return ofType(ctx, sub, type).filter((r) => lc(String(r.id)).startsWith(prefix));
+}
+
+const ACCOUNT = `${RG}/providers/Microsoft\\.Automation/automationAccounts/([^/]+)`;
+const RUNBOOK_TYPE = "Microsoft.Automation/automationAccounts/runbooks";
+
+function runbooksOf(ctx: Ctx, m: RegExpExecArray): JsonObject[] | undefined {
+  const [sub, rg, account] = [m[1] as string, m[2] as string, m[3] as string];
+  const acc = under(ofType(ctx, sub, "Microsoft.Automation/automationAccounts"), sub, rg).find(
+    (x) => lc(String(x.name)) === lc(account),
+  );
+  return acc ? childrenOfType(ctx, sub, RUNBOOK_TYPE, String(acc.id)) : undefined;
+}
+
+function onRunbook(suffix: string, f: (rb: JsonObject) => Reply): Route {
+  return route("GET", `${ACCOUNT}/runbooks/([^/]+)${suffix}`, (ctx, m) => {
+    const runbooks = runbooksOf(ctx, m);
+    if (!runbooks) return notFound("Microsoft.Automation/automationAccounts", m[3] as string, m[2]);
+    const rb = runbooks.find((x) => lc(String(x.name)) === lc(m[4]));
+    return rb ? f(rb) : notFound(RUNBOOK_TYPE, `${m[3]}/${m[4]}`, m[2]);
+  });
+}
+
+/** The script of a runbook as Runbook_GetContent / RunbookDraft_GetContent answer it. */
+function runbookScript(rb: JsonObject, which: "published" | "draft"): Reply {
+  const scripts = isObject(rb.properties) ? rb.properties[RUNBOOK_CONTENT_KEY] : undefined;
+  const text = isObject(scripts) ? scripts[which] : undefined;
+  if (typeof text !== "string")
+    return notFound(
+      which === "draft" ? `${RUNBOOK_TYPE}/draft` : `${RUNBOOK_TYPE}/content`,
+      String(rb.name),
+      undefined,
+    );
+  return { status: 200, body: text, headers: { "content-type": "text/powershell" } };
+}
+
+const REGISTRY = `${RG}/providers/Microsoft\\.ContainerRegistry/registries/([^/]+)`;
 
 /** Subscription-wide and resource-group lists of one collection, plus the single-item GET. */
 function collection(type: string, source: (ctx: Ctx, sub: string) => JsonObject[]): Route[] {
@@ -133,12 +199,29 @@ export const computeRoutes: Route[] = [
   ...collection("Microsoft.Compute/virtualMachineScaleSets", none),
   ...collection("Microsoft.ContainerInstance/containerGroups", (ctx, sub) => list(ctx, ctx.snap.containerGroups, sub)),
   ...collection("Microsoft.ContainerRegistry/registries", registries),
-  ...collection("Microsoft.Automation/automationAccounts", none),
-  ...collection("Microsoft.Logic/workflows", none),
+  ...collection("Microsoft.Automation/automationAccounts", (ctx, sub) =>
+    ofType(ctx, sub, "Microsoft.Automation/automationAccounts"),
+  ),
+  route("GET", `${ACCOUNT}/runbooks`, (ctx, m) => {
+    const runbooks = runbooksOf(ctx, m);
+    return runbooks
+      ? page(ctx, runbooks.map(served))
+      : notFound("Microsoft.Automation/automationAccounts", m[3] as string, m[2]);
+  }),
+  onRunbook("", (rb) => json(200, served(rb))),
+  onRunbook("/content", (rb) => runbookScript(rb, "published")),
+  onRunbook("/draft/content", (rb) => runbookScript(rb, "draft")),
+  route("GET", `${REGISTRY}/tasks`, (ctx, m) => {
+    const id = `/subscriptions/${m[1]}/resourceGroups/${m[2]}/providers/Microsoft.ContainerRegistry/registries/${m[3]}`;
+    return page(ctx, childrenOfType(ctx, m[1] as string, "Microsoft.ContainerRegistry/registries/tasks", id));
+  }),
+  ...collection("Microsoft.Logic/workflows", (ctx, sub) => ofType(ctx, sub, "Microsoft.Logic/workflows")),
   ...collection("Microsoft.App/jobs", none),
   ...collection("Microsoft.App/containerApps", none),
   ...collection("Microsoft.HybridCompute/machines", none),
-  ...collection("Microsoft.Resources/deploymentScripts", none),
+  ...collection("Microsoft.Resources/deploymentScripts", (ctx, sub) =>
+    ofType(ctx, sub, "Microsoft.Resources/deploymentScripts"),
+  ),
   route("GET", `${SUB}/resourcegroups`, (ctx, m) => page(ctx, resourceGroups(ctx, m[1] as string))),
   route("GET", RG, (ctx, m) => {
     const rg = resourceGroups(ctx, m[1] as string).find((x) => lc(String(x.name)) === lc(m[2]));
@@ -163,6 +246,7 @@ export function allResources(ctx: Ctx): JsonObject[] {
       ...list(ctx, ctx.snap.runCommands, sub),
       ...list(ctx, ctx.snap.containerGroups, sub),
       ...registries(ctx, sub),
+      ...list(ctx, ctx.snap.resources, sub).map(served),
     ]) {
       out.push(r);
     }

@@ -66,6 +66,12 @@ export interface Snapshot {
   runCommands: Map<string, JsonObject[]>;
   vmExtensions: Map<string, JsonObject[]>;
   containerGroups: Map<string, JsonObject[]>;
+  /**
+   * Per subscription: any other ARM resources (`resources/<subscription>-resources.json`): Automation
+   * accounts and runbooks (a runbook's scripts under `properties["x-azure-exec-audit-content"]`,
+   * served from …/content and …/draft/content), Logic Apps, deployment scripts, ACR tasks.
+   */
+  resources: Map<string, JsonObject[]>;
   virtualMachines: Map<string, JsonObject[]>;
   /** Per subscription: resource group names (as spelled in the snapshot) and a location. */
   resourceGroups: Map<string, Map<string, string>>;
@@ -188,6 +194,7 @@ export function loadSnapshot(dir: string, opts: LoadOptions = {}): Snapshot {
   const runCommands = new Map<string, JsonObject[]>();
   const vmExtensions = new Map<string, JsonObject[]>();
   const containerGroups = new Map<string, JsonObject[]>();
+  const resources = new Map<string, JsonObject[]>();
   for (const s of subscriptions) {
     const k = lc(s.subscriptionId);
     roleAssignments.set(
@@ -209,6 +216,10 @@ export function loadSnapshot(dir: string, opts: LoadOptions = {}): Snapshot {
     containerGroups.set(
       k,
       listValue(join(dir, "resources", `${s.subscriptionId}-containerGroups.json`)).map((x) => shift.deep(x)),
+    );
+    resources.set(
+      k,
+      listValue(join(dir, "resources", `${s.subscriptionId}-resources.json`)).map((x) => shift.deep(x)),
     );
   }
   const appSettings = new Map<string, JsonObject>();
@@ -281,7 +292,7 @@ export function loadSnapshot(dir: string, opts: LoadOptions = {}): Snapshot {
   // --- Images ---------------------------------------------------------------------------------
   const registries: RegistryInfo[] = [];
   const imagesDir = join(dir, "images");
-  const allIds = collectIds([roleAssignments, runCommands, vmExtensions, containerGroups, sites], events);
+  const allIds = collectIds([roleAssignments, runCommands, vmExtensions, containerGroups, sites, resources], events);
   if (existsSync(imagesDir)) {
     for (const reg of readdirSync(imagesDir).sort()) {
       const rdir = join(imagesDir, reg);
@@ -336,7 +347,7 @@ export function loadSnapshot(dir: string, opts: LoadOptions = {}): Snapshot {
   const resourceGroups = new Map<string, Map<string, string>>();
   for (const s of subscriptions) resourceGroups.set(lc(s.subscriptionId), new Map());
   const locs = new Map<string, string>();
-  for (const list of [runCommands, vmExtensions, containerGroups, sites]) {
+  for (const list of [runCommands, vmExtensions, containerGroups, sites, resources]) {
     for (const arr of list.values()) {
       for (const r of arr)
         if (typeof r.id === "string" && typeof r.location === "string") locs.set(lc(r.id), r.location);
@@ -369,6 +380,7 @@ export function loadSnapshot(dir: string, opts: LoadOptions = {}): Snapshot {
     runCommands,
     vmExtensions,
     containerGroups,
+    resources,
     virtualMachines,
     resourceGroups,
     registries,

@@ -130,6 +130,16 @@ const deploymentScript: Extractor = {
   },
 };
 
+/**
+ * Where a runbook's script reaches extraction. ARM keeps it out of the runbook's body: it is the
+ * `text/powershell` answer of `GET …/runbooks/{name}/content` (published) and
+ * `…/runbooks/{name}/draft/content` (Automation 2023-11-01, Runbook_GetContent and
+ * RunbookDraft_GetContent). The live collector (and a snapshot file) puts the texts on the runbook's
+ * body under this key, which no ARM property has (properties are camelCase, without hyphens), so
+ * they go through this one extractor with the runbook as their source. docs/payloads.md.
+ */
+export const RUNBOOK_CONTENT_KEY = "x-azure-exec-audit-content";
+
 const runbook: Extractor = {
   vector: "Automation runbook",
   techniques: ["T1648"],
@@ -137,6 +147,8 @@ const runbook: Extractor = {
     const out: Found[] = [];
     const link = isObj(p.publishContentLink) ? p.publishContentLink : {};
     push(out, "url", link.uri, "properties.publishContentLink.uri");
+    const content = isObj(p[RUNBOOK_CONTENT_KEY]) ? p[RUNBOOK_CONTENT_KEY] : {};
+    for (const k of ["published", "draft"]) push(out, "script", content[k], `properties.${RUNBOOK_CONTENT_KEY}.${k}`);
     return out;
   },
 };

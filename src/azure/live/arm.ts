@@ -4,8 +4,8 @@
  * - `BodyCapture` sits in an Azure SDK client's pipeline and hands back each page's body as
  *   sent, so no SDK model (camel-cased, dates as Date) is ever pushed through shape detection;
  * - `ArmReader` GETs resource types no installed SDK package covers (run commands, extensions,
- *   container groups, management-group descendants), with the same pipeline: credential,
- *   retries, the limiter.
+ *   container groups, management-group descendants, ACR tasks) and bodies that are not JSON
+ *   (runbook scripts), with the same pipeline: credential, retries, the limiter.
  * And `explain`: one sentence for a failed read, naming the role that would fix a 403.
  */
 import type { TokenCredential } from "@azure/core-auth";
@@ -101,6 +101,30 @@ export class ArmReader {
 
   /** One GET; throws a RestError for any status but 200. */
   async get(pathOrUrl: string, apiVersion: string, abortSignal?: AbortSignal): Promise<{ url: string; body: Json }> {
+    const { url, text } = await this.send(pathOrUrl, apiVersion, abortSignal);
+    return { url, body: parseBody(url, text) };
+  }
+
+  /**
+   * One GET of a body that is not JSON (an Automation runbook's script, `text/powershell`), cut to
+   * `maxChars` (+1, so a caller can tell it was longer) as soon as it arrives. The text is data:
+   * never parsed, run or followed. Throws a RestError for any status but 200, as `get` does.
+   */
+  async getText(
+    pathOrUrl: string,
+    apiVersion: string,
+    maxChars: number,
+    abortSignal?: AbortSignal,
+  ): Promise<{ url: string; text: string }> {
+    const { url, text } = await this.send(pathOrUrl, apiVersion, abortSignal);
+    return { url, text: (text ?? "").slice(0, maxChars + 1) };
+  }
+
+  private async send(
+    pathOrUrl: string,
+    apiVersion: string,
+    abortSignal?: AbortSignal,
+  ): Promise<{ url: string; text: string | undefined }> {
     const url = this.url(pathOrUrl, apiVersion);
     const response = await this.client.sendRequest(
       createPipelineRequest({ url, method: "GET", ...(abortSignal ? { abortSignal } : {}) }),
@@ -117,7 +141,7 @@ export class ArmReader {
       }
       throw new RestError(message, { statusCode: response.status, ...(code ? { code } : {}), response });
     }
-    return { url, body: parseBody(url, response.bodyAsText) };
+    return { url, text: response.bodyAsText ?? undefined };
   }
 
   /** A list and its next links, page by page. */

@@ -7,10 +7,12 @@
  * Layers are not downloaded. Each image becomes our documented image envelope (docs/snapshot.md)
  * and is read by the same normaliser as a snapshot file. A digest seen in an earlier repository
  * of the scan is not downloaded again; across scans that is the state store's job (issue 9).
+ * Each registry's ACR tasks (their steps, encoded task files and source triggers: payloads) are
+ * listed from ARM too; @azure/arm-containerregistry 12 has no tasks, so through ArmReader.
  */
 import { ContainerRegistryManagementClient } from "@azure/arm-containerregistry";
 import { ContainerRegistryClient, ContainerRegistryContentClient } from "@azure/container-registry";
-import { BodyCapture, explain, stripQuery } from "../../azure/live/arm.js";
+import { ArmReader, BodyCapture, explain, type Needs, stripQuery } from "../../azure/live/arm.js";
 import { eachSubscription } from "../../azure/live/each.js";
 import { retryCutBody } from "../../azure/live/retry.js";
 import type { LiveScope } from "../../azure/live/scope.js";
@@ -19,6 +21,7 @@ import { toImage } from "../../azure/normalize/images.js";
 import { toArmResource } from "../../azure/normalize/resources.js";
 import { isObj, type Json, str } from "../../azure/normalize/util.js";
 import type { CollectedItem } from "../../model/records.js";
+import { REDACTED } from "../../util/redact.js";
 import type { CollectionPlan, CollectOptions, Collector, PlanOptions } from "../types.js";
 
 const NEEDS_REGISTRIES = { what: "container registries", role: "Reader (Microsoft.ContainerRegistry/registries/read)" };
@@ -26,6 +29,70 @@ const NEEDS_IMAGES = {
   what: "repositories and manifests",
   role: "AcrPull or Container Registry Repository Reader on the registry",
 };
+
+const NEEDS_TASKS: Needs = {
+  what: "ACR tasks",
+  role: "Reader (Microsoft.ContainerRegistry/registries/tasks/read)",
+};
+
+/**
+ * Tasks_List, ContainerRegistryTasks stable 2019-04-01 (examples/TasksList.json): the list carries
+ * each task's step (encodedTaskContent included, as `az acr task show` shows it) without secrets.
+ * Tasks_GetDetails (POST …/tasks/{name}/listDetails) would add them, and is not called.
+ */
+export const TASKS_API = "2019-04-01";
+
+function cutSecretObject(o: unknown): unknown {
+  return isObj(o) && "value" in o ? { ...o, value: REDACTED } : o;
+}
+
+/**
+ * A task as rules may see it: whatever secrets the body carries are cut before it is kept, as
+ * app settings are (app-service/index.ts). The fields are those of the 2019-04-01 Task model
+ * (TasksGetDetails.json shows them filled): step `contextAccessToken`, `arguments[]` / `values[]`
+ * marked `isSecret`, source triggers' `sourceControlAuthProperties` (token, refreshToken) and
+ * custom registry `userName` / `password` secret objects.
+ */
+export function cutTaskSecrets(task: Json): Json {
+  const p = isObj(task.properties) ? task.properties : undefined;
+  if (!p) return task;
+  const props: Json = { ...p };
+  if (isObj(p.step)) {
+    const step: Json = { ...p.step };
+    if ("contextAccessToken" in step) step.contextAccessToken = REDACTED;
+    for (const k of ["arguments", "values"]) {
+      const list = step[k];
+      if (Array.isArray(list))
+        step[k] = list.map((a) => (isObj(a) && a.isSecret === true && "value" in a ? { ...a, value: REDACTED } : a));
+    }
+    props.step = step;
+  }
+  if (isObj(p.trigger) && Array.isArray(p.trigger.sourceTriggers)) {
+    props.trigger = {
+      ...p.trigger,
+      sourceTriggers: p.trigger.sourceTriggers.map((t) => {
+        if (!isObj(t) || !isObj(t.sourceRepository) || !isObj(t.sourceRepository.sourceControlAuthProperties)) return t;
+        const auth: Json = { ...t.sourceRepository.sourceControlAuthProperties };
+        for (const k of ["token", "refreshToken"]) if (k in auth) auth[k] = REDACTED;
+        return { ...t, sourceRepository: { ...t.sourceRepository, sourceControlAuthProperties: auth } };
+      }),
+    };
+  }
+  if (isObj(p.credentials) && isObj(p.credentials.customRegistries)) {
+    const regs: Json = {};
+    for (const [server, c] of Object.entries(p.credentials.customRegistries)) {
+      if (!isObj(c)) {
+        regs[server] = c;
+        continue;
+      }
+      const cut: Json = { ...c };
+      for (const k of ["userName", "password"]) if (k in cut) cut[k] = cutSecretObject(cut[k]);
+      regs[server] = cut;
+    }
+    props.credentials = { ...p.credentials, customRegistries: regs };
+  }
+  return { ...task, properties: props };
+}
 
 /** Config blobs larger than this are not read (an image config is a few kilobytes). */
 export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
@@ -87,6 +154,40 @@ export class RegistryCollector implements Collector {
         }
       });
       if (out.length > 0) yield out;
+      // Tasks per registry; refusals counted into one reason per subscription, as child reads are.
+      const reader = new ArmReader(session.credential, session.armClientOptions());
+      const tasks: CollectedItem[] = [];
+      let taskFailure: { first: string; count: number } | undefined;
+      for (const reg of registries) {
+        try {
+          for await (const page of reader.list(`${reg.id}/tasks`, TASKS_API, abortSignal)) {
+            for (const [i, item] of page.items.entries()) {
+              const r = toArmResource(cutTaskSecrets(item), {
+                shape: "arm-resource",
+                location: stripQuery(page.url),
+                index: i + 1,
+              });
+              if (!r) {
+                s.scope.unreadableRecord({ url: stripQuery(page.url), line: i + 1 }, "is not an ARM resource");
+                continue;
+              }
+              s.scope.record();
+              tasks.push(r);
+            }
+          }
+        } catch (e) {
+          if (abortSignal?.aborted) throw e;
+          if (taskFailure) taskFailure.count++;
+          else taskFailure = { first: explain(e, `registry ${reg.name}`, NEEDS_TASKS), count: 1 };
+        }
+      }
+      if (taskFailure)
+        s.scope.missed(
+          taskFailure.count === 1
+            ? taskFailure.first
+            : `${taskFailure.first} (and ${taskFailure.count - 1} more reads of ACR tasks like it)`,
+        );
+      if (tasks.length > 0) yield tasks;
       const client = session.armClientOptions();
       const dataOptions = {
         audience: session.cloud.acrAudience,
