@@ -72,6 +72,14 @@ const say = (s = "") => process.stdout.write(`${s}\n`);
 
 const node = process.execPath;
 const bin = join(root, "bin/azure-exec-audit.js");
+/** The V8 flags the bin's shebang gives node (`#!/usr/bin/env -S node …`): the scan runs as users run it. */
+const binFlags = (
+  readFileSync(bin, "utf8")
+    .split("\n")[0]
+    .match(/^#!\S*env -S node\s+(.*)$/)?.[1] ?? ""
+)
+  .split(/\s+/)
+  .filter(Boolean);
 if (!existsSync(join(root, "dist/cli/main.js"))) {
   console.error("bench: dist/ is missing; run `npm run bench` (it builds first) or `npm run build`");
   process.exit(3);
@@ -192,8 +200,8 @@ const CONTENDERS = {
         ...rules,
       ];
       const r = haveTime
-        ? await runProcess(node, [bin, ...scanArgs])
-        : await runProcess(node, [join(root, "bench/contenders/scan.mjs"), ...scanArgs]);
+        ? await runProcess(node, [...binFlags, bin, ...scanArgs])
+        : await runProcess(node, [...binFlags, join(root, "bench/contenders/scan.mjs"), ...scanArgs]);
       if (r.code !== 0 || /rule skipped|internal error/.test(r.stderr)) {
         throw new Error(`scan of ${ds.file} exited ${r.code}: ${r.stderr.trim().split("\n").slice(0, 5).join(" | ")}`);
       }

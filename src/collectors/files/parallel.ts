@@ -40,6 +40,9 @@ const WORKER_URL = import.meta.url.endsWith(".ts")
   ? builtModule(new URL("./worker.ts", import.meta.url).href)
   : new URL("./worker.js", import.meta.url);
 
+/** A worker's young generation, in MB (V8 sizes it as three semi-spaces: 2 MB each here). */
+const WORKER_YOUNG_MB = 6;
+
 /** Batches of one file read by `workers` threads, in the order they arrive. */
 export async function* readInParallel(
   file: string,
@@ -53,7 +56,12 @@ export async function* readInParallel(
   let notify: (() => void) | undefined;
   const threads = ranges.map((range, i) => {
     const task: WorkerTask = { file, range, ...(filter?.worker ? { filter: filter.worker } : {}) };
-    const w = new Worker(WORKER_URL, { workerData: task });
+    // Each worker is a V8 heap of its own; a small young generation keeps the pool's RSS near
+    // what its live data needs (bin/azure-exec-audit.js does the same for the main thread).
+    const w = new Worker(WORKER_URL, {
+      workerData: task,
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB },
+    });
     w.on("message", (m: Message) => {
       queue.push({ from: i, m });
       notify?.();
