@@ -134,7 +134,7 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
-/** A cap under every demo layer (the smallest is 450 KB) and over the test's layers. */
+/** Over the test's layers and the demo's small benign ones, under the demo's real-sized layers. */
 const CAP = 100_000;
 
 async function collect(c: RegistryCollector, extra: Partial<CollectOptions> = {}) {
@@ -175,8 +175,11 @@ describe("registry collector: layer files and the digest cache", () => {
         ].sort(),
       );
     }
-    // Demo images: their layers are over the cap, so only configs were read.
-    expect(images.filter((i) => !i.repository.startsWith("tools/backup")).every((i) => !i.files)).toBe(true);
+    // Demo images: their small benign layers (the generator's profile.d and cron.d files) are read
+    // too; app/BUILD-STEP is not a wanted file.
+    const demoFiles = images.filter((i) => !i.repository.startsWith("tools/backup")).flatMap((i) => i.files ?? []);
+    expect(demoFiles.length).toBe(12);
+    expect(demoFiles.every((f) => /^\/etc\/(?:profile\.d|cron\.d)\/contoso-/.test(f.path))).toBe(true);
     const reg = coverage.find((c) => c.source === "registry" && c.scope.startsWith("registry contosoprodacr"));
     expect(reg?.status).toBe("partial");
     expect(reg?.reason).toContain(`/v2/tools/backup/blobs/${sha(bad)}`);
@@ -212,7 +215,9 @@ describe("registry collector: layer files and the digest cache", () => {
         new RegistryCollector(session, new LiveScope(session, { subscriptions: [PROD] }), opts),
         extra,
       );
-      expect(since(from).blob(sha(good))).toBe(0);
+      const layers = [...(e.snapshot.registries[0]?.blobs.keys() ?? [])];
+      expect(layers.length).toBe(8);
+      for (const d of layers) expect(since(from).blob(d)).toBe(0);
       expect(images.find((i) => i.repository === "tools/backup")?.files).toBeUndefined();
       expect(coverage.find((c) => c.scope.startsWith("registry contosoprodacr"))?.status).toBe("complete");
     }
