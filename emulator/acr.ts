@@ -11,7 +11,8 @@
  *   GET  /acr/v1/{repo}/_manifests .......... GetManifestList.json
  *   GET  /acr/v1/{repo}/_manifests/{digest} . GetManifestAttributes.json
  *   GET  /v2/{repo}/manifests/{ref} ......... GetManifest.json (the envelope's manifest, compact JSON, as its digest was computed)
- *   GET  /v2/{repo}/blobs/{digest} .......... the config blob (compact JSON of the envelope's config); layers 404 BLOB_UNKNOWN
+ *   GET  /v2/{repo}/blobs/{digest} .......... the config blob (compact JSON of the envelope's config), or a layer
+ *                                             the snapshot holds (images/<registry>/blobs/sha256/<hex>); other layers 404 BLOB_UNKNOWN
  *   POST /oauth2/exchange ................... PostRefreshToken.json (AAD access token → ACR refresh token)
  *   POST /oauth2/token ...................... PostAccessToken.json (refresh token → access token)
  * The 401 challenge, its error body and the token flow follow the SDK's own recordings
@@ -246,15 +247,21 @@ export function acrHandle(
       };
     }
     const i = list.find((x) => x.configDigest === ref);
-    if (!i) return acrErrors(404, "BLOB_UNKNOWN", "blob unknown to registry", ref);
+    // A layer is served only in a repository whose manifests name it, as a registry scopes pulls.
+    const layer = i
+      ? undefined
+      : list.some((x) => x.layerDigests.includes(ref))
+        ? st.registry.blobs.get(ref)
+        : undefined;
+    if (!i && !layer) return acrErrors(404, "BLOB_UNKNOWN", "blob unknown to registry", ref);
     return {
       status: 200,
       headers: {
         "content-type": "application/octet-stream",
-        "docker-content-digest": i.configDigest,
+        "docker-content-digest": ref,
         "docker-distribution-api-version": "registry/2.0",
       },
-      body: i.configBytes,
+      body: i ? i.configBytes : (layer as Buffer),
     };
   }
   return acrErrors(404, "NOT_FOUND", `No route for ${lc(method)} ${path}`);

@@ -26,6 +26,8 @@ export interface ImageEnvelope {
   mediaType: string;
   configDigest: string;
   configBytes: Buffer;
+  /** `manifest.layers[].digest`, in order. */
+  layerDigests: string[];
   /** ACR manifest attributes (time-shifted). */
   attributes: JsonObject;
 }
@@ -39,6 +41,11 @@ export interface RegistryInfo {
   id: string | undefined;
   subscriptionId: string | undefined;
   images: ImageEnvelope[];
+  /**
+   * Layer blobs the snapshot holds (`images/<registry>/blobs/sha256/<hex>`, as in an OCI image
+   * layout), by digest; a layer without one is unknown to the registry.
+   */
+  blobs: Map<string, Buffer>;
 }
 
 export interface Snapshot {
@@ -317,8 +324,21 @@ export function loadSnapshot(dir: string, opts: LoadOptions = {}): Snapshot {
           mediaType: String(d.manifest.mediaType ?? "application/vnd.docker.distribution.manifest.v2+json"),
           configDigest: String(mcfg.digest ?? sha256(configBytes)),
           configBytes,
+          layerDigests: (Array.isArray(d.manifest.layers) ? d.manifest.layers : [])
+            .map((l) => (isObject(l) ? String(l.digest ?? "") : ""))
+            .filter(Boolean),
           attributes: shift.deep(isObject(d.attributes) ? d.attributes : {}),
         });
+      }
+      const blobs = new Map<string, Buffer>();
+      const blobDir = join(rdir, "blobs", "sha256");
+      if (existsSync(blobDir)) {
+        for (const name of readdirSync(blobDir).sort()) {
+          const bytes = readFileSync(join(blobDir, name));
+          // The SDK checks every blob's sha256 against its digest: a misnamed file is a broken snapshot.
+          if (`sha256:${name}` !== sha256(bytes)) throw new Error(`${join(blobDir, name)} does not hash to its name`);
+          blobs.set(`sha256:${name}`, bytes);
+        }
       }
       const idRe = new RegExp(
         `^(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\\.ContainerRegistry/registries/${reg})(/|$)`,
@@ -338,6 +358,7 @@ export function loadSnapshot(dir: string, opts: LoadOptions = {}): Snapshot {
         id,
         subscriptionId: id ? parseResourceId(id).subscriptionId : undefined,
         images,
+        blobs,
       });
       counts[`images:${reg}`] = images.length;
     }

@@ -142,6 +142,37 @@ function ymd(ms: number): string {
 function sha256Hex(s: string | Buffer): string {
   return createHash("sha256").update(s).digest("hex");
 }
+/**
+ * A ustar archive of regular files (the layout GNU tar writes: 512-byte headers, octal fields,
+ * checksum over the header with its own field as spaces, two zero blocks at the end). Fixed
+ * owner and time, so the bytes, and so the digests, are the same on every run.
+ */
+function ustar(entries: readonly { path: string; text: string }[], mtimeSec: number): Buffer {
+  const blocks: Buffer[] = [];
+  const field = (h: Buffer, off: number, len: number, value: string) => h.write(value, off, len, "latin1");
+  const oct = (n: number, len: number) => `${n.toString(8).padStart(len - 1, "0")}\0`;
+  for (const e of entries) {
+    const body = Buffer.from(e.text, "utf8");
+    const h = Buffer.alloc(512);
+    field(h, 0, 100, e.path);
+    field(h, 100, 8, oct(0o644, 8));
+    field(h, 108, 8, oct(0, 8));
+    field(h, 116, 8, oct(0, 8));
+    field(h, 124, 12, oct(body.length, 12));
+    field(h, 136, 12, oct(mtimeSec, 12));
+    field(h, 148, 8, "        ");
+    field(h, 156, 1, "0");
+    field(h, 257, 8, "ustar\u000000");
+    field(h, 265, 32, "root");
+    field(h, 297, 32, "root");
+    let sum = 0;
+    for (const b of h) sum += b;
+    field(h, 148, 8, `${sum.toString(8).padStart(6, "0")}\0 `);
+    blocks.push(h, body, Buffer.alloc((512 - (body.length % 512)) % 512));
+  }
+  blocks.push(Buffer.alloc(1024));
+  return Buffer.concat(blocks);
+}
 /** a[i], which must exist (the project compiles with noUncheckedIndexedAccess) */
 function nth<T>(a: readonly T[], i: number): T {
   const v = a[i];
@@ -1866,6 +1897,34 @@ function generate(seed: number): Outputs {
       size: h.by.includes("ADD file:") ? rng.int(27_000_000, 30_500_000) : rng.int(180, 48_000_000),
       digest: `sha256:${rng.hex(32)}`,
     }));
+    // Layers a live scan reads (at most --max-layer-bytes, 4 MiB by default) get real bytes in
+    // images/contosoprodacr/blobs/sha256/, which the emulator serves: benign start-up files that
+    // the payload rules must leave alone. The drawn size and digest are replaced after the draw, so
+    // everything else the seed makes stays as it was; the planted image has no layer this small.
+    if (!o.attack) {
+      const slug = o.repo.replaceAll("/", "-");
+      for (const [i, l] of layers.entries()) {
+        if (l.size > 4 * 1024 * 1024) continue;
+        const tar = ustar(
+          [
+            {
+              path: `etc/profile.d/${slug}.sh`,
+              text: `# ${o.repo}: defaults for interactive shells\nexport APP_ENV=production\nexport PYTHONUNBUFFERED=1\numask 027\n`,
+            },
+            {
+              path: `etc/cron.d/${slug}-tmp`,
+              text: "# clear the app's scratch space every night\n15 3 * * * app find /app/tmp -type f -mtime +7 -delete\n",
+            },
+            { path: "app/BUILD-STEP", text: `${nth(nonEmpty, i).by}\n` },
+          ],
+          Math.floor(nth(nonEmpty, i).atMs / 1000),
+        );
+        const blob = gzipSync(tar, { level: 9 });
+        l.size = blob.length;
+        l.digest = `sha256:${sha256Hex(blob)}`;
+        files.set(`images/contosoprodacr/blobs/sha256/${sha256Hex(blob)}`, blob);
+      }
+    }
     const cfg: Record<string, unknown> = {};
     if (o.user) cfg.User = o.user;
     if (o.exposed) cfg.ExposedPorts = Object.fromEntries(o.exposed.map((p) => [p, {}]));

@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { layerBytes } from "../src/cli/live.js";
 import { EXIT, main } from "../src/cli/main.js";
 import { PACKAGE_ROOT } from "../src/paths.js";
 import { tempDir } from "./helpers.js";
@@ -74,11 +75,24 @@ describe("exit codes", () => {
     [["scan", "--input", quiet, "--fail-on", "severe"], /invalid|severe/],
     [["scan", "--input", quiet, "--rules", join(tmp.dir, "no-rules")], /rules directory does not exist/],
     [["scna"], /unknown command/],
+    [["scan", "--subscription", "s1", "--max-layer-bytes", "4GB"], /--max-layer-bytes takes a size up to 64MiB/],
+    [["scan", "--subscription", "s1", "--max-layer-bytes", "65MiB"], /--max-layer-bytes takes a size up to 64MiB/],
   ])("3: %j", async (argv, message) => {
     const r = await run(...argv);
     expect(r.code).toBe(EXIT.usage);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+});
+
+describe("--max-layer-bytes", () => {
+  it("takes bytes, KiB or MiB", () => {
+    expect(layerBytes("0")).toBe(0);
+    expect(layerBytes("4096")).toBe(4096);
+    expect(layerBytes("512KiB")).toBe(512 * 1024);
+    expect(layerBytes("4MiB")).toBe(4 * 1024 * 1024);
+    expect(layerBytes(" 2 mb ")).toBe(2 * 1024 * 1024);
+    expect(() => layerBytes("-1")).toThrow(/--max-layer-bytes/);
   });
 });
 

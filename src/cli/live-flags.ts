@@ -17,6 +17,8 @@ export interface LiveFlags {
   until?: string;
   readAppSettings?: boolean;
   maxConcurrency?: string;
+  /** Compressed size up to which image layers are searched for files (bytes, or with KiB/MiB). */
+  maxLayerBytes?: string;
   /** Read the Activity Log from this Log Analytics workspace (its GUID) instead of the API. */
   workspace?: string;
   /** Read the Activity Log from this Storage container (diagnostic-settings export) instead. */

@@ -13,6 +13,7 @@ import { ArchiveCollector } from "../collectors/archive/index.js";
 import { parseArchiveUrl } from "../collectors/archive/url.js";
 import { RbacCollector } from "../collectors/rbac/index.js";
 import { RegistryCollector } from "../collectors/registry/index.js";
+import { MAX_LAYER_UNCOMPRESSED } from "../collectors/registry/layers.js";
 import { ResourcesCollector } from "../collectors/resources/index.js";
 import type { Collector } from "../collectors/types.js";
 import { WorkspaceCollector } from "../collectors/workspace/index.js";
@@ -51,6 +52,17 @@ export function liveWindow(f: LiveFlags, now: Date, bounded = true): LiveWindow 
   return { since, until };
 }
 
+/** --max-layer-bytes: bytes, or a number of KiB / MiB (`512KiB`, `4MiB`); 0 reads no layer. */
+export function layerBytes(value: string): number {
+  const m = /^(\d+)[ \t]*(k|kb|kib|m|mb|mib)?$/i.exec(value.trim());
+  const n = m ? Number(m[1]) * (m[2] ? (m[2].toLowerCase().startsWith("k") ? 1024 : 1024 * 1024) : 1) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n > MAX_LAYER_UNCOMPRESSED)
+    throw new UsageError(
+      `--max-layer-bytes takes a size up to 64MiB (bytes, or with KiB or MiB: 4MiB), got '${value}'`,
+    );
+  return n;
+}
+
 export interface Live {
   session: AzureSession;
   /** The subscriptions to read, when a scope was named. */
@@ -73,6 +85,7 @@ export function liveCollectors(f: LiveFlags, now = new Date()): Live {
     if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1 || maxConcurrency > 64)
       throw new UsageError(`--max-concurrency must be a whole number from 1 to 64, got '${f.maxConcurrency}'`);
   }
+  const maxLayerBytes = f.maxLayerBytes === undefined ? undefined : layerBytes(f.maxLayerBytes);
   if (f.workspace !== undefined && f.archive !== undefined)
     throw new UsageError("use either --workspace or --archive for the Activity Log, not both");
   // The Activity Log comes from the workspace or the archive when one is named, else the API.
@@ -118,7 +131,7 @@ export function liveCollectors(f: LiveFlags, now = new Date()): Live {
       new RbacCollector(session, scope),
       new AppServiceCollector(session, scope, { readAppSettings: !!f.readAppSettings }),
       new ResourcesCollector(session, scope),
-      new RegistryCollector(session, scope),
+      new RegistryCollector(session, scope, maxLayerBytes === undefined ? {} : { maxLayerBytes }),
     );
   }
   return { session, scope, collectors, signsIn };

@@ -275,6 +275,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     )
     .option("--read-app-settings", "read Function App settings (they hold secrets: only what rules need is kept)")
     .option("--max-concurrency <n>", "Azure requests in flight at once (default 8; at most 4 per subscription)")
+    .option(
+      "--max-layer-bytes <size>",
+      "read image layers up to this compressed size for cron, shell start-up, systemd and authorized_keys files (default 4MiB; 0 = none)",
+    )
     .option("--rules <dir...>", "additional Sigma rule directories (a broken rule is reported and skipped)")
     .option("--allow-incomplete", "exit by findings even when some input could not be read")
     .option("--workers <n>", "threads reading a large JSON Lines file (default: the cores, at most 4; 1 = none)")

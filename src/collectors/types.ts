@@ -7,7 +7,7 @@
  */
 import type { Diagnostics } from "../model/diagnostics.js";
 import type { SourceKind } from "../model/finding.js";
-import type { ActivityObservation, AuditRecord, CollectedItem, LineRef } from "../model/records.js";
+import type { ActivityObservation, AuditRecord, CollectedItem, LineRef, RecordKind } from "../model/records.js";
 import type { CoverageTally } from "./tally.js";
 
 /** The time window a source covers, when it knows one (a snapshot's metadata, --since/--until). */
@@ -71,6 +71,12 @@ export interface CollectOptions {
   tally: CoverageTally;
   /** The scan's diagnostics, for things that are not coverage (an orphaned app setting, say). */
   diagnostics: Diagnostics;
+  /**
+   * The record kinds the loaded rules read (payload rules: `payload`). A collector may skip a
+   * costly read whose records no rule can use (the registry's image layers feed only payload
+   * rules). Undefined: read everything.
+   */
+  ruleKinds?: ReadonlySet<RecordKind>;
 }
 
 export interface Collector {

@@ -142,6 +142,22 @@ export interface ImageConfig {
   os?: string;
 }
 
+/**
+ * A file read from one of the image's small layers (the registry collector, docs/payloads.md):
+ * one of the files that run in a container or on a login (cron, shell profiles, systemd units,
+ * authorized_keys). Attacker-controlled text, capped at MAX_PAYLOAD_CHARS.
+ */
+export interface ImageFile {
+  /** Absolute path in the image, e.g. /etc/cron.d/backup. */
+  path: string;
+  /** Digest of the layer it came from. */
+  layer: string;
+  /** Position of that layer in the manifest's `layers`, when the manifest is known. */
+  layerIndex?: number;
+  content: string;
+  truncated: boolean;
+}
+
 export interface ContainerImage {
   kind: "containerImage";
   /** registry/repository@digest */
@@ -154,6 +170,8 @@ export interface ContainerImage {
   mediaType?: string;
   /** Parsed image config; undefined when only the manifest listing was available. */
   config?: ImageConfig;
+  /** Files read from small layers (envelope `files`); absent when no layer was read. */
+  files?: readonly ImageFile[];
   origin: Origin;
   raw: unknown;
 }

@@ -108,10 +108,13 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutcome> {
   });
   const tally = new CoverageTally();
   const { filter, pushdown } = opts.noPrefilter ? {} : prefilterFor(rules, opts.limits);
+  // Correlations reference rules, which are among `rules` (private or not): their kinds count.
+  const ruleKinds = new Set(rules.map((r) => r.kind));
   for (const [i, c] of opts.collectors.entries()) {
     const options = {
       tally,
       diagnostics,
+      ruleKinds,
       abortSignal: opts.abortSignal,
       ...(filter ? { filter } : {}),
       ...(pushdown ? { pushdown } : {}),

@@ -298,3 +298,48 @@ describe("derivePayloads: encoded commands are decoded into payloads of their ow
     expect(payloadsOf(ext(`echo ${bin} | base64 -d > /tmp/blob`))).toHaveLength(1);
   });
 });
+
+describe("derivePayloads: files from image layers", () => {
+  const layer = (n: number) => `sha256:${String(n).repeat(64)}`;
+  const envelope = (files: unknown[]) => ({
+    registry: "acr1.azurecr.io",
+    repository: "tools/backup",
+    digest: layer(5),
+    manifest: {
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      layers: [
+        { mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", size: 29_000_000, digest: layer(7) },
+        { mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", size: 412, digest: layer(8) },
+      ],
+    },
+    files,
+  });
+
+  it("each file is a script payload of the image, placed by its layer's index, T1204.003", () => {
+    const c = classify(
+      envelope([
+        { layer: layer(8), path: "/etc/cron.d/sync", content: "* * * * * root /bin/true\n" },
+        { layer: layer(9), path: "/etc/profile.d/x.sh", content: "umask 027\n", truncated: true },
+        { layer: layer(8), path: "/etc/cron.d/empty", content: "  \n" },
+        { layer: layer(8), path: "/etc/cron.d/no-content" },
+      ]),
+      { location: "t" },
+    );
+    if (!("records" in c)) throw new Error(JSON.stringify(c));
+    const ps = c.records.flatMap((r: AuditRecord) => derivePayloads(r));
+    expect(ps.map((p) => [p.payloadKind, p.path, p.truncated, p.source.kind, p.vectorTechniques])).toEqual([
+      ["script", "layers[1]:/etc/cron.d/sync", false, "containerImage", ["T1204.003"]],
+      // A layer the manifest does not list is named by its digest; a file cut by the reader stays marked.
+      ["script", `layer ${layer(9)}:/etc/profile.d/x.sh`, true, "containerImage", ["T1204.003"]],
+    ]);
+    expect(ps[0]?.source.id).toBe(`acr1.azurecr.io/tools/backup@${layer(5)}`);
+  });
+
+  it("caps a file's content from a snapshot at MAX_PAYLOAD_CHARS", () => {
+    const [p] = payloadsOf(
+      envelope([{ layer: layer(8), path: "/etc/crontab", content: "x".repeat(MAX_PAYLOAD_CHARS + 5) }]),
+    );
+    expect(p?.content.length).toBe(MAX_PAYLOAD_CHARS);
+  });
+});

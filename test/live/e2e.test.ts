@@ -89,8 +89,18 @@ describe("a live scan of the emulated demo tenant", () => {
   afterAll(() => emu.close());
 
   it("finds what scan --demo finds, with the payloads recovered", async () => {
+    const before = emu.requests.length;
     const r = await liveScan(emu);
     expect(r.stderr).toBe("");
+    // The demo's small layers (benign profile and cron files) are downloaded once each and stay quiet.
+    const held = new Set([...(emu.snapshot.registries[0]?.blobs.keys() ?? [])]);
+    expect(held.size).toBe(6);
+    const blobs = emu.requests
+      .slice(before)
+      .filter((q) => q.front.startsWith("acr:") && q.path.includes("/blobs/"))
+      .map((q) => ({ digest: decodeURIComponent(q.path).split("/blobs/")[1] as string, status: q.status }));
+    expect(blobs.filter((b) => held.has(b.digest)).map((b) => b.status)).toEqual(Array(6).fill(200));
+    expect(blobs.every((b) => b.status === 200)).toBe(true);
     expect(r.code).toBe(0);
     const report = r.report as Report;
     expect(report.scan.complete).toBe(true);

@@ -22,6 +22,8 @@ interface Found {
   payloadKind: PayloadKind;
   content: string;
   path: string;
+  /** Already cut before it got here (a layer file read up to its cap). */
+  truncated?: boolean;
 }
 
 interface Extractor {
@@ -471,7 +473,7 @@ function make(
   vector: string,
   techniques: string[],
 ): Payload {
-  const truncated = found.content.length > MAX_PAYLOAD_CHARS;
+  const truncated = found.content.length > MAX_PAYLOAD_CHARS || found.truncated === true;
   const content = truncated ? found.content.slice(0, MAX_PAYLOAD_CHARS) : found.content;
   const id = createHash("sha256")
     .update(`${src.id.toLowerCase()}\u001f${found.path}\u001f${content}`)
@@ -528,12 +530,20 @@ function fromFunctionApp(a: FunctionApp): Payload[] {
 
 function fromImage(img: ContainerImage): Payload[] {
   const c = img.config;
-  if (!c) return [];
   const out: Found[] = [];
-  const cmd = [...c.entrypoint, ...c.cmd].join(" ");
-  if (cmd.trim() !== "") out.push({ payloadKind: "command", content: cmd, path: "config.Entrypoint+Cmd" });
-  if (c.history.length > 0)
-    out.push({ payloadKind: "script", content: c.history.join("\n"), path: "history[].created_by" });
+  if (c) {
+    const cmd = [...c.entrypoint, ...c.cmd].join(" ");
+    if (cmd.trim() !== "") out.push({ payloadKind: "command", content: cmd, path: "config.Entrypoint+Cmd" });
+    if (c.history.length > 0)
+      out.push({ payloadKind: "script", content: c.history.join("\n"), path: "history[].created_by" });
+  }
+  // Files from small layers (cron tables, shell start-up files, units, authorized_keys): they run
+  // in the container, unlike history[].created_by, which ran on the build machine.
+  for (const f of img.files ?? []) {
+    if (f.content.trim() === "") continue;
+    const where = f.layerIndex !== undefined ? `layers[${f.layerIndex}]` : `layer ${f.layer}`;
+    out.push({ payloadKind: "script", content: f.content, path: `${where}:${f.path}`, truncated: f.truncated });
+  }
   return out.map((f) =>
     make(f, { id: img.id, type: "ContainerImage", kind: "containerImage", origin: img.origin }, "Container image", [
       "T1204.003",
