@@ -6,7 +6,7 @@
  * and deployment script by id, registries/{name}/tasks) and a live scan through the CLI must find
  * what a scan of the same snapshot's files finds, with the runbook's script analysed.
  */
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningEmulator, startEmulator } from "../../emulator/server.ts";
@@ -48,10 +48,17 @@ function makeSnapshot(): string {
       subscriptions: [{ subscriptionId: SUB, displayName: "contoso-prod" }],
     }),
   );
-  // One demo image, so the emulator serves the registry that holds the task.
-  const image = "demo/tenant/images/contosoprodacr/contoso_api/bb96fd37b674.json";
+  // One demo image (whichever the generator wrote first), so the emulator serves the registry
+  // that holds the task, with the layer blobs the demo keeps for its small layers.
+  const repo = join(PACKAGE_ROOT, "demo/tenant/images/contosoprodacr/contoso_api");
+  const image = readdirSync(repo)
+    .filter((f) => f.endsWith(".json"))
+    .sort()[0] as string;
   mkdirSync(join(dir, "images/contosoprodacr/contoso_api"), { recursive: true });
-  copyFileSync(join(PACKAGE_ROOT, image), join(dir, image.replace("demo/tenant/", "")));
+  copyFileSync(join(repo, image), join(dir, "images/contosoprodacr/contoso_api", image));
+  cpSync(join(PACKAGE_ROOT, "demo/tenant/images/contosoprodacr/blobs"), join(dir, "images/contosoprodacr/blobs"), {
+    recursive: true,
+  });
 
   // Automation 2022-08-08 getRunbook.json, with its scripts: the published one an attacker's
   // cradle, the draft getRunbookDraftContent.json's body.
