@@ -3,10 +3,11 @@
  * the ACR data plane), the request log, and the order in which auth, faults and throttling apply.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type AcrState, acrHandle } from "./acr.ts";
 import { activityRoute } from "./activity-route.ts";
@@ -469,6 +470,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         ),
       );
       for (const sock of sockets) sock.destroy();
+      // The CA folder is the emulator's own unless the caller chose it (options.caDir).
+      if (!options.caDir) rmSync(dirname(tls.caFile), { recursive: true, force: true });
     },
   };
 }

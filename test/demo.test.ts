@@ -142,6 +142,11 @@ describe("demo tenant", () => {
     expect((await scan("table")).stdout).toContain(`Not observable: ${none.length} execution vectors`);
   });
 
+  it("reads the whole bundled snapshot, layer blobs included, with nothing to report about it", () => {
+    expect(report.scan.complete).toBe(true);
+    expect((report.scan.coverage as { reason?: string }[]).map((c) => c.reason)).toEqual([undefined]);
+  });
+
   it("exits 1 with --fail-on high", async () => {
     expect((await scan("json", "--fail-on", "high")).code).toBe(1);
   });

@@ -88,6 +88,12 @@ export function liveCollectors(f: LiveFlags, now = new Date()): Live {
   const maxLayerBytes = f.maxLayerBytes === undefined ? undefined : layerBytes(f.maxLayerBytes);
   if (f.workspace !== undefined && f.archive !== undefined)
     throw new UsageError("use either --workspace or --archive for the Activity Log, not both");
+  // A custom cloud has its own Log Analytics host; falling back to the public one would send the
+  // custom cloud's token to a host that is not its own, and wait on it.
+  if (f.workspace !== undefined && f.armEndpoint !== undefined && f.logsEndpoint === undefined)
+    throw new UsageError(
+      "--workspace with --arm-endpoint (a custom cloud) needs --logs-endpoint, that cloud's Log Analytics query endpoint (https://…/v1; the emulator prints it as logsEndpoint)",
+    );
   // The Activity Log comes from the workspace or the archive when one is named, else the API.
   const fromApi = f.workspace === undefined && f.archive === undefined;
   const window = liveWindow(f, now, fromApi);

@@ -112,7 +112,8 @@ export class ScopeTally {
     if (this.unreadable > 0) reasons.push(`${this.unreadable} unreadable record(s) skipped`);
     if (this.failedParts > 0) reasons.push(`${this.failedParts} file(s) could not be read`);
     if (this.problems.length > 0) reasons.push(`first: ${this.problems.map((p) => p.text).join("; ")}`);
-    reasons.push(...this.notes);
+    // Notes qualify what was read; of a scope nothing could be read from they would only be noise.
+    if (status !== "failed") reasons.push(...this.notes);
     const e: CoverageEntry = { source: this.source, scope: this.scope, status, records: this.records };
     const from = this.declared?.from ?? this.from;
     const to = this.declared?.to ?? this.to;

@@ -144,11 +144,22 @@ describe("a live scan of the emulated demo tenant", () => {
     expect(r.stderr).toContain("--workspace takes a Log Analytics workspace id (a GUID");
   }, 60_000);
 
+  // A new user's command from the README, without --logs-endpoint, waited on the public Log
+  // Analytics host for minutes before this was a usage error.
+  it("--workspace on the custom cloud without --logs-endpoint is one usage error naming it (exit 3)", async () => {
+    const r = await liveScan(emu, ["--workspace", emu.workspaceId]);
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain("needs --logs-endpoint");
+  }, 60_000);
+
   it("fails closed in one sentence when sign-in fails (exit 3)", async () => {
     const r = await liveScan(emu, [], { AZURE_CLIENT_SECRET: "wrong" });
     expect(r.code).toBe(3);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toContain("could not sign in with EnvironmentCredential");
+    // Entra ID's own reason, not the library's "authentication failed" wrapper.
+    expect(r.stderr).toMatch(/AADSTS\d+: /);
     expect(r.stderr).toContain("AZURE_CLIENT_SECRET");
   }, 60_000);
 });

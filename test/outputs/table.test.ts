@@ -46,7 +46,9 @@ describe("renderTable", () => {
     expect(lines[1]).toContain("3 findings (1 critical, 1 high, 1 medium)");
     expect(lines[1]).toContain("1234 records read");
     expect(lines[1]).toContain("scan INCOMPLETE");
-    expect(lines[1]).toContain("AuthorizationFailed");
+    expect(lines[1]).toContain("2 of 3 sources not read completely (see Coverage below)");
+    // The whole reason, role included, is in the Coverage section rather than cut on the summary line.
+    expect(out).toContain("AuthorizationFailed");
     const header = lines.findIndex((l) => l.startsWith("SEVERITY"));
     expect(lines[header]).toMatch(/^SEVERITY +TIME +TECHNIQUE\(S\) +TITLE +RESOURCE +PRINCIPAL$/);
     const rows = findingRows(lines, header).slice(0, 3);

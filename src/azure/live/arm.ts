@@ -186,8 +186,15 @@ export function explain(e: unknown, scope: string, needs: Needs): string {
       return `not authorised to read ${needs.what} of ${scope}${code}: grant the scanning identity ${needs.role} on it (docs/permissions.md)`;
     if (status === 401)
       return `the token was refused reading ${needs.what} of ${scope}${code}; sign in again or check the tenant`;
-    if (status === 404)
+    if (status === 404) {
+      // A subscription the user named may be mistyped or invisible to this identity; anything
+      // else was listed a moment ago.
+      if (e.code === "SubscriptionNotFound")
+        return `${scope} was not found reading ${needs.what}${code}: check the id, and that the scanning identity can see it (az account list)`;
+      if (e.code === "BLOB_UNKNOWN" || e.code === "MANIFEST_UNKNOWN")
+        return `${scope} is not in the registry (${e.code}) reading ${needs.what}`;
       return `${scope} was not found reading ${needs.what}${code}: it may have been deleted or moved since it was listed`;
+    }
     if (status === 429) return `${needs.what} of ${scope} stayed throttled after retries${code}`;
     if (status !== undefined)
       return `reading ${needs.what} of ${scope} failed with HTTP ${status}${code} after retries: ${oneLine(e.message)}`;

@@ -185,10 +185,19 @@ const AUTH_FIX: Record<AuthMode, string> = {
     "set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE (a federated workload identity)",
 };
 
-/** The first line of an identity error, without the library's troubleshooting boilerplate. */
-function firstLine(e: unknown): string {
+/**
+ * The cause of an identity error in one line. The credentials wrap the token endpoint's answer
+ * (EnvironmentCredential: "authentication failed. To troubleshoot, visit …", with the real
+ * reason in `errorResponse.errorDescription`), so Entra ID's own sentence (AADSTS7000215:
+ * Invalid client secret provided) is looked for first; else the first line of the message.
+ */
+export function firstLine(e: unknown): string {
   const m = e instanceof Error ? e.message : String(e);
-  const line = m.split(/\r?\n/).find((l) => l.trim() !== "") ?? m;
+  const described = (e as { errorResponse?: { errorDescription?: unknown } } | undefined)?.errorResponse
+    ?.errorDescription;
+  const text = `${m}\n${typeof described === "string" ? described : ""}`;
+  const aad = /AADSTS\d+:[^\r\n]*?(?:\.(?=\s|$)|$)/m.exec(text)?.[0];
+  const line = aad ?? m.split(/\r?\n/).find((l) => l.trim() !== "") ?? m;
   return line.replace(/\s+/g, " ").trim().slice(0, 300);
 }
 

@@ -98,7 +98,11 @@ async function planInput(path: string): Promise<InputPlan> {
   if (files.length === 0) {
     throw new UsageError(`input directory has no .json, .jsonl or .gz files: ${path}`);
   }
-  return { path, files, ignored: ignored.filter((f) => !/(^|\/)(README\.md|\.gitkeep)$/i.test(f)), meta };
+  // Layer blobs of the snapshot layout (images/<registry>/blobs/sha256/<digest>) are registry
+  // content the emulator serves, not records; they are not worth a note.
+  const quiet = (f: string) =>
+    /(^|\/)(README\.md|\.gitkeep)$/i.test(f) || /(^|\/)images\/[^/]+\/blobs\/sha256\/[0-9a-f]{64}$/.test(f);
+  return { path, files, ignored: ignored.filter((f) => !quiet(f)), meta };
 }
 
 /** The earliest declared start and the latest declared end over all snapshot metadata. */

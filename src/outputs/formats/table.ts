@@ -203,10 +203,12 @@ async function renderTable(result: ScanResult, ctx: RenderContext, out: OutputSi
   if (result.complete) {
     state = "scan complete";
   } else {
-    const reasons = problems.map(
-      (c) => `${clean(c.source, 128)} ${clean(c.status, 16)}${c.reason ? ` (${clean(c.reason, 160)})` : ""}`,
-    );
-    state = paint(SEVERITY_STYLE.high, "scan INCOMPLETE") + (reasons.length > 0 ? ` — ${reasons.join("; ")}` : "");
+    // The reasons are long (scope, cause, the role that fixes it); the Coverage section at the end
+    // prints each whole, so the summary line only counts them.
+    const n = problems.length;
+    state =
+      paint(SEVERITY_STYLE.high, "scan INCOMPLETE") +
+      (n > 0 ? ` — ${n} of ${result.coverage.length} sources not read completely (see Coverage below)` : "");
   }
   await write([
     paint(BOLD, `azure-exec-audit scan ${clean(result.id, 128)}`) +
