@@ -12,6 +12,7 @@
  * on; only a file that is not JSON at all is a fatal error (thrown as NotJsonError).
  */
 import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
@@ -65,26 +66,41 @@ export function streamLineRange(path: string, range: LineRange, filter?: LineFil
  * number of its first line (counted here, so every record keeps its true line). Reading the
  * file for newlines costs a fraction of reading it for records.
  */
+/** Bytes per read of the line-counting pass. */
+const COUNT_CHUNK = 4 << 20;
+
 export async function lineRanges(path: string, size: number, parts: number): Promise<LineRange[]> {
   const targets = Array.from({ length: parts - 1 }, (_, i) => Math.floor((size * (i + 1)) / parts));
   const cuts: { at: number; line: number }[] = [];
   let lines = 0;
   let pos = 0;
   let t = 0;
-  for await (const chunk of chunks(path)) {
-    let s = 0;
+  // One buffer, read into again and again: this pass only counts, nothing keeps a slice of it, and
+  // a fresh buffer per chunk (as a stream hands out) made it cost 5-7× more (2 GB: 1.1-1.8 s
+  // against 0.2 s), all of it before the workers could start.
+  const fd = await open(path, "r");
+  try {
+    const buf = Buffer.allocUnsafe(COUNT_CHUNK);
     for (;;) {
-      const nl = chunk.indexOf(10, s);
-      if (nl < 0) break;
-      lines++;
-      // A range starts after the first newline at or past its target.
-      while (t < targets.length && pos + nl >= (targets[t] as number)) {
-        cuts.push({ at: pos + nl + 1, line: lines + 1 });
-        t++;
+      const { bytesRead } = await fd.read(buf, 0, buf.length, pos);
+      if (bytesRead <= 0) break;
+      const chunk = bytesRead < buf.length ? buf.subarray(0, bytesRead) : buf;
+      let s = 0;
+      for (;;) {
+        const nl = chunk.indexOf(10, s);
+        if (nl < 0) break;
+        lines++;
+        // A range starts after the first newline at or past its target.
+        while (t < targets.length && pos + nl >= (targets[t] as number)) {
+          cuts.push({ at: pos + nl + 1, line: lines + 1 });
+          t++;
+        }
+        s = nl + 1;
       }
-      s = nl + 1;
+      pos += bytesRead;
     }
-    pos += chunk.length;
+  } finally {
+    await fd.close();
   }
   const ranges: LineRange[] = [];
   let start = 0;
