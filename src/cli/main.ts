@@ -7,7 +7,9 @@ import { Command, CommanderError, Option } from "commander";
 import { AUTH_MODES, CLOUDS } from "../azure/live/options.js";
 import { FilesCollector } from "../collectors/files/index.js";
 import type { Collector } from "../collectors/types.js";
-import { isSeverity, type ScanResult, SEVERITIES, type Severity, severityRank } from "../model/finding.js";
+import { failingFindings, markBaseline, readBaseline } from "../gate/index.js";
+import { DIAGNOSTIC_CODES } from "../model/diagnostics.js";
+import { isSeverity, type ScanResult, SEVERITIES, type Severity } from "../model/finding.js";
 import {
   fileSink,
   formatNames,
@@ -23,7 +25,9 @@ import {
 } from "../outputs/index.js";
 import { DEMO_TENANT_DIR, toolVersion } from "../paths.js";
 import { runScan } from "../scan/run.js";
+import { applySuppressions, loadSuppressionFile } from "../suppress/index.js";
 import { UsageError } from "../util/errors.js";
+import { sanitizeForTerminal } from "../util/text.js";
 import { DEFAULT_LOOKBACK, isLive, type LiveFlags } from "./live-flags.js";
 import { rulesCoverage, rulesLint, rulesList, rulesTest } from "./rules.js";
 
@@ -44,6 +48,8 @@ interface ScanFlags {
   workers?: string;
   color?: boolean;
   debug?: boolean;
+  suppressions?: string;
+  baseline?: string;
 }
 
 type ScanCommandFlags = ScanFlags & LiveFlags;
@@ -178,6 +184,9 @@ async function scanCommand(
     if (!Number.isInteger(workers) || workers < 1 || workers > 64)
       throw new UsageError(`--workers must be a whole number from 1 to 64, got '${flags.workers}'`);
   }
+  // Read before any collector plans or reads, so a mistake in them costs no scan.
+  const suppressions = flags.suppressions !== undefined ? loadSuppressionFile(flags.suppressions) : [];
+  const baseline = flags.baseline !== undefined ? readBaseline(flags.baseline) : undefined;
   const collectors: Collector[] = [];
   if (inputs.length > 0) collectors.push(new FilesCollector(inputs, workers === undefined ? {} : { workers }));
   if (live) {
@@ -188,8 +197,14 @@ async function scanCommand(
     if (azure.signsIn) await azure.session.verify();
     collectors.push(...azure.collectors);
   }
-  const { result, ruleErrors } = await runScan({ collectors, ruleDirs: flags.rules });
-  for (const e of ruleErrors) io.stderr(`azure-exec-audit: rule skipped: ${e.message}\n`);
+  const outcome = await runScan({ collectors, ruleDirs: flags.rules });
+  for (const e of outcome.ruleErrors) io.stderr(`azure-exec-audit: rule skipped: ${e.message}\n`);
+  // After the engine, before any output: what was accepted is marked, never dropped.
+  let result: ScanResult = applySuppressions(outcome.result, suppressions, new Date());
+  for (const d of result.diagnostics)
+    if (d.code === DIAGNOSTIC_CODES.suppressionExpired)
+      io.stderr(`azure-exec-audit: ${sanitizeForTerminal(d.message)}\n`);
+  if (baseline) result = markBaseline(result, baseline);
   const ctx: RenderContext = {
     toolVersion: toolVersion(),
     color: !flags.output && io.isTTY && flags.color !== false,
@@ -207,7 +222,7 @@ async function scanCommand(
       return EXIT.incomplete;
     }
   }
-  if (failOn && result.findings.some((f) => severityRank(f.severity) >= severityRank(failOn))) return EXIT.findings;
+  if (failOn && failingFindings(result.findings, failOn).length > 0) return EXIT.findings;
   return EXIT.ok;
 }
 
@@ -280,6 +295,11 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       "read image layers up to this compressed size for cron, shell start-up, systemd and authorized_keys files (default 4MiB; 0 = none)",
     )
     .option("--rules <dir...>", "additional Sigma rule directories (a broken rule is reported and skipped)")
+    .option(
+      "--suppressions <file>",
+      "YAML file of accepted findings (rule, resource, principal; reason and expires required): reported as suppressed, never fail --fail-on",
+    )
+    .option("--baseline <report.json>", "a JSON report of an earlier scan: --fail-on fails only on findings not in it")
     .option("--allow-incomplete", "exit by findings even when some input could not be read")
     .option("--workers <n>", "threads reading a large JSON Lines file (default: the cores, at most 4; 1 = none)")
     .option("--no-color", "plain table output")
@@ -292,6 +312,8 @@ Examples:
   azure-exec-audit scan --demo --format json --output report.json
   azure-exec-audit scan --input ./activity-export/ --format sarif --output results.sarif --fail-on high
   azure-exec-audit scan --input activity.jsonl.gz roles.json --rules ./my-rules
+  azure-exec-audit scan --demo --suppressions ./suppressions.yaml --fail-on high
+  azure-exec-audit scan --demo --baseline baseline.json --fail-on high
   azure-exec-audit scan --all-subscriptions --since 24h --format sarif --output results.sarif
   azure-exec-audit scan --subscription <id> --auth cli --read-app-settings
   azure-exec-audit scan --subscription <id> --workspace <workspace GUID> --since 30d
