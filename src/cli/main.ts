@@ -3,10 +3,20 @@
  * 1 findings at or above --fail-on; 2 scan incomplete (unless --allow-incomplete); 3 usage or
  * configuration error; 4 internal error (a bug: the tool failed, not the input). Errors are one sentence on stderr; --debug adds the stack.
  */
+import { resolve } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { AUTH_MODES, CLOUDS } from "../azure/live/options.js";
 import { FilesCollector } from "../collectors/files/index.js";
 import type { Collector } from "../collectors/types.js";
+import {
+  CONFIG_FILE,
+  loadConfig,
+  mergeSettings,
+  type SettingKey,
+  type Settings,
+  settingsFromEnv,
+  writeStarterConfig,
+} from "../config/index.js";
 import { failingFindings, markBaseline, readBaseline } from "../gate/index.js";
 import { DIAGNOSTIC_CODES } from "../model/diagnostics.js";
 import { isSeverity, type ScanResult, SEVERITIES, type Severity } from "../model/finding.js";
@@ -25,7 +35,7 @@ import {
 } from "../outputs/index.js";
 import { DEMO_TENANT_DIR, toolVersion } from "../paths.js";
 import { runScan } from "../scan/run.js";
-import { applySuppressions, loadSuppressionFile } from "../suppress/index.js";
+import { applySuppressions, loadSuppressionFile, type SuppressionEntry } from "../suppress/index.js";
 import { UsageError } from "../util/errors.js";
 import { sanitizeForTerminal } from "../util/text.js";
 import { DEFAULT_LOOKBACK, isLive, type LiveFlags } from "./live-flags.js";
@@ -50,6 +60,8 @@ interface ScanFlags {
   debug?: boolean;
   suppressions?: string;
   baseline?: string;
+  sarifArtifactUri?: string;
+  config?: string;
 }
 
 type ScanCommandFlags = ScanFlags & LiveFlags;
@@ -58,6 +70,10 @@ export interface Io {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
   isTTY: boolean;
+  /** AZURE_EXEC_AUDIT_* variables are read here (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Where ./azure-exec-audit.yaml is looked for (default the process's working directory). */
+  cwd?: string;
   /** When set, the report is streamed here (with backpressure) instead of through stdout(). */
   stdoutStream?: NodeJS.WritableStream;
 }
@@ -91,8 +107,8 @@ function formatOptions(
   for (const b of bindings) {
     const value: unknown = cmd.getOptionValue(b.attribute);
     if (b.format !== format) {
-      const source = cmd.getOptionValueSource(b.attribute);
-      if (source !== undefined && source !== "default") {
+      // A config file may hold one format's options for the runs that pick it; a flag may not.
+      if (cmd.getOptionValueSource(b.attribute) === "cli") {
         throw new UsageError(`${b.flag} applies to --format ${b.format.name} only`);
       }
       continue;
@@ -155,12 +171,62 @@ async function writeReport(
   await target.finish();
 }
 
-async function scanCommand(
+/** Scan flags that a config file or the environment can also set (their commander attribute names). */
+const SETTING_KEYS = [
+  "demo",
+  "input",
+  "subscription",
+  "allSubscriptions",
+  "managementGroup",
+  "workspace",
+  "archive",
+  "since",
+  "until",
+  "rules",
+  "suppressions",
+  "baseline",
+  "format",
+  "output",
+  "sarifArtifactUri",
+  "failOn",
+  "state",
+  "maxConcurrency",
+  "readAppSettings",
+] as const satisfies readonly SettingKey[];
+
+/**
+ * The flags as if everything had been typed: command line, then AZURE_EXEC_AUDIT_* variables,
+ * then the config file (docs/cli.md#precedence). Inline suppression entries come back apart.
+ */
+function effectiveFlags(
   flags: ScanCommandFlags,
+  io: Io,
+  cmd: Command,
+): { flags: ScanCommandFlags; inlineSuppressions?: SuppressionEntry[] } {
+  const env = io.env ?? process.env;
+  const cli: Settings = {};
+  for (const key of SETTING_KEYS)
+    if (cmd.getOptionValueSource(key) === "cli") (cli as Record<string, unknown>)[key] = (flags as Settings)[key];
+  const fromEnv = settingsFromEnv(env, formatNames());
+  const file = loadConfig({ explicit: flags.config, env, cwd: io.cwd ?? process.cwd(), formats: formatNames() });
+  const merged = mergeSettings(cli, fromEnv, file?.settings ?? {});
+  const out: Record<string, unknown> = { ...flags };
+  for (const key of SETTING_KEYS) if (key !== "sarifArtifactUri") delete out[key];
+  Object.assign(out, merged);
+  if (merged.sarifArtifactUri !== undefined && cli.sarifArtifactUri === undefined)
+    cmd.setOptionValueWithSource("sarifArtifactUri", merged.sarifArtifactUri, "config");
+  const inline = Array.isArray(merged.suppressions) ? merged.suppressions : undefined;
+  if (inline) delete out.suppressions;
+  return { flags: out as ScanCommandFlags, ...(inline ? { inlineSuppressions: inline } : {}) };
+}
+
+async function scanCommand(
+  given: ScanCommandFlags,
   io: Io,
   cmd: Command,
   bindings: readonly FormatOptionBinding[],
 ): Promise<number> {
+  const { flags, inlineSuppressions } = effectiveFlags(given, io, cmd);
   if (flags.demo && flags.input?.length) throw new UsageError("use either --demo or --input, not both");
   const inputs = flags.demo ? [DEMO_TENANT_DIR] : (flags.input ?? []);
   const live = isLive(flags);
@@ -185,7 +251,8 @@ async function scanCommand(
       throw new UsageError(`--workers must be a whole number from 1 to 64, got '${flags.workers}'`);
   }
   // Read before any collector plans or reads, so a mistake in them costs no scan.
-  const suppressions = flags.suppressions !== undefined ? loadSuppressionFile(flags.suppressions) : [];
+  const suppressions =
+    inlineSuppressions ?? (flags.suppressions !== undefined ? loadSuppressionFile(flags.suppressions) : []);
   const baseline = flags.baseline !== undefined ? readBaseline(flags.baseline) : undefined;
   const collectors: Collector[] = [];
   if (inputs.length > 0) collectors.push(new FilesCollector(inputs, workers === undefined ? {} : { workers }));
@@ -302,6 +369,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option("--baseline <report.json>", "a JSON report of an earlier scan: --fail-on fails only on findings not in it")
     .option("--allow-incomplete", "exit by findings even when some input could not be read")
     .option("--workers <n>", "threads reading a large JSON Lines file (default: the cores, at most 4; 1 = none)")
+    .option(
+      "--config <file>",
+      `config file (default ./${CONFIG_FILE} when present; flags beat AZURE_EXEC_AUDIT_* variables, which beat the file)`,
+    )
     .option("--no-color", "plain table output")
     .option("--debug", "print stack traces for errors")
     .addHelpText(
@@ -325,6 +396,16 @@ Exit codes: 0 complete, nothing at or above --fail-on; 1 findings at or above --
     )
     .action(async (flags: ScanFlags, cmd: Command) => {
       setExit(await scanCommand(flags, io, cmd, bindings));
+    });
+  program
+    .command("init")
+    .description(`write a commented starter ${CONFIG_FILE} (valid as written)`)
+    .option("--config <file>", "where to write it", CONFIG_FILE)
+    .option("--force", "overwrite an existing file")
+    .action((flags: { config: string; force?: boolean }) => {
+      writeStarterConfig(resolve(io.cwd ?? process.cwd(), flags.config), flags.config, !!flags.force);
+      io.stdout(`wrote ${sanitizeForTerminal(flags.config)}: edit it, then run azure-exec-audit scan\n`);
+      setExit(EXIT.ok);
     });
   const rules = program
     .command("rules")

@@ -12,7 +12,7 @@ import { cap, sanitizeForTerminal } from "./text.js";
 
 /** A parsed YAML file, kept with its document so errors can name lines. */
 export interface YamlSource {
-  /** How messages name the file (the path as the user gave it). */
+  /** How messages name the file (the path as the user gave it); empty for values that are not a file. */
   label: string;
   value: unknown;
   doc?: Document;
@@ -234,11 +234,14 @@ export function describeIssue(issue: Issue, ctx: IssueContext, base: Path = []):
     case "invalid_union": {
       const branch = unionBranch(issue);
       const first = branch?.[0];
-      if (first) return describeIssue(first, ctx, base);
-      const expected = issue.errors
-        .map((b) => b[0])
-        .filter((i): i is Extract<Issue, { code: "invalid_type" }> => i?.code === "invalid_type")
-        .map((i) => EXPECTED[i.expected] ?? i.expected);
+      // Issues inside a union's branches have paths relative to the union.
+      if (first) return describeIssue(first, ctx, path);
+      const expected = issue.errors.flatMap((b) => {
+        const i = b[0];
+        if (i?.code === "invalid_type") return [EXPECTED[i.expected] ?? i.expected];
+        if (i?.code === "invalid_value") return i.values.map(showValue);
+        return [];
+      });
       return { path, text: `${subject} must be ${[...new Set(expected)].join(" or ")}${got}` };
     }
     default:
@@ -261,5 +264,6 @@ export function validateYaml<S extends z.ZodType>(
   const issue = parsed.error.issues[0] as Issue;
   const { path, text } = describeIssue(issue, { ...opts, root: src.value, schema });
   const line = lineAt(src, path);
-  throw new UsageError(`${src.label}${line ? `:${line}` : ""}: ${text}`);
+  const where = `${src.label}${line ? `:${line}` : ""}`;
+  throw new UsageError(where.length > 0 ? `${where}: ${text}` : text);
 }
