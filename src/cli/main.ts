@@ -3,7 +3,7 @@
  * 1 findings at or above --fail-on; 2 scan incomplete (unless --allow-incomplete); 3 usage or
  * configuration error; 4 internal error (a bug: the tool failed, not the input). Errors are one sentence on stderr; --debug adds the stack.
  */
-import { resolve } from "node:path";
+import { isAbsolute, relative, resolve } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { AUTH_MODES, CLOUDS } from "../azure/live/options.js";
 import { FilesCollector } from "../collectors/files/index.js";
@@ -171,6 +171,13 @@ async function writeReport(
   await target.finish();
 }
 
+/** A path from the config file (made absolute there) as messages and findings name it: relative when under the working directory. */
+function shortPath(path: string, io: Io): string {
+  if (!isAbsolute(path)) return path;
+  const rel = relative(io.cwd ?? process.cwd(), path);
+  return rel.length > 0 && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path;
+}
+
 /** Scan flags that a config file or the environment can also set (their commander attribute names). */
 const SETTING_KEYS = [
   "demo",
@@ -232,7 +239,7 @@ async function scanCommand(
   const live = isLive(flags);
   if (inputs.length === 0 && !live)
     throw new UsageError(
-      "nothing to scan: pass --demo, --input <file or directory>, an Azure scope (--subscription <id>, --all-subscriptions, --management-group <id>), --workspace <id> or --archive <container URL>",
+      `nothing to scan: pass --demo, --input <file or directory>, an Azure scope (--subscription <id>, --all-subscriptions, --management-group <id>), --workspace <id> or --archive <container URL>, or name scopes or sources in ${CONFIG_FILE} (azure-exec-audit init writes one)`,
     );
   const formatName = flags.format ?? (io.isTTY && !flags.output ? "table" : "json");
   const format = getFormat(formatName);
@@ -252,7 +259,10 @@ async function scanCommand(
   }
   // Read before any collector plans or reads, so a mistake in them costs no scan.
   const suppressions =
-    inlineSuppressions ?? (flags.suppressions !== undefined ? loadSuppressionFile(flags.suppressions) : []);
+    inlineSuppressions ??
+    (flags.suppressions !== undefined
+      ? loadSuppressionFile(flags.suppressions, shortPath(flags.suppressions, io))
+      : []);
   const baseline = flags.baseline !== undefined ? readBaseline(flags.baseline) : undefined;
   const collectors: Collector[] = [];
   if (inputs.length > 0) collectors.push(new FilesCollector(inputs, workers === undefined ? {} : { workers }));

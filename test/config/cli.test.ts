@@ -97,6 +97,18 @@ describe("precedence: command line > environment > config file", () => {
     expect((await p.cli("scan --demo", { AZURE_EXEC_AUDIT_CONFIG: "ci/strict.yaml" })).code).toBe(1);
   });
 
+  it("a suppression file named in the config is read from the config's directory and named from the working directory", async () => {
+    const p = project();
+    p.write("audit/azure-exec-audit.yaml", "suppressions: ./accepted.yaml\n");
+    p.write("audit/accepted.yaml", CRITICALS_SUPPRESSED.join("\n"));
+    const r = await p.cli("scan --demo --config audit/azure-exec-audit.yaml --fail-on critical");
+    expect(r.code).toBe(0);
+    const entries = (JSON.parse(r.stdout) as Json).findings
+      .filter((f: Json) => f.status === "suppressed")
+      .map((f: Json) => f.suppression.entry);
+    expect(entries.sort()).toEqual(["audit/accepted.yaml:2", "audit/accepted.yaml:5"]);
+  });
+
   it("what to scan comes from the file when the command line names nothing; paths are relative to the file", async () => {
     const p = project();
     p.write(
