@@ -86,10 +86,13 @@ export function runCli(
   args: string[],
   env: NodeJS.ProcessEnv = {},
   timeoutMs = 150_000,
+  /** The working directory (relative paths in `args`, the config file looked up there). */
+  cwd?: string,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(PACKAGE_ROOT, "bin/azure-exec-audit.js"), ...args], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      ...(cwd ? { cwd } : {}),
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";

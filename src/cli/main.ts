@@ -3,11 +3,23 @@
  * 1 findings at or above --fail-on; 2 scan incomplete (unless --allow-incomplete); 3 usage or
  * configuration error; 4 internal error (a bug: the tool failed, not the input). Errors are one sentence on stderr; --debug adds the stack.
  */
+import { isAbsolute, relative, resolve } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { AUTH_MODES, CLOUDS } from "../azure/live/options.js";
 import { FilesCollector } from "../collectors/files/index.js";
 import type { Collector } from "../collectors/types.js";
-import { isSeverity, type ScanResult, SEVERITIES, type Severity, severityRank } from "../model/finding.js";
+import {
+  CONFIG_FILE,
+  loadConfig,
+  mergeSettings,
+  type SettingKey,
+  type Settings,
+  settingsFromEnv,
+  writeStarterConfig,
+} from "../config/index.js";
+import { failingFindings, markBaseline, readBaseline } from "../gate/index.js";
+import { DIAGNOSTIC_CODES } from "../model/diagnostics.js";
+import { isSeverity, type ScanResult, SEVERITIES, type Severity } from "../model/finding.js";
 import {
   fileSink,
   formatNames,
@@ -23,7 +35,9 @@ import {
 } from "../outputs/index.js";
 import { DEMO_TENANT_DIR, toolVersion } from "../paths.js";
 import { runScan } from "../scan/run.js";
+import { applySuppressions, loadSuppressionFile, type SuppressionEntry } from "../suppress/index.js";
 import { UsageError } from "../util/errors.js";
+import { sanitizeForTerminal } from "../util/text.js";
 import { DEFAULT_LOOKBACK, isLive, type LiveFlags } from "./live-flags.js";
 import { rulesCoverage, rulesLint, rulesList, rulesTest } from "./rules.js";
 
@@ -44,6 +58,10 @@ interface ScanFlags {
   workers?: string;
   color?: boolean;
   debug?: boolean;
+  suppressions?: string;
+  baseline?: string;
+  sarifArtifactUri?: string;
+  config?: string;
 }
 
 type ScanCommandFlags = ScanFlags & LiveFlags;
@@ -52,6 +70,10 @@ export interface Io {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
   isTTY: boolean;
+  /** AZURE_EXEC_AUDIT_* variables are read here (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Where ./azure-exec-audit.yaml is looked for (default the process's working directory). */
+  cwd?: string;
   /** When set, the report is streamed here (with backpressure) instead of through stdout(). */
   stdoutStream?: NodeJS.WritableStream;
 }
@@ -85,8 +107,8 @@ function formatOptions(
   for (const b of bindings) {
     const value: unknown = cmd.getOptionValue(b.attribute);
     if (b.format !== format) {
-      const source = cmd.getOptionValueSource(b.attribute);
-      if (source !== undefined && source !== "default") {
+      // A config file may hold one format's options for the runs that pick it; a flag may not.
+      if (cmd.getOptionValueSource(b.attribute) === "cli") {
         throw new UsageError(`${b.flag} applies to --format ${b.format.name} only`);
       }
       continue;
@@ -149,18 +171,75 @@ async function writeReport(
   await target.finish();
 }
 
-async function scanCommand(
+/** A path from the config file (made absolute there) as messages and findings name it: relative when under the working directory. */
+function shortPath(path: string, io: Io): string {
+  if (!isAbsolute(path)) return path;
+  const rel = relative(io.cwd ?? process.cwd(), path);
+  return rel.length > 0 && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path;
+}
+
+/** Scan flags that a config file or the environment can also set (their commander attribute names). */
+const SETTING_KEYS = [
+  "demo",
+  "input",
+  "subscription",
+  "allSubscriptions",
+  "managementGroup",
+  "workspace",
+  "archive",
+  "since",
+  "until",
+  "rules",
+  "suppressions",
+  "baseline",
+  "format",
+  "output",
+  "sarifArtifactUri",
+  "failOn",
+  "state",
+  "maxConcurrency",
+  "readAppSettings",
+] as const satisfies readonly SettingKey[];
+
+/**
+ * The flags as if everything had been typed: command line, then AZURE_EXEC_AUDIT_* variables,
+ * then the config file (docs/cli.md#precedence). Inline suppression entries come back apart.
+ */
+function effectiveFlags(
   flags: ScanCommandFlags,
+  io: Io,
+  cmd: Command,
+): { flags: ScanCommandFlags; inlineSuppressions?: SuppressionEntry[] } {
+  const env = io.env ?? process.env;
+  const cli: Settings = {};
+  for (const key of SETTING_KEYS)
+    if (cmd.getOptionValueSource(key) === "cli") (cli as Record<string, unknown>)[key] = (flags as Settings)[key];
+  const fromEnv = settingsFromEnv(env, formatNames());
+  const file = loadConfig({ explicit: flags.config, env, cwd: io.cwd ?? process.cwd(), formats: formatNames() });
+  const merged = mergeSettings(cli, fromEnv, file?.settings ?? {});
+  const out: Record<string, unknown> = { ...flags };
+  for (const key of SETTING_KEYS) if (key !== "sarifArtifactUri") delete out[key];
+  Object.assign(out, merged);
+  if (merged.sarifArtifactUri !== undefined && cli.sarifArtifactUri === undefined)
+    cmd.setOptionValueWithSource("sarifArtifactUri", merged.sarifArtifactUri, "config");
+  const inline = Array.isArray(merged.suppressions) ? merged.suppressions : undefined;
+  if (inline) delete out.suppressions;
+  return { flags: out as ScanCommandFlags, ...(inline ? { inlineSuppressions: inline } : {}) };
+}
+
+async function scanCommand(
+  given: ScanCommandFlags,
   io: Io,
   cmd: Command,
   bindings: readonly FormatOptionBinding[],
 ): Promise<number> {
+  const { flags, inlineSuppressions } = effectiveFlags(given, io, cmd);
   if (flags.demo && flags.input?.length) throw new UsageError("use either --demo or --input, not both");
   const inputs = flags.demo ? [DEMO_TENANT_DIR] : (flags.input ?? []);
   const live = isLive(flags);
   if (inputs.length === 0 && !live)
     throw new UsageError(
-      "nothing to scan: pass --demo, --input <file or directory>, an Azure scope (--subscription <id>, --all-subscriptions, --management-group <id>), --workspace <id> or --archive <container URL>",
+      `nothing to scan: pass --demo, --input <file or directory>, an Azure scope (--subscription <id>, --all-subscriptions, --management-group <id>), --workspace <id> or --archive <container URL>, or name scopes or sources in ${CONFIG_FILE} (azure-exec-audit init writes one)`,
     );
   const formatName = flags.format ?? (io.isTTY && !flags.output ? "table" : "json");
   const format = getFormat(formatName);
@@ -178,6 +257,13 @@ async function scanCommand(
     if (!Number.isInteger(workers) || workers < 1 || workers > 64)
       throw new UsageError(`--workers must be a whole number from 1 to 64, got '${flags.workers}'`);
   }
+  // Read before any collector plans or reads, so a mistake in them costs no scan.
+  const suppressions =
+    inlineSuppressions ??
+    (flags.suppressions !== undefined
+      ? loadSuppressionFile(flags.suppressions, shortPath(flags.suppressions, io))
+      : []);
+  const baseline = flags.baseline !== undefined ? readBaseline(flags.baseline) : undefined;
   const collectors: Collector[] = [];
   if (inputs.length > 0) collectors.push(new FilesCollector(inputs, workers === undefined ? {} : { workers }));
   if (live) {
@@ -188,8 +274,14 @@ async function scanCommand(
     if (azure.signsIn) await azure.session.verify();
     collectors.push(...azure.collectors);
   }
-  const { result, ruleErrors } = await runScan({ collectors, ruleDirs: flags.rules });
-  for (const e of ruleErrors) io.stderr(`azure-exec-audit: rule skipped: ${e.message}\n`);
+  const outcome = await runScan({ collectors, ruleDirs: flags.rules });
+  for (const e of outcome.ruleErrors) io.stderr(`azure-exec-audit: rule skipped: ${e.message}\n`);
+  // After the engine, before any output: what was accepted is marked, never dropped.
+  let result: ScanResult = applySuppressions(outcome.result, suppressions, new Date());
+  for (const d of result.diagnostics)
+    if (d.code === DIAGNOSTIC_CODES.suppressionExpired)
+      io.stderr(`azure-exec-audit: ${sanitizeForTerminal(d.message)}\n`);
+  if (baseline) result = markBaseline(result, baseline);
   const ctx: RenderContext = {
     toolVersion: toolVersion(),
     color: !flags.output && io.isTTY && flags.color !== false,
@@ -207,7 +299,7 @@ async function scanCommand(
       return EXIT.incomplete;
     }
   }
-  if (failOn && result.findings.some((f) => severityRank(f.severity) >= severityRank(failOn))) return EXIT.findings;
+  if (failOn && failingFindings(result.findings, failOn).length > 0) return EXIT.findings;
   return EXIT.ok;
 }
 
@@ -280,8 +372,17 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       "read image layers up to this compressed size for cron, shell start-up, systemd and authorized_keys files (default 4MiB; 0 = none)",
     )
     .option("--rules <dir...>", "additional Sigma rule directories (a broken rule is reported and skipped)")
+    .option(
+      "--suppressions <file>",
+      "YAML file of accepted findings (rule, resource, principal; reason and expires required): reported as suppressed, never fail --fail-on",
+    )
+    .option("--baseline <report.json>", "a JSON report of an earlier scan: --fail-on fails only on findings not in it")
     .option("--allow-incomplete", "exit by findings even when some input could not be read")
     .option("--workers <n>", "threads reading a large JSON Lines file (default: the cores, at most 4; 1 = none)")
+    .option(
+      "--config <file>",
+      `config file (default ./${CONFIG_FILE} when present; flags beat AZURE_EXEC_AUDIT_* variables, which beat the file)`,
+    )
     .option("--no-color", "plain table output")
     .option("--debug", "print stack traces for errors")
     .addHelpText(
@@ -292,6 +393,8 @@ Examples:
   azure-exec-audit scan --demo --format json --output report.json
   azure-exec-audit scan --input ./activity-export/ --format sarif --output results.sarif --fail-on high
   azure-exec-audit scan --input activity.jsonl.gz roles.json --rules ./my-rules
+  azure-exec-audit scan --demo --suppressions ./suppressions.yaml --fail-on high
+  azure-exec-audit scan --demo --baseline baseline.json --fail-on high
   azure-exec-audit scan --all-subscriptions --since 24h --format sarif --output results.sarif
   azure-exec-audit scan --subscription <id> --auth cli --read-app-settings
   azure-exec-audit scan --subscription <id> --workspace <workspace GUID> --since 30d
@@ -303,6 +406,16 @@ Exit codes: 0 complete, nothing at or above --fail-on; 1 findings at or above --
     )
     .action(async (flags: ScanFlags, cmd: Command) => {
       setExit(await scanCommand(flags, io, cmd, bindings));
+    });
+  program
+    .command("init")
+    .description(`write a commented starter ${CONFIG_FILE} (valid as written)`)
+    .option("--config <file>", "where to write it", CONFIG_FILE)
+    .option("--force", "overwrite an existing file")
+    .action((flags: { config: string; force?: boolean }) => {
+      writeStarterConfig(resolve(io.cwd ?? process.cwd(), flags.config), flags.config, !!flags.force);
+      io.stdout(`wrote ${sanitizeForTerminal(flags.config)}: edit it, then run azure-exec-audit scan\n`);
+      setExit(EXIT.ok);
     });
   const rules = program
     .command("rules")

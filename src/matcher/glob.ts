@@ -31,3 +31,20 @@ export function globMatch(pattern: string, text: string): boolean {
   while (p < pattern.length && pattern.charCodeAt(p) === 0) p++;
   return p === pattern.length;
 }
+
+/**
+ * Encodes a user-written wildcard string (`*`, `?`, `\` escaping the next character) as a
+ * `globMatch` pattern, character by character: a pattern read from a file never becomes a
+ * regular expression.
+ */
+export function encodeGlob(text: string): string {
+  let pattern = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (c === "\\" && i + 1 < text.length) pattern += text[++i];
+    else if (c === "*") pattern += "\u0000";
+    else if (c === "?") pattern += "\u0001";
+    else pattern += c;
+  }
+  return pattern;
+}

@@ -33,6 +33,10 @@ export const DIAGNOSTIC_CODES = {
   fileUnreadable: "input/file-unreadable",
   /** App settings whose site was never read. */
   orphanSettings: "input/orphan-settings",
+  /** A suppression entry whose expires date has passed: it no longer applies. */
+  suppressionExpired: "suppression/expired",
+  /** A suppression entry (unexpired) that matched no finding of the scan. */
+  suppressionUnused: "suppression/unused",
 } as const;
 
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[keyof typeof DIAGNOSTIC_CODES];
@@ -62,4 +66,10 @@ export class Diagnostics {
   list(): readonly Diagnostic[] {
     return this.items;
   }
+}
+
+/** Report order: by code, rule, message; so a report is the same whatever order stages met things in. */
+export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
+  const by = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+  return by(a.code, b.code) || by(a.ruleId ?? "", b.ruleId ?? "") || by(a.message, b.message);
 }

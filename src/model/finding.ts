@@ -197,7 +197,23 @@ export interface Finding {
   time: string;
   operation?: string;
   status?: "new" | "open" | "resolved" | "suppressed";
+  /** Set with `status: "suppressed"`: the entry that suppressed the finding (src/suppress/). */
+  suppression?: SuppressionRef;
+  /**
+   * Present only when the scan was compared with a baseline report (`--baseline`): true when
+   * the finding's id is in it. Findings in the baseline never fail `--fail-on`.
+   */
+  baseline?: boolean;
   evidence: Evidence;
+}
+
+/** Which suppression entry suppressed a finding, and on what terms. */
+export interface SuppressionRef {
+  reason: string;
+  /** As written in the entry: a date (YYYY-MM-DD) or an ISO date-time. */
+  expires: string;
+  /** Where the entry is: `<file>:<line>`. */
+  entry: string;
 }
 
 /** Which collector read a coverage entry's data. */

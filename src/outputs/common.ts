@@ -62,6 +62,10 @@ export function safeFinding(f: Finding): Finding {
     time: f.time,
     operation: f.operation,
     status: f.status,
+    suppression: f.suppression
+      ? { reason: f.suppression.reason, expires: f.suppression.expires, entry: f.suppression.entry }
+      : undefined,
+    baseline: f.baseline,
     evidence: f.evidence,
   });
   return safeValue(ordered);

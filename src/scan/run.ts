@@ -10,7 +10,7 @@ import { prefilterFor } from "../azure/prefilter.js";
 import { CoverageTally } from "../collectors/tally.js";
 import type { CollectionPlan, Collector } from "../collectors/types.js";
 import type { EngineLimits, EngineState } from "../engine/state.js";
-import { DIAGNOSTIC_CODES, Diagnostics } from "../model/diagnostics.js";
+import { compareDiagnostics, DIAGNOSTIC_CODES, Diagnostics } from "../model/diagnostics.js";
 import type { NotObservable, RuleSummary, ScanResult, ScanStats } from "../model/finding.js";
 import type { AuditRecord } from "../model/records.js";
 import { BUILTIN_RULES_DIR } from "../paths.js";
@@ -139,12 +139,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutcome> {
       findings,
       rules: [...rules.filter((r) => !r.private), ...correlations].map(summarize),
       // Sorted, so the report is the same whatever order stages met things in (workers interleave).
-      diagnostics: [...diagnostics.list()].sort(
-        (a, b) =>
-          (a.code < b.code ? -1 : a.code > b.code ? 1 : 0) ||
-          ((a.ruleId ?? "") < (b.ruleId ?? "") ? -1 : (a.ruleId ?? "") > (b.ruleId ?? "") ? 1 : 0) ||
-          (a.message < b.message ? -1 : a.message > b.message ? 1 : 0),
-      ),
+      diagnostics: [...diagnostics.list()].sort(compareDiagnostics),
       ...(opts.onlyRuleDirs ? {} : { notObservable: notObservable() }),
       stats: {
         records: pipeline.engine.stats.records,

@@ -166,6 +166,35 @@ function resultMessage(f: Finding): string {
   return oneLine(parts.join(" — "), 4096);
 }
 
+/**
+ * A suppressed finding as SARIF says it: an external suppression (the entry lives in a file
+ * outside the analysed code), accepted, with the entry's reason as the justification.
+ */
+function sarifSuppressions(f: Finding): { suppressions?: Record<string, unknown>[] } {
+  if (f.status !== "suppressed" || !f.suppression) return {};
+  const s = f.suppression;
+  return {
+    suppressions: [
+      {
+        kind: "external",
+        status: "accepted",
+        justification: oneLine(s.reason, 1024),
+        properties: { expires: safeText(s.expires, 64), entry: safeText(s.entry, 1024) },
+      },
+    ],
+  };
+}
+
+/**
+ * `baselineState` from the `--baseline` report comparison: "unchanged" for a finding in the
+ * baseline, "new" for one that is not; nothing when no baseline was given. (The state store's
+ * lifecycle may also set it; this is the one place that decides.)
+ */
+export function sarifBaselineState(f: Finding): { baselineState?: "new" | "unchanged" } {
+  if (f.baseline === undefined) return {};
+  return { baselineState: f.baseline ? "unchanged" : "new" };
+}
+
 function sarifResult(f: Finding, ruleIndex: number, uri: string): Record<string, unknown> {
   const safe = safeFinding(f);
   const resourceId = oneLine(f.resourceId, 4096);
@@ -189,6 +218,8 @@ function sarifResult(f: Finding, ruleIndex: number, uri: string): Record<string,
       },
     ],
     partialFingerprints: { [FINGERPRINT_KEY]: f.id },
+    ...sarifSuppressions(f),
+    ...sarifBaselineState(f),
     properties: {
       severity: f.severity,
       ...(safe.subscriptionId ? { subscriptionId: safe.subscriptionId } : {}),

@@ -210,20 +210,30 @@ async function renderTable(result: ScanResult, ctx: RenderContext, out: OutputSi
       paint(SEVERITY_STYLE.high, "scan INCOMPLETE") +
       (n > 0 ? ` — ${n} of ${result.coverage.length} sources not read completely (see Coverage below)` : "");
   }
+  // Suppressed findings are listed apart, after the others: accepted, and not counted for --fail-on.
+  const shown = result.findings.filter((f) => f.status !== "suppressed");
+  const suppressed = result.findings.filter((f) => f.status === "suppressed");
+  const inBaseline = result.findings.filter((f) => f.baseline === true && f.status !== "suppressed").length;
+  const accepted = [
+    suppressed.length > 0 ? `${suppressed.length} suppressed` : "",
+    inBaseline > 0 ? `${inBaseline} in the baseline` : "",
+  ].filter((x) => x.length > 0);
   await write([
     paint(BOLD, `azure-exec-audit scan ${clean(result.id, 128)}`) +
       `  ${clean(result.startedAt, 64)} → ${clean(result.finishedAt, 64)}`,
-    `${severitySummary(result.findings)} · ${records} records read · ${state}`,
+    [severitySummary(shown), ...accepted, `${records} records read`, state].join(" · "),
     "",
   ]);
 
   if (result.findings.length === 0) {
     await write(["No findings."]);
   } else {
-    const findings = [...result.findings].sort(compareFindings);
+    const findings = [...shown].sort(compareFindings);
+    const set = [...suppressed].sort(compareFindings);
     // Column widths depend on every row, so rows are built first; each is written on its own.
     const rows = findings.map(row);
-    const widths = columnWidths(rows, ctx.width);
+    const setRows = set.map(row);
+    const widths = columnWidths([...rows, ...setRows], ctx.width);
     // A detail line fits the terminal like the rows do ("↳ " and the indent come first).
     const detailWidth =
       ctx.width === undefined ? DETAIL_WIDTH : Math.max(1, Math.min(DETAIL_WIDTH, ctx.width - SEVERITY_INDENT - 2));
@@ -247,6 +257,25 @@ async function renderTable(result: ScanResult, ctx: RenderContext, out: OutputSi
       const more = detail(f);
       if (more) lines.push(paint(DIM, `${" ".repeat(SEVERITY_INDENT)}↳ ${fitCell(more, detailWidth)}`));
       await write(lines);
+    }
+    if (findings.length === 0) await write(["No findings apart from suppressed ones."]);
+    if (set.length > 0) {
+      await write(["", paint(BOLD, `Suppressed (${set.length}; reported, not counted for --fail-on):`)]);
+      for (const [n, f] of set.entries()) {
+        const s = f.suppression;
+        const why = s
+          ? `suppressed by ${clean(s.entry, 200)} until ${clean(s.expires, 40)}: ${clean(s.reason, 400)}`
+          : "suppressed";
+        await write([
+          paint(
+            DIM,
+            format(setRows[n] ?? [])
+              .join(GAP)
+              .trimEnd(),
+          ),
+          paint(DIM, `${" ".repeat(SEVERITY_INDENT)}↳ ${fitCell(why, detailWidth)}`),
+        ]);
+      }
     }
   }
 
