@@ -23,7 +23,9 @@ import {
 } from "../outputs/index.js";
 import { DEMO_TENANT_DIR, toolVersion } from "../paths.js";
 import { runScan } from "../scan/run.js";
+import { DEFAULT_STATE_FILE, LIST_STATUSES } from "../store/types.js";
 import { UsageError } from "../util/errors.js";
+import { type FindingsDiffFlags, type FindingsListFlags, findingsDiff, findingsList, openState } from "./findings.js";
 import { DEFAULT_LOOKBACK, isLive, type LiveFlags } from "./live-flags.js";
 import { rulesCoverage, rulesLint, rulesList, rulesTest } from "./rules.js";
 
@@ -44,6 +46,8 @@ interface ScanFlags {
   workers?: string;
   color?: boolean;
   debug?: boolean;
+  /** `--state <file>`: a path; `--no-state`: false; neither: undefined (the default file). */
+  state?: string | false;
 }
 
 type ScanCommandFlags = ScanFlags & LiveFlags;
@@ -149,6 +153,16 @@ async function writeReport(
   await target.finish();
 }
 
+/**
+ * Crash-safety tests stop a scan at a named point (`AZURE_EXEC_AUDIT_TEST_PAUSE=opened|applied|written`)
+ * and kill it there with SIGKILL: the process says where it is on stderr and waits for ever.
+ */
+async function testPause(point: "opened" | "applied" | "written", io: Io): Promise<void> {
+  if (process.env.AZURE_EXEC_AUDIT_TEST_PAUSE !== point) return;
+  io.stderr(`azure-exec-audit: paused at ${point}\n`);
+  await new Promise(() => setInterval(() => undefined, 60_000));
+}
+
 async function scanCommand(
   flags: ScanCommandFlags,
   io: Io,
@@ -178,24 +192,39 @@ async function scanCommand(
     if (!Number.isInteger(workers) || workers < 1 || workers > 64)
       throw new UsageError(`--workers must be a whole number from 1 to 64, got '${flags.workers}'`);
   }
-  const collectors: Collector[] = [];
-  if (inputs.length > 0) collectors.push(new FilesCollector(inputs, workers === undefined ? {} : { workers }));
-  if (live) {
-    // Loaded only now: the Azure SDK clients cost a files scan ~45 MB and most of its start-up.
-    const { liveCollectors } = await import("./live.js");
-    const azure = liveCollectors(flags);
-    // One sentence and exit 3 when no token can be had, before anything is read.
-    if (azure.signsIn) await azure.session.verify();
-    collectors.push(...azure.collectors);
+  // Locked before anything is read; a second scan on the same state stops here (exit 3).
+  const state = flags.state === false ? undefined : await openState(flags.state ?? DEFAULT_STATE_FILE);
+  let result: ScanResult;
+  try {
+    if (state) await testPause("opened", io);
+    const collectors: Collector[] = [];
+    if (inputs.length > 0) collectors.push(new FilesCollector(inputs, workers === undefined ? {} : { workers }));
+    if (live) {
+      // Loaded only now: the Azure SDK clients cost a files scan ~45 MB and most of its start-up.
+      const { liveCollectors } = await import("./live.js");
+      const azure = liveCollectors(flags, new Date(), state?.digests);
+      // One sentence and exit 3 when no token can be had, before anything is read.
+      if (azure.signsIn) await azure.session.verify();
+      collectors.push(...azure.collectors);
+    }
+    const outcome = await runScan({ collectors, ruleDirs: flags.rules });
+    for (const e of outcome.ruleErrors) io.stderr(`azure-exec-audit: rule skipped: ${e.message}\n`);
+    // Statuses are set after suppressions (which own `suppressed`) and before the report.
+    result = state ? state.apply(outcome.result, outcome.readKinds) : outcome.result;
+    if (state) await testPause("applied", io);
+    const ctx: RenderContext = {
+      toolVersion: toolVersion(),
+      color: !flags.output && io.isTTY && flags.color !== false,
+      options,
+    };
+    await writeReport(format, result, ctx, flags.output, io);
+    if (state) await testPause("written", io);
+    // Committed only once the report is out: a scan whose report failed has not "seen" anything.
+    state?.commit();
+  } catch (e) {
+    state?.abandon();
+    throw e;
   }
-  const { result, ruleErrors } = await runScan({ collectors, ruleDirs: flags.rules });
-  for (const e of ruleErrors) io.stderr(`azure-exec-audit: rule skipped: ${e.message}\n`);
-  const ctx: RenderContext = {
-    toolVersion: toolVersion(),
-    color: !flags.output && io.isTTY && flags.color !== false,
-    options,
-  };
-  await writeReport(format, result, ctx, flags.output, io);
   if (!result.complete) {
     const bad = result.coverage.filter((c) => c.status !== "complete");
     for (const c of bad)
@@ -282,6 +311,11 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option("--rules <dir...>", "additional Sigma rule directories (a broken rule is reported and skipped)")
     .option("--allow-incomplete", "exit by findings even when some input could not be read")
     .option("--workers <n>", "threads reading a large JSON Lines file (default: the cores, at most 4; 1 = none)")
+    .option(
+      "--state <file>",
+      `state file that keeps findings between scans (new, open, resolved) (default ${DEFAULT_STATE_FILE})`,
+    )
+    .option("--no-state", "keep no state: the report is this scan alone")
     .option("--no-color", "plain table output")
     .option("--debug", "print stack traces for errors")
     .addHelpText(
@@ -290,6 +324,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 Examples:
   azure-exec-audit scan --demo
   azure-exec-audit scan --demo --format json --output report.json
+  azure-exec-audit scan --demo --state ./audit-state.db     # then: findings list --state ./audit-state.db
   azure-exec-audit scan --input ./activity-export/ --format sarif --output results.sarif --fail-on high
   azure-exec-audit scan --input activity.jsonl.gz roles.json --rules ./my-rules
   azure-exec-audit scan --all-subscriptions --since 24h --format sarif --output results.sarif
@@ -298,7 +333,8 @@ Examples:
   azure-exec-audit scan --archive "https://<account>.blob.core.windows.net/insights-activity-logs?<SAS>" --since 180d
 
 Exit codes: 0 complete, nothing at or above --fail-on; 1 findings at or above --fail-on;
-            2 scan incomplete (some input unreadable); 3 usage or configuration error;
+            2 scan incomplete (some input unreadable); 3 usage or configuration error
+            (including a state file that is locked, read-only, corrupted or not ours);
             4 internal error.`,
     )
     .action(async (flags: ScanFlags, cmd: Command) => {
@@ -326,6 +362,23 @@ Exit codes: 0 complete, nothing at or above --fail-on; 1 findings at or above --
     .command("coverage")
     .description("print docs/coverage.md: which rules cover which Azure execution vector")
     .action(async () => setExit(await rulesCoverage(io)));
+  const findings = program
+    .command("findings")
+    .description("findings kept in the state file by earlier scans: their status, and what changed");
+  findings
+    .command("list")
+    .description("every finding in the state, with its status, first and last seen")
+    .option("--state <file>", `state file (default ${DEFAULT_STATE_FILE})`)
+    .addOption(new Option("--status <status>", "only findings with this status").choices([...LIST_STATUSES]))
+    .addOption(new Option("-f, --format <format>", "output format").choices(["table", "json"]).default("table"))
+    .action(async (flags: FindingsListFlags) => setExit(await findingsList(flags, io)));
+  findings
+    .command("diff")
+    .description("what changed between the latest scan and an earlier one (default: the one before it)")
+    .option("--state <file>", `state file (default ${DEFAULT_STATE_FILE})`)
+    .option("--since <scan id>", "compare with this scan (default: the previous scan)")
+    .addOption(new Option("-f, --format <format>", "output format").choices(["table", "json"]).default("table"))
+    .action(async (flags: FindingsDiffFlags) => setExit(await findingsDiff(flags, io)));
   return program;
 }
 

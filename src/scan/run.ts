@@ -23,6 +23,7 @@ import {
   VECTORS_FILE,
 } from "../rules/loader.js";
 import type { RuleError } from "../sigma/errors.js";
+import { readKind } from "../store/lifecycle.js";
 import { RecordPipeline } from "./pipeline.js";
 
 export interface ScanOptions {
@@ -45,6 +46,11 @@ export interface ScanOptions {
 export interface ScanOutcome {
   result: ScanResult & { stats: ScanStats };
   ruleErrors: RuleError[];
+  /**
+   * Kinds of record the collectors gave (a pre-filtered observation counts as `activity`): the
+   * state store resolves a finding only when its kind of source was read (src/store/lifecycle.ts).
+   */
+  readKinds: Set<string>;
 }
 
 export function summarize(rule: EngineRule | ResolvedCorrelation): RuleSummary {
@@ -110,6 +116,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutcome> {
   const { filter, pushdown } = opts.noPrefilter ? {} : prefilterFor(rules, opts.limits);
   // Correlations reference rules, which are among `rules` (private or not): their kinds count.
   const ruleKinds = new Set(rules.map((r) => r.kind));
+  const readKinds = new Set<string>();
   for (const [i, c] of opts.collectors.entries()) {
     const options = {
       tally,
@@ -119,7 +126,17 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutcome> {
       ...(filter ? { filter } : {}),
       ...(pushdown ? { pushdown } : {}),
     };
-    for await (const batch of c.collect(plans[i] as CollectionPlan, options)) for (const r of batch) pipeline.push(r);
+    for await (const batch of c.collect(plans[i] as CollectionPlan, options)) {
+      let last = "";
+      for (const r of batch) {
+        // Batches are mostly one kind: the set is touched once per run of a kind, not per record.
+        if (r.kind !== last) {
+          last = r.kind;
+          readKinds.add(readKind(r.kind));
+        }
+        pipeline.push(r);
+      }
+    }
   }
   // Authors of configured resources whose latest write the pre-filter cleared: read those lines now.
   await pipeline.resolve(async (refs) => {
@@ -154,5 +171,6 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutcome> {
       },
     },
     ruleErrors: errors,
+    readKinds,
   };
 }

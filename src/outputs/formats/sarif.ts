@@ -13,7 +13,15 @@
 import type { CoverageEntry, Finding, RuleSummary, ScanResult, Severity } from "../../model/finding.js";
 import { UsageError } from "../../util/errors.js";
 import { escapeMarkdown, sanitizeForTerminal } from "../../util/text.js";
-import { principalLabel, safeCoverage, safeFinding, safeText, TOOL_INFORMATION_URI, TOOL_NAME } from "../common.js";
+import {
+  principalLabel,
+  safeCoverage,
+  safeFinding,
+  safeResolved,
+  safeText,
+  TOOL_INFORMATION_URI,
+  TOOL_NAME,
+} from "../common.js";
 import { StreamedArray, writeJson } from "../json-writer.js";
 import type { OutputFormat, RenderContext } from "../registry.js";
 
@@ -166,8 +174,22 @@ function resultMessage(f: Finding): string {
   return oneLine(parts.join(" — "), 4096);
 }
 
-function sarifResult(f: Finding, ruleIndex: number, uri: string): Record<string, unknown> {
+/**
+ * SARIF's `baselineState` from the state store's lifecycle: `new` when the finding was not
+ * present before this scan, `unchanged` when it was. Without state there is no baseline and no
+ * value. Resolved findings are not written as `absent` results: code scanning would read each
+ * as an alert; the JSON report's `resolved` section lists them.
+ */
+function baselineState(f: Finding, scanStart: string): "new" | "unchanged" | undefined {
+  if (f.firstSeen === undefined) return undefined;
+  if (f.status === "new") return "new";
+  if (f.status === "open") return "unchanged";
+  return f.firstSeen === scanStart ? "new" : "unchanged";
+}
+
+function sarifResult(f: Finding, ruleIndex: number, uri: string, scanStart: string): Record<string, unknown> {
   const safe = safeFinding(f);
+  const baseline = baselineState(f, scanStart);
   const resourceId = oneLine(f.resourceId, 4096);
   const lastSegment =
     resourceId
@@ -189,6 +211,7 @@ function sarifResult(f: Finding, ruleIndex: number, uri: string): Record<string,
       },
     ],
     partialFingerprints: { [FINGERPRINT_KEY]: f.id },
+    ...(baseline ? { baselineState: baseline } : {}),
     properties: {
       severity: f.severity,
       ...(safe.subscriptionId ? { subscriptionId: safe.subscriptionId } : {}),
@@ -197,6 +220,7 @@ function sarifResult(f: Finding, ruleIndex: number, uri: string): Record<string,
       time: safe.time,
       ...(safe.operation ? { operation: safe.operation } : {}),
       ...(safe.status ? { status: safe.status } : {}),
+      ...(safe.firstSeen ? { firstSeen: safe.firstSeen } : {}),
       attack: safe.attack,
       ...(safe.atrm ? { atrm: safe.atrm } : {}),
       records: safe.evidence.records,
@@ -277,13 +301,14 @@ function sarifLog(result: ScanResult, ctx: RenderContext): Record<string, unknow
         columnKind: "utf16CodeUnits",
         results: new StreamedArray(
           (function* () {
-            for (const f of result.findings) yield sarifResult(f, ruleIndex.get(f.ruleId) ?? 0, uri);
+            for (const f of result.findings) yield sarifResult(f, ruleIndex.get(f.ruleId) ?? 0, uri, result.startedAt);
           })(),
         ),
         properties: {
           scanId: safeText(result.id),
           complete: result.complete,
           coverage: result.coverage.map(safeCoverage),
+          ...(result.resolved ? { resolved: result.resolved.map(safeResolved) } : {}),
         },
       },
     ],
