@@ -242,7 +242,7 @@ function scanRow(r: Row): ScanRow {
  * file is redacted, while this scan keeps the full value in memory, so a scan's own results do
  * not depend on whether a digest came from the cache.
  */
-class SqliteDigestCache implements DigestCache {
+export class SqliteDigestCache implements DigestCache {
   private readonly memory = new MemoryDigestCache();
   constructor(private readonly db: DatabaseSync) {}
 
