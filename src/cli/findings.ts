@@ -43,6 +43,12 @@ const pad = (s: string, n: number): string =>
         .join("")}…`
     : s.padEnd(n);
 
+/** `2026-11-19 02:38:30Z`: an ISO time in the 20 columns the table gives it. */
+function displayTime(t: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?Z$/.exec(t);
+  return m ? `${m[1]} ${m[2]}Z` : t;
+}
+
 function principal(r: FindingRow): string {
   const p = r.principal;
   return p.name ?? p.id ?? (p.appId ? `app ${p.appId}` : "unknown principal");
@@ -59,7 +65,7 @@ function tableLines(rows: readonly FindingRow[]): string[] {
   ];
   for (const r of rows)
     out.push(
-      `${pad(r.status, 10)} ${pad(r.severity, 13)} ${pad(clean(r.firstSeen, 32), 20)} ${pad(clean(r.title, 256), 60)} ${pad(clean(shortResource(r.resourceId), 256), 40)} ${clean(principal(r), 128)}`,
+      `${pad(r.status, 10)} ${pad(r.severity, 13)} ${pad(clean(displayTime(r.firstSeen), 32), 20)} ${pad(clean(r.title, 256), 60)} ${pad(clean(shortResource(r.resourceId), 256), 40)} ${clean(principal(r), 128)}`,
     );
   return out;
 }
