@@ -207,7 +207,13 @@ async function scanCommand(
       if (azure.signsIn) await azure.session.verify();
       collectors.push(...azure.collectors);
     }
-    const outcome = await runScan({ collectors, ruleDirs: flags.rules });
+    // With state, first-seen rules learn from the baselines earlier scans kept.
+    const engine = state?.engine();
+    const outcome = await runScan({
+      collectors,
+      ruleDirs: flags.rules,
+      ...(engine ? { state: engine.state, ...(engine.history ? { history: engine.history } : {}) } : {}),
+    });
     for (const e of outcome.ruleErrors) io.stderr(`azure-exec-audit: rule skipped: ${e.message}\n`);
     // Statuses are set after suppressions (which own `suppressed`) and before the report.
     result = state ? state.apply(outcome.result, outcome.readKinds) : outcome.result;

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { prefilterFor } from "../azure/prefilter.js";
 import { CoverageTally } from "../collectors/tally.js";
 import type { CollectionPlan, Collector } from "../collectors/types.js";
+import type { BaselineHistory } from "../engine/engine.js";
 import type { EngineLimits, EngineState } from "../engine/state.js";
 import { DIAGNOSTIC_CODES, Diagnostics } from "../model/diagnostics.js";
 import type { NotObservable, RuleSummary, ScanResult, ScanStats } from "../model/finding.js";
@@ -36,6 +37,8 @@ export interface ScanOptions {
   newId?: () => string;
   abortSignal?: AbortSignal;
   state?: EngineState;
+  /** The span the baselines in `state` already cover (the state store's; see engine.ts withHistory). */
+  history?: BaselineHistory;
   limits?: Partial<EngineLimits>;
   /** Rules already loaded (the bench and tests scan many times with one pack). */
   loaded?: LoadedRules;
@@ -108,6 +111,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutcome> {
     correlations,
     scanTime: startedAt,
     windowFrom: windowFrom(plans),
+    ...(opts.history ? { history: opts.history } : {}),
     state: opts.state,
     limits: opts.limits,
     diagnostics,

@@ -16,6 +16,8 @@
 import { accessSync, constants, existsSync, mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { type BaselineHistory, withHistory } from "../engine/engine.js";
+import { type EngineState, type HashStore, MemoryState, type Store } from "../engine/state.js";
 import type { CoverageEntry, Finding, ResolvedFinding, ScanResult, Severity } from "../model/finding.js";
 import type { Principal } from "../model/records.js";
 import { UsageError } from "../util/errors.js";
@@ -77,6 +79,17 @@ const MIGRATIONS: readonly string[] = [
      value TEXT NOT NULL,
      PRIMARY KEY (kind, digest)
    ) WITHOUT ROWID;`,
+  `CREATE TABLE baselines (
+     tuple TEXT NOT NULL,
+     key INTEGER NOT NULL,
+     first TEXT NOT NULL,
+     PRIMARY KEY (tuple, key)
+   ) WITHOUT ROWID;
+   CREATE TABLE history (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     from_time TEXT NOT NULL,
+     to_time TEXT NOT NULL
+   );`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -267,9 +280,35 @@ export class SqliteDigestCache implements DigestCache {
   }
 }
 
+/** The in-memory engine state, remembering which baselines the engine asked for (to store them back). */
+class TrackedState extends MemoryState {
+  readonly tuples = new Set<string>();
+  override baseline(tuple: string): Store<string, number> {
+    this.tuples.add(tuple);
+    return super.baseline(tuple);
+  }
+}
+
+/** Sources whose coverage dates the Activity Log a scan read. */
+const EVENT_SOURCES = new Set(["files", "activity-log", "workspace", "archive"]);
+
+/** The Activity Log span a scan read (earliest start, latest end of its event sources), if any. */
+function eventSpan(result: ScanResult): BaselineHistory | undefined {
+  let from: string | undefined;
+  let to: string | undefined;
+  for (const c of result.coverage) {
+    if (!EVENT_SOURCES.has(c.source) || !c.from || !c.to) continue;
+    if (from === undefined || Date.parse(c.from) < Date.parse(from)) from = c.from;
+    if (to === undefined || Date.parse(c.to) > Date.parse(to)) to = c.to;
+  }
+  return from && to ? { from, to } : undefined;
+}
+
 class SqliteScanSession implements ScanSession {
   readonly digests: DigestCache;
   private done = false;
+  private tracked?: TrackedState;
+  private history?: BaselineHistory;
 
   constructor(
     readonly file: string,
@@ -278,8 +317,48 @@ class SqliteScanSession implements ScanSession {
     this.digests = new SqliteDigestCache(db);
   }
 
+  engine(): { state: EngineState; history?: BaselineHistory } {
+    const state = new TrackedState();
+    const h = this.db.prepare("SELECT from_time, to_time FROM history WHERE id = 1").get();
+    if (h) {
+      this.history = { from: h.from_time as string, to: h.to_time as string };
+      const rows = this.db.prepare("SELECT tuple, key, first FROM baselines ORDER BY tuple").iterate();
+      let tuple = "";
+      let store: Store<string, number> | undefined;
+      for (const r of rows) {
+        if (r.tuple !== tuple || !store) {
+          tuple = r.tuple as string;
+          store = state.baseline(tuple);
+        }
+        store.set(r.key as number, r.first as string);
+      }
+    }
+    this.tracked = state;
+    return this.history ? { state, history: this.history } : { state };
+  }
+
+  /**
+   * Baselines back into the store, after a complete scan that read Activity Log. Their span (what
+   * learning counts from) grows when this scan's reaches it without a gap, and otherwise starts
+   * again at this scan's. Keys are kept either way: a key seen before a gap is not new after it.
+   */
+  private saveBaselines(result: ScanResult): void {
+    const state = this.tracked;
+    const span = eventSpan(result);
+    if (!state || !span || !result.complete) return;
+    const h = this.history;
+    const joins = h !== undefined && withHistory(span.from, h) === h.from;
+    const next = joins ? { from: h.from, to: Date.parse(h.to) > Date.parse(span.to) ? h.to : span.to } : span;
+    this.db.prepare("INSERT OR REPLACE INTO history (id, from_time, to_time) VALUES (1, ?, ?)").run(next.from, next.to);
+    // The engine merged what was loaded with this scan (earliest time per key): write it back whole.
+    const put = this.db.prepare("INSERT OR REPLACE INTO baselines (tuple, key, first) VALUES (?, ?, ?)");
+    for (const tuple of state.tuples)
+      for (const [key, first] of (state.baseline(tuple) as HashStore<string>).entries()) put.run(tuple, key, first);
+  }
+
   apply(result: ScanResult, read: ReadKinds): ScanResult {
     try {
+      this.saveBaselines(result);
       return this.applyInTransaction(result, read);
     } catch (e) {
       if (e instanceof UsageError) throw e;

@@ -4,6 +4,8 @@
  * the CLI knows only these interfaces.
  */
 
+import type { BaselineHistory } from "../engine/engine.js";
+import type { EngineState } from "../engine/state.js";
 import type { ScanResult, Severity } from "../model/finding.js";
 import type { Principal } from "../model/records.js";
 import type { DigestCache } from "./digest-cache.js";
@@ -70,6 +72,11 @@ export interface ScanSession {
   readonly file: string;
   /** The digest cache carried across scans (live registries). */
   readonly digests: DigestCache;
+  /**
+   * The engine state for this scan, with the first-seen baselines earlier scans kept, and the span
+   * of Activity Log they cover. `apply` stores the baselines back (complete scans only).
+   */
+  engine(): { state: EngineState; history?: BaselineHistory };
   apply(result: ScanResult, read: ReadKinds): ScanResult;
   commit(): void;
   /** Drops everything this scan wrote and releases the lock. */

@@ -48,9 +48,13 @@ async function snapshot(file: string): Promise<unknown> {
   const db = new DatabaseSync(file, { readOnly: true });
   const integrity = db.prepare("PRAGMA integrity_check").get();
   const digests = db.prepare("SELECT count(*) AS n FROM digests").get();
+  const baselines = db
+    .prepare("SELECT tuple, count(*) AS n, min(first) AS a, max(first) AS b FROM baselines GROUP BY tuple")
+    .all();
+  const history = db.prepare("SELECT * FROM history").all();
   db.close();
   expect(Object.values(integrity ?? {})).toEqual(["ok"]);
-  return { list: JSON.parse(list.stdout), digests };
+  return { list: JSON.parse(list.stdout), digests, baselines, history };
 }
 
 interface Report {
