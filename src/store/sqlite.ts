@@ -442,9 +442,11 @@ class SqliteScanSession implements ScanSession {
       "UPDATE findings SET status = 'resolved', resolved_at = ?, resolved_scan = ? WHERE id = ?",
     );
     const resolved: ResolvedFinding[] = [];
+    // Stored coverage is redacted (an archive scope may carry a SAS): compare like with like.
+    const comparable: ScanResult = { ...result, coverage: redactDeep(result.coverage) as CoverageEntry[] };
     for (const before of known.values()) {
       if (before.status === "resolved" || seen.has(before.id)) continue;
-      if (!canResolve(JSON.parse(before.absence), lastCoverage(before.last_scan), result, read)) continue;
+      if (!canResolve(JSON.parse(before.absence), lastCoverage(before.last_scan), comparable, read)) continue;
       resolve.run(result.startedAt, seq, before.id);
       mark.run(seq, before.id, "resolved");
       const r = db.prepare("SELECT * FROM findings WHERE id = ?").get(before.id) as Row;
@@ -601,7 +603,7 @@ class SqliteStateReader implements StateReader {
     const present = (seq: number): Set<string> =>
       new Set(
         this.db
-          .prepare("SELECT finding FROM scan_findings WHERE scan = ? AND status != 'resolved'")
+          .prepare("SELECT finding FROM scan_findings WHERE scan = ? AND status != 'resolved' ORDER BY finding")
           .all(seq)
           .map((r) => r.finding as string),
       );
