@@ -4,7 +4,7 @@
 // here (best of the runs), peak RSS and CPU time by /usr/bin/time (or, without it, by the
 // contender itself).
 //
-//   scan    node bin/azure-exec-audit.js scan --input FILE --format json --output /dev/null --allow-incomplete
+//   scan    node bin/azure-exec-audit.js scan --no-state --input FILE --format json --output /dev/null --allow-incomplete
 //   loop    bench/contenders/parse-loop.mjs: readline + JSON.parse of every line (the baseline)
 //   jq      jq -c selecting the pack's operation names (object lookup), when jq is installed
 //   duckdb  bench/contenders/duckdb.mjs: count(*) over read_json(FILE, format='newline_delimited')
@@ -188,8 +188,10 @@ const CONTENDERS = {
     label: "scan (full CLI)",
     async run(ds, variant) {
       const rules = variant === "x10" ? ["--rules", ...rulesDirs10] : [];
+      // No state: each run is the same cold scan, and nothing is left in the working directory.
       const scanArgs = [
         "scan",
+        "--no-state",
         "--input",
         ds.file,
         "--format",

@@ -32,13 +32,13 @@ describe("start-up", () => {
   });
   it("a demo scan loads none either; a live scan loads them", () => {
     const demo = loaded(
-      `await main(["scan", "--demo", "--format", "json", "--output", "/dev/null"], { stdout() {}, stderr() {}, isTTY: false });`,
+      `await main(["scan", "--no-state", "--demo", "--format", "json", "--output", "/dev/null"], { stdout() {}, stderr() {}, isTTY: false });`,
     );
     expect(demo.some((u) => u.includes("/dist/scan/run.js"))).toBe(true);
     expect(demo.filter((u) => u.includes("/@azure/"))).toEqual([]);
     // --since in the future is refused after the live module is loaded, before any request.
     const live = loaded(
-      `await main(["scan", "--subscription", "00000000-0000-0000-0000-000000000001", "--since", "2999-01-01T00:00:00Z"], { stdout() {}, stderr() {}, isTTY: false });`,
+      `await main(["scan", "--no-state", "--subscription", "00000000-0000-0000-0000-000000000001", "--since", "2999-01-01T00:00:00Z"], { stdout() {}, stderr() {}, isTTY: false });`,
     );
     expect(live.some((u) => u.includes("/@azure/identity/"))).toBe(true);
   });

@@ -42,41 +42,49 @@ const truncated = tmp.write("cut.jsonl", `${runCommand}\n${benign(2).slice(0, 30
 
 describe("exit codes", () => {
   it("0: complete scan, nothing at or above --fail-on", async () => {
-    expect((await run("scan", "--input", quiet, "--fail-on", "low")).code).toBe(EXIT.ok);
-    expect((await run("scan", "--input", medium, "--fail-on", "high")).code).toBe(EXIT.ok);
+    expect((await run("scan", "--no-state", "--input", quiet, "--fail-on", "low")).code).toBe(EXIT.ok);
+    expect((await run("scan", "--no-state", "--input", medium, "--fail-on", "high")).code).toBe(EXIT.ok);
   });
   it("0 without --fail-on even when there are findings", async () => {
-    const r = await run("scan", "--input", medium);
+    const r = await run("scan", "--no-state", "--input", medium);
     expect(r.code).toBe(EXIT.ok);
     expect(JSON.parse(r.stdout).findings).toHaveLength(1);
   });
   it("1: a finding at or above --fail-on", async () => {
-    expect((await run("scan", "--input", medium, "--fail-on", "medium")).code).toBe(EXIT.findings);
-    expect((await run("scan", "--input", medium, "--fail-on", "informational")).code).toBe(EXIT.findings);
+    expect((await run("scan", "--no-state", "--input", medium, "--fail-on", "medium")).code).toBe(EXIT.findings);
+    expect((await run("scan", "--no-state", "--input", medium, "--fail-on", "informational")).code).toBe(EXIT.findings);
   });
   it("2: an unreadable record makes the scan incomplete; --allow-incomplete accepts it", async () => {
-    const r = await run("scan", "--input", truncated, "--fail-on", "critical");
+    const r = await run("scan", "--no-state", "--input", truncated, "--fail-on", "critical");
     expect(r.code).toBe(EXIT.incomplete);
     const report = JSON.parse(r.stdout);
     expect(report.scan.complete).toBe(false);
     expect(report.scan.coverage[0]).toMatchObject({ status: "partial", records: 1 });
     expect(report.findings).toHaveLength(1); // what could be read is still reported
     expect(r.stderr).toContain("cut.jsonl:2");
-    expect((await run("scan", "--input", truncated, "--fail-on", "critical", "--allow-incomplete")).code).toBe(EXIT.ok);
-    expect((await run("scan", "--input", truncated, "--fail-on", "medium", "--allow-incomplete")).code).toBe(
-      EXIT.findings,
-    );
+    expect(
+      (await run("scan", "--no-state", "--input", truncated, "--fail-on", "critical", "--allow-incomplete")).code,
+    ).toBe(EXIT.ok);
+    expect(
+      (await run("scan", "--no-state", "--input", truncated, "--fail-on", "medium", "--allow-incomplete")).code,
+    ).toBe(EXIT.findings);
   });
   it.each([
-    [["scan", "--input", join(tmp.dir, "missing.json")], /input path does not exist/],
+    [["scan", "--no-state", "--input", join(tmp.dir, "missing.json")], /input path does not exist/],
     [["scan"], /nothing to scan/],
-    [["scan", "--demo", "--input", quiet], /either --demo or --input/],
-    [["scan", "--input", quiet, "--format", "pdf"], /invalid|pdf/],
-    [["scan", "--input", quiet, "--fail-on", "severe"], /invalid|severe/],
-    [["scan", "--input", quiet, "--rules", join(tmp.dir, "no-rules")], /rules directory does not exist/],
+    [["scan", "--no-state", "--demo", "--input", quiet], /either --demo or --input/],
+    [["scan", "--no-state", "--input", quiet, "--format", "pdf"], /invalid|pdf/],
+    [["scan", "--no-state", "--input", quiet, "--fail-on", "severe"], /invalid|severe/],
+    [["scan", "--no-state", "--input", quiet, "--rules", join(tmp.dir, "no-rules")], /rules directory does not exist/],
     [["scna"], /unknown command/],
-    [["scan", "--subscription", "s1", "--max-layer-bytes", "4GB"], /--max-layer-bytes takes a size up to 64MiB/],
-    [["scan", "--subscription", "s1", "--max-layer-bytes", "65MiB"], /--max-layer-bytes takes a size up to 64MiB/],
+    [
+      ["scan", "--no-state", "--subscription", "s1", "--max-layer-bytes", "4GB"],
+      /--max-layer-bytes takes a size up to 64MiB/,
+    ],
+    [
+      ["scan", "--no-state", "--subscription", "s1", "--max-layer-bytes", "65MiB"],
+      /--max-layer-bytes takes a size up to 64MiB/,
+    ],
   ])("3: %j", async (argv, message) => {
     const r = await run(...argv);
     expect(r.code).toBe(EXIT.usage);
@@ -99,13 +107,13 @@ describe("--max-layer-bytes", () => {
 describe("output", () => {
   it("writes the report to --output and nothing to stdout", async () => {
     const out = join(tmp.dir, "report.sarif");
-    const r = await run("scan", "--input", medium, "--format", "sarif", "--output", out);
+    const r = await run("scan", "--no-state", "--input", medium, "--format", "sarif", "--output", out);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("");
     expect(existsSync(out)).toBe(true);
   });
   it("--help shows examples and exit codes; --version the package version", async () => {
-    const help = await run("scan", "--help");
+    const help = await run("scan", "--no-state", "--help");
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("azure-exec-audit scan --demo");
     expect(help.stdout).toContain("Exit codes");
@@ -117,7 +125,7 @@ describe("output", () => {
       "rules/broken.yml",
       "title: broken\nid: 00000000-0000-4000-8000-000000000000\nlevel: high\nlogsource: { product: azure, service: activitylogs }\ndetection:\n  sel:\n    operationName|sometimes: x\n  condition: sel\n",
     );
-    const r = await run("scan", "--input", medium, "--rules", join(tmp.dir, "rules"));
+    const r = await run("scan", "--no-state", "--input", medium, "--rules", join(tmp.dir, "rules"));
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/broken\.yml:7: field 'operationName': unknown modifier 'sometimes'/);
     expect(JSON.parse(r.stdout).findings).toHaveLength(1);
@@ -130,7 +138,7 @@ describe("installed binary", () => {
   it("runs the demo through bin/ with exit 1 for --fail-on high", async () => {
     const err = await promisify(execFile)(
       process.execPath,
-      [bin, "scan", "--demo", "--format", "json", "--fail-on", "high"],
+      [bin, "scan", "--no-state", "--demo", "--format", "json", "--fail-on", "high"],
       {
         maxBuffer: 64 * 1024 * 1024,
       },

@@ -18,7 +18,7 @@ import { sarifErrors, validateSarif } from "./sarif-validator.js";
 async function scan(format: string, ...extra: string[]) {
   let stdout = "";
   let stderr = "";
-  const code = await main(["scan", "--demo", "--format", format, ...extra], {
+  const code = await main(["scan", "--no-state", "--demo", "--format", format, ...extra], {
     stdout: (s) => (stdout += s),
     stderr: (s) => (stderr += s),
     isTTY: false,

@@ -18,6 +18,7 @@ import { ResourcesCollector } from "../collectors/resources/index.js";
 import type { Collector } from "../collectors/types.js";
 import { WorkspaceCollector } from "../collectors/workspace/index.js";
 import { parseDuration } from "../sigma/duration.js";
+import type { DigestCache } from "../store/digest-cache.js";
 import { UsageError } from "../util/errors.js";
 import { DEFAULT_LOOKBACK, hasScope, type LiveFlags, MAX_LOOKBACK_MS } from "./live-flags.js";
 
@@ -72,7 +73,8 @@ export interface Live {
   signsIn: boolean;
 }
 
-export function liveCollectors(f: LiveFlags, now = new Date()): Live {
+/** `cache`: the digest cache registries share (the state store's when state is on). */
+export function liveCollectors(f: LiveFlags, now = new Date(), cache?: DigestCache): Live {
   if (f.auth !== undefined && !(AUTH_MODES as readonly string[]).includes(f.auth))
     throw new UsageError(`unknown --auth '${f.auth}' (use ${AUTH_MODES.join(", ")})`);
   if (f.cloud !== undefined && !(CLOUDS as readonly string[]).includes(f.cloud))
@@ -137,7 +139,10 @@ export function liveCollectors(f: LiveFlags, now = new Date()): Live {
       new RbacCollector(session, scope),
       new AppServiceCollector(session, scope, { readAppSettings: !!f.readAppSettings }),
       new ResourcesCollector(session, scope),
-      new RegistryCollector(session, scope, maxLayerBytes === undefined ? {} : { maxLayerBytes }),
+      new RegistryCollector(session, scope, {
+        ...(maxLayerBytes === undefined ? {} : { maxLayerBytes }),
+        ...(cache ? { cache } : {}),
+      }),
     );
   }
   return { session, scope, collectors, signsIn };

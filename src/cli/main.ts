@@ -35,9 +35,11 @@ import {
 } from "../outputs/index.js";
 import { DEMO_TENANT_DIR, toolVersion } from "../paths.js";
 import { runScan } from "../scan/run.js";
+import { DEFAULT_STATE_FILE, LIST_STATUSES } from "../store/types.js";
 import { applySuppressions, loadSuppressionFile, type SuppressionEntry } from "../suppress/index.js";
 import { UsageError } from "../util/errors.js";
 import { sanitizeForTerminal } from "../util/text.js";
+import { type FindingsDiffFlags, type FindingsListFlags, findingsDiff, findingsList, openState } from "./findings.js";
 import { DEFAULT_LOOKBACK, isLive, type LiveFlags } from "./live-flags.js";
 import { rulesCoverage, rulesLint, rulesList, rulesTest } from "./rules.js";
 
@@ -62,6 +64,8 @@ interface ScanFlags {
   baseline?: string;
   sarifArtifactUri?: string;
   config?: string;
+  /** `--state <file>`: a path; `--no-state`: false; neither: undefined (the default file). */
+  state?: string | false;
 }
 
 type ScanCommandFlags = ScanFlags & LiveFlags;
@@ -227,6 +231,16 @@ function effectiveFlags(
   return { flags: out as ScanCommandFlags, ...(inline ? { inlineSuppressions: inline } : {}) };
 }
 
+/**
+ * Crash-safety tests stop a scan at a named point (`AZURE_EXEC_AUDIT_TEST_PAUSE=opened|applied|written`)
+ * and kill it there with SIGKILL: the process says where it is on stderr and waits for ever.
+ */
+async function testPause(point: "opened" | "applied" | "written", io: Io): Promise<void> {
+  if (process.env.AZURE_EXEC_AUDIT_TEST_PAUSE !== point) return;
+  io.stderr(`azure-exec-audit: paused at ${point}\n`);
+  await new Promise(() => setInterval(() => undefined, 60_000));
+}
+
 async function scanCommand(
   given: ScanCommandFlags,
   io: Io,
@@ -264,30 +278,51 @@ async function scanCommand(
       ? loadSuppressionFile(flags.suppressions, shortPath(flags.suppressions, io))
       : []);
   const baseline = flags.baseline !== undefined ? readBaseline(flags.baseline) : undefined;
-  const collectors: Collector[] = [];
-  if (inputs.length > 0) collectors.push(new FilesCollector(inputs, workers === undefined ? {} : { workers }));
-  if (live) {
-    // Loaded only now: the Azure SDK clients cost a files scan ~45 MB and most of its start-up.
-    const { liveCollectors } = await import("./live.js");
-    const azure = liveCollectors(flags);
-    // One sentence and exit 3 when no token can be had, before anything is read.
-    if (azure.signsIn) await azure.session.verify();
-    collectors.push(...azure.collectors);
+  // Locked before anything is read; a second scan on the same state stops here (exit 3).
+  const state = flags.state === false ? undefined : await openState(flags.state ?? DEFAULT_STATE_FILE);
+  let result: ScanResult;
+  try {
+    if (state) await testPause("opened", io);
+    const collectors: Collector[] = [];
+    if (inputs.length > 0) collectors.push(new FilesCollector(inputs, workers === undefined ? {} : { workers }));
+    if (live) {
+      // Loaded only now: the Azure SDK clients cost a files scan ~45 MB and most of its start-up.
+      const { liveCollectors } = await import("./live.js");
+      const azure = liveCollectors(flags, new Date(), state?.digests);
+      // One sentence and exit 3 when no token can be had, before anything is read.
+      if (azure.signsIn) await azure.session.verify();
+      collectors.push(...azure.collectors);
+    }
+    // With state, first-seen rules learn from the baselines earlier scans kept.
+    const engine = state?.engine();
+    const outcome = await runScan({
+      collectors,
+      ruleDirs: flags.rules,
+      ...(engine ? { state: engine.state, ...(engine.history ? { history: engine.history } : {}) } : {}),
+    });
+    for (const e of outcome.ruleErrors) io.stderr(`azure-exec-audit: rule skipped: ${e.message}\n`);
+    // After the engine, before any output: what was accepted is marked, never dropped; then the
+    // lifecycle, which keeps `suppressed` as suppressions set it.
+    result = applySuppressions(outcome.result, suppressions, new Date());
+    for (const d of result.diagnostics)
+      if (d.code === DIAGNOSTIC_CODES.suppressionExpired)
+        io.stderr(`azure-exec-audit: ${sanitizeForTerminal(d.message)}\n`);
+    if (baseline) result = markBaseline(result, baseline);
+    if (state) result = state.apply(result, outcome.readKinds);
+    if (state) await testPause("applied", io);
+    const ctx: RenderContext = {
+      toolVersion: toolVersion(),
+      color: !flags.output && io.isTTY && flags.color !== false,
+      options,
+    };
+    await writeReport(format, result, ctx, flags.output, io);
+    if (state) await testPause("written", io);
+    // Committed only once the report is out: a scan whose report failed has not "seen" anything.
+    state?.commit();
+  } catch (e) {
+    state?.abandon();
+    throw e;
   }
-  const outcome = await runScan({ collectors, ruleDirs: flags.rules });
-  for (const e of outcome.ruleErrors) io.stderr(`azure-exec-audit: rule skipped: ${e.message}\n`);
-  // After the engine, before any output: what was accepted is marked, never dropped.
-  let result: ScanResult = applySuppressions(outcome.result, suppressions, new Date());
-  for (const d of result.diagnostics)
-    if (d.code === DIAGNOSTIC_CODES.suppressionExpired)
-      io.stderr(`azure-exec-audit: ${sanitizeForTerminal(d.message)}\n`);
-  if (baseline) result = markBaseline(result, baseline);
-  const ctx: RenderContext = {
-    toolVersion: toolVersion(),
-    color: !flags.output && io.isTTY && flags.color !== false,
-    options,
-  };
-  await writeReport(format, result, ctx, flags.output, io);
   if (!result.complete) {
     const bad = result.coverage.filter((c) => c.status !== "complete");
     for (const c of bad)
@@ -383,6 +418,11 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       "--config <file>",
       `config file (default ./${CONFIG_FILE} when present; flags beat AZURE_EXEC_AUDIT_* variables, which beat the file)`,
     )
+    .option(
+      "--state <file>",
+      `state file that keeps findings between scans (new, open, resolved) (default ${DEFAULT_STATE_FILE})`,
+    )
+    .option("--no-state", "keep no state: the report is this scan alone")
     .option("--no-color", "plain table output")
     .option("--debug", "print stack traces for errors")
     .addHelpText(
@@ -391,6 +431,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 Examples:
   azure-exec-audit scan --demo
   azure-exec-audit scan --demo --format json --output report.json
+  azure-exec-audit scan --demo --state ./audit-state.db     # then: findings list --state ./audit-state.db
   azure-exec-audit scan --input ./activity-export/ --format sarif --output results.sarif --fail-on high
   azure-exec-audit scan --input activity.jsonl.gz roles.json --rules ./my-rules
   azure-exec-audit scan --demo --suppressions ./suppressions.yaml --fail-on high
@@ -401,7 +442,8 @@ Examples:
   azure-exec-audit scan --archive "https://<account>.blob.core.windows.net/insights-activity-logs?<SAS>" --since 180d
 
 Exit codes: 0 complete, nothing at or above --fail-on; 1 findings at or above --fail-on;
-            2 scan incomplete (some input unreadable); 3 usage or configuration error;
+            2 scan incomplete (some input unreadable); 3 usage or configuration error
+            (including a state file that is locked, read-only, corrupted or not ours);
             4 internal error.`,
     )
     .action(async (flags: ScanFlags, cmd: Command) => {
@@ -439,6 +481,23 @@ Exit codes: 0 complete, nothing at or above --fail-on; 1 findings at or above --
     .command("coverage")
     .description("print docs/coverage.md: which rules cover which Azure execution vector")
     .action(async () => setExit(await rulesCoverage(io)));
+  const findings = program
+    .command("findings")
+    .description("findings kept in the state file by earlier scans: their status, and what changed");
+  findings
+    .command("list")
+    .description("every finding in the state, with its status, first and last seen")
+    .option("--state <file>", `state file (default ${DEFAULT_STATE_FILE})`)
+    .addOption(new Option("--status <status>", "only findings with this status").choices([...LIST_STATUSES]))
+    .addOption(new Option("-f, --format <format>", "output format").choices(["table", "json"]).default("table"))
+    .action(async (flags: FindingsListFlags) => setExit(await findingsList(flags, io)));
+  findings
+    .command("diff")
+    .description("what changed between the latest scan and an earlier one (default: the one before it)")
+    .option("--state <file>", `state file (default ${DEFAULT_STATE_FILE})`)
+    .option("--since <scan id>", "compare with this scan (default: the previous scan)")
+    .addOption(new Option("-f, --format <format>", "output format").choices(["table", "json"]).default("table"))
+    .action(async (flags: FindingsDiffFlags) => setExit(await findingsDiff(flags, io)));
   return program;
 }
 

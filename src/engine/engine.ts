@@ -31,9 +31,28 @@ export function firstSeenTuples(rules: readonly EngineRule[]): string[][] {
   return out;
 }
 
+/** The span of Activity Log that first-seen baselines loaded into the state already cover. */
+export interface BaselineHistory {
+  from: string;
+  to: string;
+}
+
+/** The learning start: the stored history's when it reaches this window without a gap. */
+export function withHistory(own: string | undefined, history: BaselineHistory | undefined): string | undefined {
+  if (!own || !history) return own;
+  const start = Date.parse(own);
+  if (Date.parse(history.to) < start || Date.parse(history.from) >= start) return own;
+  return history.from;
+}
+
 export interface EngineOptions {
   /** Start of the scanned window (for first-seen learning); defaults to the earliest event. */
   windowFrom?: string;
+  /**
+   * Baselines an earlier scan kept (the state store): when they reach this scan's window (no
+   * gap), learning counts from their start, so a short window does not need its own history.
+   */
+  history?: BaselineHistory;
   /** Used as the time of configuration findings nobody can be tied to. */
   scanTime: string;
   context: AzureContext;
@@ -189,7 +208,7 @@ export class Engine {
       });
     }
     const findings: Finding[] = [];
-    const windowFrom = this.options.windowFrom ?? this.minTime;
+    const windowFrom = withHistory(this.options.windowFrom ?? this.minTime, this.options.history);
     const windowTo = this.maxTime;
     for (const g of this.grouping.all()) {
       const fs = g.rule.ext.firstseen;

@@ -196,7 +196,14 @@ export interface Finding {
   principal: Principal;
   time: string;
   operation?: string;
+  /**
+   * With a state store: `new` (not present in the store before this scan), `open` (present in
+   * an earlier scan and still here) or `suppressed` (set by suppressions, kept as it is).
+   * Absent without state. Resolved findings are listed in `ScanResult.resolved` instead.
+   */
   status?: "new" | "open" | "resolved" | "suppressed";
+  /** With a state store: when the first scan that saw this finding started. */
+  firstSeen?: string;
   /** Set with `status: "suppressed"`: the entry that suppressed the finding (src/suppress/). */
   suppression?: SuppressionRef;
   /**
@@ -214,6 +221,19 @@ export interface SuppressionRef {
   expires: string;
   /** Where the entry is: `<file>:<line>`. */
   entry: string;
+}
+
+/** A finding present at the last scan that could see it and now gone (docs/cli.md, "Findings lifecycle"). */
+export interface ResolvedFinding {
+  id: string;
+  ruleId: string;
+  title: string;
+  severity: Severity;
+  subscriptionId?: string;
+  resourceId: string;
+  principal: Principal;
+  firstSeen: string;
+  lastSeen: string;
 }
 
 /** Which collector read a coverage entry's data. */
@@ -276,6 +296,13 @@ export interface ScanResult {
    */
   notObservable?: NotObservable[];
   stats?: ScanStats;
+  /**
+   * With a state store: findings the previous scans reported that this scan, complete and
+   * covering their scope and window, no longer finds. Absent without state.
+   */
+  resolved?: ResolvedFinding[];
+  /** With a state store: the id of the scan before this one, if any. */
+  previousScanId?: string;
 }
 
 export interface RuleSummary {

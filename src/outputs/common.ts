@@ -3,7 +3,7 @@
  * views of findings and coverage that every format prints, and ordering helpers.
  */
 
-import type { CoverageEntry, Finding, Severity } from "../model/finding.js";
+import type { CoverageEntry, Finding, ResolvedFinding, Severity } from "../model/finding.js";
 import { severityRank } from "../model/finding.js";
 import type { Principal } from "../model/records.js";
 import { redactDeep, redactText } from "../util/redact.js";
@@ -62,6 +62,7 @@ export function safeFinding(f: Finding): Finding {
     time: f.time,
     operation: f.operation,
     status: f.status,
+    firstSeen: f.firstSeen,
     suppression: f.suppression
       ? { reason: f.suppression.reason, expires: f.suppression.expires, entry: f.suppression.entry }
       : undefined,
@@ -69,6 +70,23 @@ export function safeFinding(f: Finding): Finding {
     evidence: f.evidence,
   });
   return safeValue(ordered);
+}
+
+/** A resolved finding as reports print it (redacted, capped). */
+export function safeResolved(r: ResolvedFinding): ResolvedFinding {
+  return safeValue(
+    withoutUndefined({
+      id: r.id,
+      ruleId: r.ruleId,
+      title: r.title,
+      severity: r.severity,
+      subscriptionId: r.subscriptionId,
+      resourceId: r.resourceId,
+      principal: withoutUndefined({ ...r.principal }),
+      firstSeen: r.firstSeen,
+      lastSeen: r.lastSeen,
+    }),
+  );
 }
 
 /** The coverage entry as reports print it (sources may be URLs with SAS tokens; reasons may quote them). */

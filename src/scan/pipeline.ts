@@ -5,7 +5,7 @@
  */
 import { type AzureContext, azureDerivers, createContext } from "../azure/enrich/index.js";
 import { DerivationStage } from "../derive/index.js";
-import { Engine } from "../engine/engine.js";
+import { type BaselineHistory, Engine } from "../engine/engine.js";
 import { DEFAULT_LIMITS, type EngineLimits, type EngineState, MemoryState } from "../engine/state.js";
 import type { Diagnostics } from "../model/diagnostics.js";
 import type { Finding } from "../model/finding.js";
@@ -17,6 +17,7 @@ export interface PipelineOptions {
   correlations: readonly ResolvedCorrelation[];
   scanTime: string;
   windowFrom?: string;
+  history?: BaselineHistory;
   state?: EngineState;
   limits?: Partial<EngineLimits>;
   diagnostics?: Diagnostics;
@@ -35,6 +36,7 @@ export class RecordPipeline {
     this.engine = new Engine(opts.rules, opts.correlations, {
       scanTime: opts.scanTime,
       windowFrom: opts.windowFrom,
+      ...(opts.history ? { history: opts.history } : {}),
       context,
       state,
       limits: opts.limits,

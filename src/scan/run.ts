@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { prefilterFor } from "../azure/prefilter.js";
 import { CoverageTally } from "../collectors/tally.js";
 import type { CollectionPlan, Collector } from "../collectors/types.js";
+import type { BaselineHistory } from "../engine/engine.js";
 import type { EngineLimits, EngineState } from "../engine/state.js";
 import { compareDiagnostics, DIAGNOSTIC_CODES, Diagnostics } from "../model/diagnostics.js";
 import type { NotObservable, RuleSummary, ScanResult, ScanStats } from "../model/finding.js";
@@ -23,6 +24,7 @@ import {
   VECTORS_FILE,
 } from "../rules/loader.js";
 import type { RuleError } from "../sigma/errors.js";
+import { readKind } from "../store/lifecycle.js";
 import { RecordPipeline } from "./pipeline.js";
 
 export interface ScanOptions {
@@ -35,6 +37,8 @@ export interface ScanOptions {
   newId?: () => string;
   abortSignal?: AbortSignal;
   state?: EngineState;
+  /** The span the baselines in `state` already cover (the state store's; see engine.ts withHistory). */
+  history?: BaselineHistory;
   limits?: Partial<EngineLimits>;
   /** Rules already loaded (the bench and tests scan many times with one pack). */
   loaded?: LoadedRules;
@@ -45,6 +49,11 @@ export interface ScanOptions {
 export interface ScanOutcome {
   result: ScanResult & { stats: ScanStats };
   ruleErrors: RuleError[];
+  /**
+   * Kinds of record the collectors gave (a pre-filtered observation counts as `activity`): the
+   * state store resolves a finding only when its kind of source was read (src/store/lifecycle.ts).
+   */
+  readKinds: Set<string>;
 }
 
 export function summarize(rule: EngineRule | ResolvedCorrelation): RuleSummary {
@@ -102,6 +111,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutcome> {
     correlations,
     scanTime: startedAt,
     windowFrom: windowFrom(plans),
+    ...(opts.history ? { history: opts.history } : {}),
     state: opts.state,
     limits: opts.limits,
     diagnostics,
@@ -110,6 +120,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutcome> {
   const { filter, pushdown } = opts.noPrefilter ? {} : prefilterFor(rules, opts.limits);
   // Correlations reference rules, which are among `rules` (private or not): their kinds count.
   const ruleKinds = new Set(rules.map((r) => r.kind));
+  const readKinds = new Set<string>();
   for (const [i, c] of opts.collectors.entries()) {
     const options = {
       tally,
@@ -119,7 +130,17 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutcome> {
       ...(filter ? { filter } : {}),
       ...(pushdown ? { pushdown } : {}),
     };
-    for await (const batch of c.collect(plans[i] as CollectionPlan, options)) for (const r of batch) pipeline.push(r);
+    for await (const batch of c.collect(plans[i] as CollectionPlan, options)) {
+      let last = "";
+      for (const r of batch) {
+        // Batches are mostly one kind: the set is touched once per run of a kind, not per record.
+        if (r.kind !== last) {
+          last = r.kind;
+          readKinds.add(readKind(r.kind));
+        }
+        pipeline.push(r);
+      }
+    }
   }
   // Authors of configured resources whose latest write the pre-filter cleared: read those lines now.
   await pipeline.resolve(async (refs) => {
@@ -149,5 +170,6 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutcome> {
       },
     },
     ruleErrors: errors,
+    readKinds,
   };
 }

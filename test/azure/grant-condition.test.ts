@@ -53,7 +53,7 @@ describe("a conditional role assignment", () => {
 
   it("is shown as conditional on the grant finding, in JSON and in the table", async () => {
     const input = tmp.write("in/assignments.json", JSON.stringify({ value: [conditional] }));
-    const args = ["scan", "--input", input, defs, "--rules", rules.replace(/\/grants\.yml$/, "")];
+    const args = ["scan", "--no-state", "--input", input, defs, "--rules", rules.replace(/\/grants\.yml$/, "")];
     const json = await runCli([...args, "--format", "json"]);
     expect(json.stderr).toBe("");
     const findings = (JSON.parse(json.stdout) as { findings: { ruleId: string }[] }).findings.filter(
@@ -72,6 +72,7 @@ describe("a conditional role assignment", () => {
     const input = tmp.write("in2/assignments.json", JSON.stringify({ value: [assignment] }));
     const json = await runCli([
       "scan",
+      "--no-state",
       "--input",
       input,
       defs,

@@ -255,7 +255,19 @@ describe("reading the archive", () => {
     const url = urlOf("insights-activity-logs", sas("insights-activity-logs"));
     const out = join(tmp.dir, "cli-archive.json");
     // No AZURE_* variables: a SAS URL is read as it is, nothing signs in.
-    const r = await runCli(["scan", "--archive", url, "--input", ...config, ...window, "--format", "json", "-o", out]);
+    const r = await runCli([
+      "scan",
+      "--no-state",
+      "--archive",
+      url,
+      "--input",
+      ...config,
+      ...window,
+      "--format",
+      "json",
+      "-o",
+      out,
+    ]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     tmp.write(
@@ -264,13 +276,23 @@ describe("reading the archive", () => {
     );
     for (const rel of devBlobs()) tmp.write(join("cli/activity", DEV, rel), readFileSync(join(DEV_DIR, rel)));
     const ref = join(tmp.dir, "cli-files.json");
-    const f = await runCli(["scan", "--input", join(tmp.dir, "cli"), ...config, "--format", "json", "-o", ref]);
+    const f = await runCli([
+      "scan",
+      "--no-state",
+      "--input",
+      join(tmp.dir, "cli"),
+      ...config,
+      "--format",
+      "json",
+      "-o",
+      ref,
+    ]);
     expect(f.code).toBe(0);
     expect(keys(out).length).toBeGreaterThan(0);
     expect(keys(out)).toEqual(keys(ref));
     expect(readFileSync(out, "utf8")).not.toContain(new URLSearchParams(url.split("?")[1]).get("sig") as string);
     // Both Activity Log sources at once is a usage error.
-    const both = await runCli(["scan", "--archive", url, "--workspace", DEV, ...window]);
+    const both = await runCli(["scan", "--no-state", "--archive", url, "--workspace", DEV, ...window]);
     expect(both.code).toBe(3);
     expect(both.stderr).toContain("use either --workspace or --archive");
   }, 120_000);

@@ -40,6 +40,7 @@ async function liveScan(e: RunningEmulator, extra: string[] = [], env: NodeJS.Pr
   const r = await runCli(
     [
       "scan",
+      "--no-state",
       "--all-subscriptions",
       "--arm-endpoint",
       e.info.armEndpoint,
@@ -73,7 +74,7 @@ const OUTSIDE_ACR_RULE = "a7828146-6d22-4bd6-bb7f-f4bfb950866f";
 let demo: Report;
 beforeAll(() => {
   const out = join(tmp.dir, "demo.json");
-  const r = spawnSync(process.execPath, [BIN, "scan", "--demo", "--format", "json", "--output", out], {
+  const r = spawnSync(process.execPath, [BIN, "scan", "--no-state", "--demo", "--format", "json", "--output", out], {
     encoding: "utf8",
     env: { PATH: process.env.PATH, HOME: process.env.HOME },
   });

@@ -130,6 +130,7 @@ describe("payload endpoints the demo has none of", () => {
     const live = await runCli(
       [
         "scan",
+        "--no-state",
         "--all-subscriptions",
         "--arm-endpoint",
         emu.info.armEndpoint,
@@ -149,7 +150,7 @@ describe("payload endpoints the demo has none of", () => {
       },
     );
     expect(live.stderr).toBe("");
-    const files = await runCli(["scan", "--input", dir, "--format", "json", "--output", filesOut]);
+    const files = await runCli(["scan", "--no-state", "--input", dir, "--format", "json", "--output", filesOut]);
     const liveReport = JSON.parse(readFileSync(liveOut, "utf8")) as Report;
     const filesReport = JSON.parse(readFileSync(filesOut, "utf8")) as Report;
     expect(liveReport.scan.coverage.filter((c) => c.status !== "complete")).toEqual([]);

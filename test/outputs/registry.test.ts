@@ -76,20 +76,20 @@ describe("a format registered from one test file", () => {
   beforeAll(async () => {
     // The CLI module is loaded before the format exists: only main() may read the registry.
     ({ main, EXIT } = await import("../../src/cli/main.js"));
-    expect((await run("scan", "--help")).stdout).not.toContain("csv");
+    expect((await run("scan", "--no-state", "--help")).stdout).not.toContain("csv");
     registerFormat(csvFormat);
   });
 
   it("is a --format choice with its options in help", async () => {
     // Commander wraps help lines; one space per gap makes the choices one string.
-    const help = (await run("scan", "--help")).stdout.replace(/\s+/g, " ");
+    const help = (await run("scan", "--no-state", "--help")).stdout.replace(/\s+/g, " ");
     expect(help).toMatch(/choices: "table", "json", "sarif", "csv"/);
     expect(help).toContain("--csv-delimiter <char>");
     expect(help).toContain("--sarif-artifact-uri <path>");
   });
 
   it("renders the demo scan", async () => {
-    const r = await run("scan", "--demo", "--format", "csv");
+    const r = await run("scan", "--no-state", "--demo", "--format", "csv");
     expect(r.code, r.stderr).toBe(EXIT.ok);
     const lines = r.stdout.trimEnd().split("\n");
     expect(lines[0]).toBe("id,severity,ruleId,resourceId");
@@ -98,17 +98,17 @@ describe("a format registered from one test file", () => {
   });
 
   it("gets its own option values, defaults included", async () => {
-    const r = await run("scan", "--demo", "--format", "csv", "--csv-delimiter", ";", "--csv-no-header");
+    const r = await run("scan", "--no-state", "--demo", "--format", "csv", "--csv-delimiter", ";", "--csv-no-header");
     expect(r.code, r.stderr).toBe(EXIT.ok);
     const lines = r.stdout.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^"[^"]+";"[a-z]+";/);
   });
 
   it("rejects another format's option as a usage error, before scanning", async () => {
-    const csvWithSarif = await run("scan", "--demo", "--format", "csv", "--sarif-artifact-uri", "a.yml");
+    const csvWithSarif = await run("scan", "--no-state", "--demo", "--format", "csv", "--sarif-artifact-uri", "a.yml");
     expect(csvWithSarif.code).toBe(EXIT.usage);
     expect(csvWithSarif.stderr).toContain("--sarif-artifact-uri applies to --format sarif only");
-    const jsonWithCsv = await run("scan", "--demo", "--format", "json", "--csv-delimiter", ";");
+    const jsonWithCsv = await run("scan", "--no-state", "--demo", "--format", "json", "--csv-delimiter", ";");
     expect(jsonWithCsv.code).toBe(EXIT.usage);
     expect(jsonWithCsv.stderr).toContain("--csv-delimiter applies to --format csv only");
   });
@@ -124,7 +124,15 @@ describe("--output and --sarif-artifact-uri through the CLI", () => {
 
   it("writes SARIF to the file with the given artifact path", async () => {
     const out = join(await mkdtemp(join(tmpdir(), "aea-out-")), "results.sarif");
-    const argv = ["scan", "--demo", "--format", "sarif", "--sarif-artifact-uri", ".github/workflows/audit.yml"];
+    const argv = [
+      "scan",
+      "--no-state",
+      "--demo",
+      "--format",
+      "sarif",
+      "--sarif-artifact-uri",
+      ".github/workflows/audit.yml",
+    ];
     expect(await main([...argv, "--output", out], quiet)).toBe(EXIT.ok);
     const log = JSON.parse(await readFile(out, "utf8"));
     expect(log.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri).toBe(
@@ -137,7 +145,17 @@ describe("--output and --sarif-artifact-uri through the CLI", () => {
     await writeFile(out, "previous report\n");
     let stderr = "";
     const io: Io = { ...quiet, stderr: (s) => (stderr += s) };
-    const argv = ["scan", "--demo", "--format", "sarif", "--sarif-artifact-uri", "/etc/passwd", "--output", out];
+    const argv = [
+      "scan",
+      "--no-state",
+      "--demo",
+      "--format",
+      "sarif",
+      "--sarif-artifact-uri",
+      "/etc/passwd",
+      "--output",
+      out,
+    ];
     expect(await main(argv, io)).toBe(EXIT.usage);
     expect(stderr).toMatch(/relative to the repository root/);
     expect(await readFile(out, "utf8")).toBe("previous report\n");
@@ -147,7 +165,10 @@ describe("--output and --sarif-artifact-uri through the CLI", () => {
     const dir = await mkdtemp(join(tmpdir(), "aea-out-"));
     let stderr = "";
     const io: Io = { ...quiet, stderr: (s) => (stderr += s) };
-    const code = await main(["scan", "--demo", "--format", "json", "--output", join(dir, "no", "such", "r.json")], io);
+    const code = await main(
+      ["scan", "--no-state", "--demo", "--format", "json", "--output", join(dir, "no", "such", "r.json")],
+      io,
+    );
     expect(code).toBe(EXIT.usage);
     expect(stderr).toMatch(/cannot write --output .*\(ENOENT\)/);
   });

@@ -6,7 +6,7 @@
 
 import type { Diagnostic } from "../../model/diagnostics.js";
 import type { ScanResult } from "../../model/finding.js";
-import { safeCoverage, safeFinding, safeText, safeValue, TOOL_NAME } from "../common.js";
+import { safeCoverage, safeFinding, safeResolved, safeText, safeValue, TOOL_NAME } from "../common.js";
 import { StreamedArray, writeJson } from "../json-writer.js";
 import type { OutputFormat } from "../registry.js";
 
@@ -40,12 +40,15 @@ function report(result: ScanResult, toolVersion: string): Record<string, unknown
       ...(result.notObservable && result.notObservable.length > 0
         ? { notObservable: result.notObservable.map((v) => safeValue(v)) }
         : {}),
+      ...(result.previousScanId !== undefined ? { previousScanId: safeText(result.previousScanId) } : {}),
     },
     findings: new StreamedArray(
       (function* () {
         for (const f of result.findings) yield safeFinding(f);
       })(),
     ),
+    // Only with a state store: what earlier scans reported and this one no longer finds.
+    ...(result.resolved ? { resolved: result.resolved.map(safeResolved) } : {}),
   };
 }
 

@@ -13,7 +13,15 @@
 import type { CoverageEntry, Finding, RuleSummary, ScanResult, Severity } from "../../model/finding.js";
 import { UsageError } from "../../util/errors.js";
 import { escapeMarkdown, sanitizeForTerminal } from "../../util/text.js";
-import { principalLabel, safeCoverage, safeFinding, safeText, TOOL_INFORMATION_URI, TOOL_NAME } from "../common.js";
+import {
+  principalLabel,
+  safeCoverage,
+  safeFinding,
+  safeResolved,
+  safeText,
+  TOOL_INFORMATION_URI,
+  TOOL_NAME,
+} from "../common.js";
 import { StreamedArray, writeJson } from "../json-writer.js";
 import type { OutputFormat, RenderContext } from "../registry.js";
 
@@ -186,16 +194,22 @@ function sarifSuppressions(f: Finding): { suppressions?: Record<string, unknown>
 }
 
 /**
- * `baselineState` from the `--baseline` report comparison: "unchanged" for a finding in the
- * baseline, "new" for one that is not; nothing when no baseline was given. (The state store's
- * lifecycle may also set it; this is the one place that decides.)
+ * SARIF's `baselineState`, the one place that decides it. With `--baseline <report.json>` the
+ * comparison with that report does (`unchanged` for a finding in it, `new` otherwise): it is
+ * what the gate uses. Else the state store's lifecycle: `new` when the finding was not present
+ * before this scan, `unchanged` when it was. With neither there is no value. Resolved findings
+ * are not written as `absent` results: code scanning would read each as an alert; the JSON
+ * report's `resolved` section lists them.
  */
-export function sarifBaselineState(f: Finding): { baselineState?: "new" | "unchanged" } {
-  if (f.baseline === undefined) return {};
-  return { baselineState: f.baseline ? "unchanged" : "new" };
+export function sarifBaselineState(f: Finding, scanStart: string): { baselineState?: "new" | "unchanged" } {
+  if (f.baseline !== undefined) return { baselineState: f.baseline ? "unchanged" : "new" };
+  if (f.firstSeen === undefined) return {};
+  if (f.status === "new") return { baselineState: "new" };
+  if (f.status === "open") return { baselineState: "unchanged" };
+  return { baselineState: f.firstSeen === scanStart ? "new" : "unchanged" };
 }
 
-function sarifResult(f: Finding, ruleIndex: number, uri: string): Record<string, unknown> {
+function sarifResult(f: Finding, ruleIndex: number, uri: string, scanStart: string): Record<string, unknown> {
   const safe = safeFinding(f);
   const resourceId = oneLine(f.resourceId, 4096);
   const lastSegment =
@@ -219,7 +233,7 @@ function sarifResult(f: Finding, ruleIndex: number, uri: string): Record<string,
     ],
     partialFingerprints: { [FINGERPRINT_KEY]: f.id },
     ...sarifSuppressions(f),
-    ...sarifBaselineState(f),
+    ...sarifBaselineState(f, scanStart),
     properties: {
       severity: f.severity,
       ...(safe.subscriptionId ? { subscriptionId: safe.subscriptionId } : {}),
@@ -228,6 +242,7 @@ function sarifResult(f: Finding, ruleIndex: number, uri: string): Record<string,
       time: safe.time,
       ...(safe.operation ? { operation: safe.operation } : {}),
       ...(safe.status ? { status: safe.status } : {}),
+      ...(safe.firstSeen ? { firstSeen: safe.firstSeen } : {}),
       attack: safe.attack,
       ...(safe.atrm ? { atrm: safe.atrm } : {}),
       records: safe.evidence.records,
@@ -308,13 +323,14 @@ function sarifLog(result: ScanResult, ctx: RenderContext): Record<string, unknow
         columnKind: "utf16CodeUnits",
         results: new StreamedArray(
           (function* () {
-            for (const f of result.findings) yield sarifResult(f, ruleIndex.get(f.ruleId) ?? 0, uri);
+            for (const f of result.findings) yield sarifResult(f, ruleIndex.get(f.ruleId) ?? 0, uri, result.startedAt);
           })(),
         ),
         properties: {
           scanId: safeText(result.id),
           complete: result.complete,
           coverage: result.coverage.map(safeCoverage),
+          ...(result.resolved ? { resolved: result.resolved.map(safeResolved) } : {}),
         },
       },
     ],

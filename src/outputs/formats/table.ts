@@ -79,12 +79,15 @@ const COLUMNS: readonly Column[] = [
 const SHRINK_ORDER = [3, 4, 5, 2, 1];
 const GAP = "  ";
 
+/** With a state store, a finding not present before this scan is marked in its title cell. */
+const NEW_MARK = "NEW ";
+
 function row(f: Finding): string[] {
   return [
     f.severity,
     clean(displayTime(f.time)),
     clean(f.attack.techniques.join(",") || "-"),
-    clean(f.title),
+    (f.status === "new" ? NEW_MARK : "") + clean(f.title),
     clean(shortResource(f.resourceId)),
     clean(principalLabel(f.principal)),
   ];
@@ -129,6 +132,8 @@ function coverageLine(c: CoverageEntry): string {
 }
 
 const SEVERITY_INDENT = 10;
+/** Resolved findings listed under the table; the rest are counted. */
+const RESOLVED_LISTED = 20;
 const DETAIL_WIDTH = 150;
 
 const shortOperation = (op: string): string => op.split("/").slice(-2).join("/");
@@ -218,10 +223,16 @@ async function renderTable(result: ScanResult, ctx: RenderContext, out: OutputSi
     suppressed.length > 0 ? `${suppressed.length} suppressed` : "",
     inBaseline > 0 ? `${inBaseline} in the baseline` : "",
   ].filter((x) => x.length > 0);
+  const fresh = result.findings.filter((f) => f.status === "new").length;
+  const lifecycle = result.resolved
+    ? [
+        `${fresh} new, ${result.resolved.length} resolved since ${result.previousScanId ? "the last scan" : "no earlier scan"}`,
+      ]
+    : [];
   await write([
     paint(BOLD, `azure-exec-audit scan ${clean(result.id, 128)}`) +
       `  ${clean(result.startedAt, 64)} → ${clean(result.finishedAt, 64)}`,
-    [severitySummary(shown), ...accepted, `${records} records read`, state].join(" · "),
+    [severitySummary(shown), ...accepted, `${records} records read`, state, ...lifecycle].join(" · "),
     "",
   ]);
 
@@ -280,6 +291,17 @@ async function renderTable(result: ScanResult, ctx: RenderContext, out: OutputSi
   }
 
   const lines = [""];
+  const resolved = result.resolved ?? [];
+  if (resolved.length > 0) {
+    lines.push(paint(BOLD, `Resolved since last scan: ${resolved.length}`));
+    for (const r of resolved.slice(0, RESOLVED_LISTED))
+      lines.push(
+        `  ${r.severity.padEnd(13)}  ${fitCell(clean(r.title), 60)}  ${fitCell(clean(shortResource(r.resourceId)), 40)}  first seen ${clean(displayTime(r.firstSeen), 32)}`,
+      );
+    if (resolved.length > RESOLVED_LISTED)
+      lines.push(`  … and ${resolved.length - RESOLVED_LISTED} more (findings list --status resolved)`);
+    lines.push("");
+  }
   if (result.coverage.length === 0) {
     lines.push("Coverage: no sources were read.");
   } else if (problems.length === 0) {

@@ -1,0 +1,648 @@
+/**
+ * The state store on one embedded SQLite file (`node:sqlite`, no native addon): scans, findings
+ * with their lifecycle, and the digest cache.
+ *
+ * - Identity: `PRAGMA application_id` marks the file as ours and `PRAGMA user_version` is the
+ *   schema version; migrations run in order inside the scan's transaction. Anything else (not
+ *   SQLite, someone else's SQLite, a newer schema) is refused before a byte is written.
+ * - One transaction per scan: a scan takes `BEGIN IMMEDIATE` before it reads anything and
+ *   commits once, after its report is written. The write lock is the scan lock — a second scan
+ *   on the same file waits `LOCK_WAIT_MS` and then fails with one sentence — and the operating
+ *   system releases it when a process dies, so a scan killed at any point (SIGKILL included)
+ *   leaves neither a stale lock nor half its writes: SQLite rolls back the uncommitted WAL frames.
+ * - WAL journal: `findings list` and `diff` read while a scan holds the lock.
+ */
+
+import { accessSync, constants, existsSync, mkdirSync, statSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { type BaselineHistory, withHistory } from "../engine/engine.js";
+import { type EngineState, type HashStore, MemoryState, type Store } from "../engine/state.js";
+import type { CoverageEntry, Finding, ResolvedFinding, ScanResult, Severity } from "../model/finding.js";
+import type { Principal } from "../model/records.js";
+import { UsageError } from "../util/errors.js";
+import { redactDeep, redactText } from "../util/redact.js";
+import { cap } from "../util/text.js";
+import { type DigestCache, type DigestFacts, type DigestKind, MemoryDigestCache } from "./digest-cache.js";
+import { absenceFacts, canResolve } from "./lifecycle.js";
+import type { FindingRow, ListStatus, ReadKinds, ScanDiff, ScanRow, ScanSession, StateReader } from "./types.js";
+
+/** "AEA1": marks a file as an azure-exec-audit state file. */
+export const APPLICATION_ID = 0x41454131;
+
+/** How long a scan waits for another scan on the same state to finish. */
+export const LOCK_WAIT_MS = 5_000;
+
+/** Longest text kept per column (titles, resource ids come from attacker-controlled data). */
+const MAX_TEXT = 4096;
+
+/** Ordered migrations: entry i takes the schema from version i to i + 1. Never edit one; append. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE scans (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     id TEXT NOT NULL UNIQUE,
+     started_at TEXT NOT NULL,
+     finished_at TEXT NOT NULL,
+     complete INTEGER NOT NULL,
+     coverage TEXT NOT NULL,
+     findings INTEGER NOT NULL DEFAULT 0,
+     new INTEGER NOT NULL DEFAULT 0,
+     resolved INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TABLE findings (
+     id TEXT PRIMARY KEY,
+     rule_id TEXT NOT NULL,
+     title TEXT NOT NULL,
+     severity TEXT NOT NULL,
+     subscription_id TEXT,
+     resource_id TEXT NOT NULL,
+     principal TEXT NOT NULL,
+     absence TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('open', 'resolved', 'suppressed')),
+     first_seen TEXT NOT NULL,
+     last_seen TEXT NOT NULL,
+     first_scan INTEGER NOT NULL REFERENCES scans(seq),
+     last_scan INTEGER NOT NULL REFERENCES scans(seq),
+     resolved_at TEXT,
+     resolved_scan INTEGER REFERENCES scans(seq)
+   );
+   CREATE INDEX findings_status ON findings(status);
+   CREATE TABLE scan_findings (
+     scan INTEGER NOT NULL REFERENCES scans(seq),
+     finding TEXT NOT NULL,
+     status TEXT NOT NULL,
+     PRIMARY KEY (scan, finding)
+   ) WITHOUT ROWID;`,
+  `CREATE TABLE digests (
+     kind TEXT NOT NULL,
+     digest TEXT NOT NULL,
+     value TEXT NOT NULL,
+     PRIMARY KEY (kind, digest)
+   ) WITHOUT ROWID;`,
+  `CREATE TABLE baselines (
+     tuple TEXT NOT NULL,
+     key INTEGER NOT NULL,
+     first TEXT NOT NULL,
+     PRIMARY KEY (tuple, key)
+   ) WITHOUT ROWID;
+   CREATE TABLE history (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     from_time TEXT NOT NULL,
+     to_time TEXT NOT NULL
+   );`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** SQLite result codes (the primary code is the low byte of `errcode`). */
+const SQLITE_BUSY = 5;
+const SQLITE_LOCKED = 6;
+const SQLITE_READONLY = 8;
+const SQLITE_IOERR = 10;
+const SQLITE_CORRUPT = 11;
+const SQLITE_FULL = 13;
+const SQLITE_CANTOPEN = 14;
+const SQLITE_NOTADB = 26;
+
+function sqliteCode(e: unknown): number | undefined {
+  const c = (e as { errcode?: unknown }).errcode;
+  return typeof c === "number" ? c & 0xff : undefined;
+}
+
+/** One sentence for a failure on the state file (exit 3); `what` says what was being done. */
+function stateError(file: string, e: unknown, what: string): UsageError {
+  const code = sqliteCode(e);
+  const errno = (e as NodeJS.ErrnoException).code;
+  if (code === SQLITE_BUSY || code === SQLITE_LOCKED)
+    return new UsageError(
+      `state file ${file} is in use by another scan (waited ${LOCK_WAIT_MS / 1000} s); let it finish, or pass another --state`,
+    );
+  if (code === SQLITE_NOTADB)
+    return new UsageError(
+      `state file ${file} is not an azure-exec-audit state file (not an SQLite database); it was left untouched: pass another --state, or remove it`,
+    );
+  if (code === SQLITE_CORRUPT)
+    return new UsageError(
+      `state file ${file} is corrupted; it was left untouched: restore it from a copy, or remove it to start a new state`,
+    );
+  if (code === SQLITE_READONLY || errno === "EACCES" || errno === "EPERM" || errno === "EROFS")
+    return new UsageError(
+      `state file ${file} cannot be written (read-only file or directory); ${what} needs write access to it and its directory${what.startsWith("a scan") ? ", or pass --no-state" : " (SQLite's WAL keeps its index there)"}`,
+    );
+  if (code === SQLITE_FULL || errno === "ENOSPC")
+    return new UsageError(
+      `state file ${file} cannot be written: the disk is full; the state is as it was before this scan`,
+    );
+  if (code === SQLITE_CANTOPEN || code === SQLITE_IOERR)
+    return new UsageError(
+      `state file ${file} cannot be opened (${(e as Error).message}); ${what} needs it readable and writable`,
+    );
+  return new UsageError(`state file ${file}: ${what} failed (${(e as Error).message})`);
+}
+
+interface Identity {
+  applicationId: number;
+  version: number;
+  tables: number;
+}
+
+function identify(db: DatabaseSync): Identity {
+  const num = (sql: string): number => Number(Object.values(db.prepare(sql).get() ?? {})[0] ?? 0);
+  return {
+    applicationId: num("PRAGMA application_id") >>> 0,
+    version: num("PRAGMA user_version"),
+    tables: num("SELECT count(*) FROM sqlite_master"),
+  };
+}
+
+/** Refuses a file that is not ours (or is newer) before anything is written to it. */
+function checkIdentity(file: string, id: Identity): "fresh" | "ours" {
+  if (id.applicationId === 0 && id.version === 0 && id.tables === 0) return "fresh";
+  if (id.applicationId !== APPLICATION_ID)
+    throw new UsageError(
+      `state file ${file} is an SQLite database but not an azure-exec-audit state file; it was left untouched: pass another --state`,
+    );
+  if (id.version > SCHEMA_VERSION)
+    throw new UsageError(
+      `state file ${file} has schema version ${id.version}, written by a newer azure-exec-audit (this one knows up to ${SCHEMA_VERSION}); it was left untouched: upgrade, or pass another --state`,
+    );
+  return "ours";
+}
+
+function checkIntact(file: string, db: DatabaseSync): void {
+  const rows = db.prepare("PRAGMA quick_check").all();
+  const first = rows.length === 1 ? Object.values(rows[0] ?? {})[0] : undefined;
+  if (first !== "ok")
+    throw new UsageError(
+      `state file ${file} is corrupted; it was left untouched: restore it from a copy, or remove it to start a new state`,
+    );
+}
+
+function openDatabase(file: string, readOnly: boolean, what: string): DatabaseSync {
+  try {
+    return new DatabaseSync(file, { readOnly, timeout: LOCK_WAIT_MS });
+  } catch (e) {
+    throw stateError(file, e, what);
+  }
+}
+
+function isoOrEmpty(v: unknown): string {
+  return typeof v === "string" ? v : "";
+}
+
+const storedText = (s: string): string => cap(redactText(s), MAX_TEXT);
+
+function storedPrincipal(p: Principal): Principal {
+  const out: Principal = {};
+  if (p.id !== undefined) out.id = storedText(p.id);
+  if (p.name !== undefined) out.name = storedText(p.name);
+  if (p.type !== undefined) out.type = storedText(p.type);
+  if (p.appId !== undefined) out.appId = storedText(p.appId);
+  return out;
+}
+
+type Row = Record<string, unknown>;
+
+/** A scan's findings in the store: what `apply` reads and writes. */
+interface StoredFinding {
+  id: string;
+  status: "open" | "resolved" | "suppressed";
+  first_seen: string;
+  first_scan: number;
+  last_seen: string;
+  last_scan: number;
+  absence: string;
+}
+
+function findingRow(r: Row, scanIds: Map<number, string>, latest: number | undefined): FindingRow {
+  const stored = r.status as "open" | "resolved" | "suppressed";
+  const status: ListStatus = stored === "open" && r.first_scan === latest ? "new" : stored;
+  const out: FindingRow = {
+    id: r.id as string,
+    ruleId: r.rule_id as string,
+    title: r.title as string,
+    severity: r.severity as Severity,
+    resourceId: r.resource_id as string,
+    principal: JSON.parse(r.principal as string) as Principal,
+    status,
+    firstSeen: r.first_seen as string,
+    lastSeen: r.last_seen as string,
+    firstScanId: scanIds.get(r.first_scan as number) ?? "",
+    lastScanId: scanIds.get(r.last_scan as number) ?? "",
+  };
+  if (typeof r.subscription_id === "string") out.subscriptionId = r.subscription_id;
+  if (typeof r.resolved_at === "string") out.resolvedAt = r.resolved_at;
+  if (typeof r.resolved_scan === "number") out.resolvedScanId = scanIds.get(r.resolved_scan) ?? "";
+  return out;
+}
+
+function scanRow(r: Row): ScanRow {
+  return {
+    id: r.id as string,
+    startedAt: isoOrEmpty(r.started_at),
+    finishedAt: isoOrEmpty(r.finished_at),
+    complete: r.complete === 1,
+    findings: Number(r.findings),
+    new: Number(r.new),
+    resolved: Number(r.resolved),
+  };
+}
+
+/**
+ * The digest cache on the store. Reads and writes go through the scan's open transaction, so the
+ * entries a scan adds commit with its findings (or vanish with them if it is killed). A config
+ * or layer may hold secrets (an image's Env, a cron line with a token): what is written to the
+ * file is redacted, while this scan keeps the full value in memory, so a scan's own results do
+ * not depend on whether a digest came from the cache.
+ */
+export class SqliteDigestCache implements DigestCache {
+  private readonly memory = new MemoryDigestCache();
+  constructor(private readonly db: DatabaseSync) {}
+
+  get<K extends DigestKind>(kind: K, digest: string): DigestFacts[K] | undefined {
+    const mine = this.memory.get(kind, digest);
+    if (mine !== undefined) return mine;
+    const row = this.db.prepare("SELECT value FROM digests WHERE kind = ? AND digest = ?").get(kind, digest);
+    if (!row) return undefined;
+    try {
+      return JSON.parse(row.value as string) as DigestFacts[K];
+    } catch {
+      return undefined;
+    }
+  }
+
+  put<K extends DigestKind>(kind: K, digest: string, facts: DigestFacts[K]): void {
+    this.memory.put(kind, digest, facts);
+    const stored = kind === "manifest" ? facts : redactDeep(facts);
+    this.db
+      .prepare("INSERT OR REPLACE INTO digests (kind, digest, value) VALUES (?, ?, ?)")
+      .run(kind, digest, JSON.stringify(stored));
+  }
+}
+
+/** The in-memory engine state, remembering which baselines the engine asked for (to store them back). */
+class TrackedState extends MemoryState {
+  readonly tuples = new Set<string>();
+  override baseline(tuple: string): Store<string, number> {
+    this.tuples.add(tuple);
+    return super.baseline(tuple);
+  }
+}
+
+/** Sources whose coverage dates the Activity Log a scan read. */
+const EVENT_SOURCES = new Set(["files", "activity-log", "workspace", "archive"]);
+
+/** The Activity Log span a scan read (earliest start, latest end of its event sources), if any. */
+function eventSpan(result: ScanResult): BaselineHistory | undefined {
+  let from: string | undefined;
+  let to: string | undefined;
+  for (const c of result.coverage) {
+    if (!EVENT_SOURCES.has(c.source) || !c.from || !c.to) continue;
+    if (from === undefined || Date.parse(c.from) < Date.parse(from)) from = c.from;
+    if (to === undefined || Date.parse(c.to) > Date.parse(to)) to = c.to;
+  }
+  return from && to ? { from, to } : undefined;
+}
+
+class SqliteScanSession implements ScanSession {
+  readonly digests: DigestCache;
+  private done = false;
+  private tracked?: TrackedState;
+  private history?: BaselineHistory;
+
+  constructor(
+    readonly file: string,
+    private readonly db: DatabaseSync,
+  ) {
+    this.digests = new SqliteDigestCache(db);
+  }
+
+  engine(): { state: EngineState; history?: BaselineHistory } {
+    const state = new TrackedState();
+    const h = this.db.prepare("SELECT from_time, to_time FROM history WHERE id = 1").get();
+    if (h) {
+      this.history = { from: h.from_time as string, to: h.to_time as string };
+      const rows = this.db.prepare("SELECT tuple, key, first FROM baselines ORDER BY tuple").iterate();
+      let tuple = "";
+      let store: Store<string, number> | undefined;
+      for (const r of rows) {
+        if (r.tuple !== tuple || !store) {
+          tuple = r.tuple as string;
+          store = state.baseline(tuple);
+        }
+        store.set(r.key as number, r.first as string);
+      }
+    }
+    this.tracked = state;
+    return this.history ? { state, history: this.history } : { state };
+  }
+
+  /**
+   * Baselines back into the store, after a complete scan that read Activity Log. Their span (what
+   * learning counts from) grows when this scan's reaches it without a gap, and otherwise starts
+   * again at this scan's. Keys are kept either way: a key seen before a gap is not new after it.
+   */
+  private saveBaselines(result: ScanResult): void {
+    const state = this.tracked;
+    const span = eventSpan(result);
+    if (!state || !span || !result.complete) return;
+    const h = this.history;
+    const joins = h !== undefined && withHistory(span.from, h) === h.from;
+    const next = joins ? { from: h.from, to: Date.parse(h.to) > Date.parse(span.to) ? h.to : span.to } : span;
+    this.db.prepare("INSERT OR REPLACE INTO history (id, from_time, to_time) VALUES (1, ?, ?)").run(next.from, next.to);
+    // The engine merged what was loaded with this scan (earliest time per key): write it back whole.
+    const put = this.db.prepare("INSERT OR REPLACE INTO baselines (tuple, key, first) VALUES (?, ?, ?)");
+    for (const tuple of state.tuples)
+      for (const [key, first] of (state.baseline(tuple) as HashStore<string>).entries()) put.run(tuple, key, first);
+  }
+
+  apply(result: ScanResult, read: ReadKinds): ScanResult {
+    try {
+      this.saveBaselines(result);
+      return this.applyInTransaction(result, read);
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      throw stateError(this.file, e, "recording the scan");
+    }
+  }
+
+  private applyInTransaction(result: ScanResult, read: ReadKinds): ScanResult {
+    const db = this.db;
+    const previous = db.prepare("SELECT seq, id FROM scans ORDER BY seq DESC LIMIT 1").get();
+    const coverageOf = new Map<number, CoverageEntry[]>();
+    const lastCoverage = (seq: number): CoverageEntry[] => {
+      let c = coverageOf.get(seq);
+      if (!c) {
+        const row = db.prepare("SELECT coverage FROM scans WHERE seq = ?").get(seq);
+        c = row ? (JSON.parse(row.coverage as string) as CoverageEntry[]) : [];
+        coverageOf.set(seq, c);
+      }
+      return c;
+    };
+    const insertScan = db.prepare(
+      "INSERT INTO scans (id, started_at, finished_at, complete, coverage) VALUES (?, ?, ?, ?, ?) RETURNING seq",
+    );
+    const seq = Number(
+      insertScan.get(
+        storedText(result.id),
+        result.startedAt,
+        result.finishedAt,
+        result.complete ? 1 : 0,
+        JSON.stringify(redactDeep(result.coverage)),
+      )?.seq,
+    );
+    const known = new Map<string, StoredFinding>();
+    for (const r of db
+      .prepare("SELECT id, status, first_seen, first_scan, last_seen, last_scan, absence FROM findings")
+      .all())
+      known.set(r.id as string, r as unknown as StoredFinding);
+
+    const upsert = db.prepare(
+      `INSERT INTO findings (id, rule_id, title, severity, subscription_id, resource_id, principal, absence, status,
+                             first_seen, last_seen, first_scan, last_scan, resolved_at, resolved_scan)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)
+       ON CONFLICT (id) DO UPDATE SET rule_id = excluded.rule_id, title = excluded.title, severity = excluded.severity,
+         subscription_id = excluded.subscription_id, resource_id = excluded.resource_id, principal = excluded.principal,
+         absence = excluded.absence, status = excluded.status, last_seen = excluded.last_seen,
+         last_scan = excluded.last_scan, resolved_at = NULL, resolved_scan = NULL`,
+    );
+    const mark = db.prepare("INSERT OR REPLACE INTO scan_findings (scan, finding, status) VALUES (?, ?, ?)");
+    let fresh = 0;
+    const seen = new Set<string>();
+    const findings: Finding[] = result.findings.map((f) => {
+      seen.add(f.id);
+      const before = known.get(f.id);
+      // A resolved finding that comes back is new again: it was not there last time.
+      const presentBefore = before !== undefined && before.status !== "resolved";
+      // Suppressions run before this and their verdict is kept (and stored) as it is.
+      const suppressed = f.status === "suppressed";
+      const status: Finding["status"] = suppressed ? "suppressed" : presentBefore ? "open" : "new";
+      if (!presentBefore) fresh++;
+      const firstSeen = before?.first_seen ?? result.startedAt;
+      upsert.run(
+        f.id,
+        storedText(f.ruleId),
+        storedText(f.title),
+        f.severity,
+        f.subscriptionId === undefined ? null : storedText(f.subscriptionId),
+        storedText(f.resourceId),
+        JSON.stringify(storedPrincipal(f.principal)),
+        JSON.stringify(absenceFacts(f)),
+        suppressed ? "suppressed" : "open",
+        firstSeen,
+        result.startedAt,
+        before?.first_scan ?? seq,
+        seq,
+      );
+      mark.run(seq, f.id, status);
+      return { ...f, status, firstSeen };
+    });
+
+    const resolve = db.prepare(
+      "UPDATE findings SET status = 'resolved', resolved_at = ?, resolved_scan = ? WHERE id = ?",
+    );
+    const resolved: ResolvedFinding[] = [];
+    // Stored coverage is redacted (an archive scope may carry a SAS): compare like with like.
+    const comparable: ScanResult = { ...result, coverage: redactDeep(result.coverage) as CoverageEntry[] };
+    for (const before of known.values()) {
+      if (before.status === "resolved" || seen.has(before.id)) continue;
+      if (!canResolve(JSON.parse(before.absence), lastCoverage(before.last_scan), comparable, read)) continue;
+      resolve.run(result.startedAt, seq, before.id);
+      mark.run(seq, before.id, "resolved");
+      const r = db.prepare("SELECT * FROM findings WHERE id = ?").get(before.id) as Row;
+      const item: ResolvedFinding = {
+        id: before.id,
+        ruleId: r.rule_id as string,
+        title: r.title as string,
+        severity: r.severity as Severity,
+        resourceId: r.resource_id as string,
+        principal: JSON.parse(r.principal as string) as Principal,
+        firstSeen: before.first_seen,
+        lastSeen: before.last_seen,
+      };
+      if (typeof r.subscription_id === "string") item.subscriptionId = r.subscription_id;
+      resolved.push(item);
+    }
+    resolved.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    db.prepare("UPDATE scans SET findings = ?, new = ?, resolved = ? WHERE seq = ?").run(
+      findings.length,
+      fresh,
+      resolved.length,
+      seq,
+    );
+    return {
+      ...result,
+      findings,
+      resolved,
+      ...(previous ? { previousScanId: previous.id as string } : {}),
+    };
+  }
+
+  commit(): void {
+    if (this.done) return;
+    this.done = true;
+    try {
+      this.db.exec("COMMIT");
+    } catch (e) {
+      this.rollbackQuietly();
+      throw stateError(this.file, e, "recording the scan");
+    } finally {
+      this.db.close();
+    }
+  }
+
+  abandon(): void {
+    if (this.done) return;
+    this.done = true;
+    this.rollbackQuietly();
+    this.db.close();
+  }
+
+  private rollbackQuietly(): void {
+    try {
+      if (this.db.isTransaction) this.db.exec("ROLLBACK");
+    } catch {
+      // Closing the connection rolls back whatever is left.
+    }
+  }
+}
+
+/** Makes sure the file (or, when it does not exist yet, its directory) can be written. */
+function checkWritable(file: string): void {
+  if (existsSync(file)) {
+    if (statSync(file).isDirectory())
+      throw new UsageError(`state file ${file} is a directory; pass a file path to --state`);
+    accessSync(file, constants.R_OK | constants.W_OK);
+    // WAL keeps -wal and -shm files beside the state file.
+    accessSync(dirname(file), constants.W_OK);
+    return;
+  }
+  mkdirSync(dirname(file), { recursive: true });
+  accessSync(dirname(file), constants.W_OK);
+}
+
+/**
+ * Opens the state for a scan: checks what the file is, takes the scan lock (the write
+ * transaction) and brings the schema up to date inside it. Throws a UsageError (exit 3) naming
+ * the file and the fix for anything it cannot use.
+ */
+export function openScanSession(file: string): ScanSession {
+  try {
+    checkWritable(file);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw stateError(file, e, "a scan with state");
+  }
+  const db = openDatabase(file, false, "a scan with state");
+  try {
+    const kind = checkIdentity(file, identify(db));
+    // A damaged file is refused before the scan reads anything, not after.
+    if (kind === "ours") checkIntact(file, db);
+    // A new file becomes WAL before its first table; journal_mode cannot change inside a transaction.
+    if (kind === "fresh") db.exec("PRAGMA journal_mode = WAL");
+    db.exec("BEGIN IMMEDIATE");
+    // Read again under the lock: another scan may have created or migrated the file meanwhile.
+    const id = identify(db);
+    checkIdentity(file, id);
+    for (let v = id.version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v] as string);
+    if (id.version < SCHEMA_VERSION) {
+      db.exec(`PRAGMA application_id = ${APPLICATION_ID | 0}`);
+      db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    }
+    return new SqliteScanSession(file, db);
+  } catch (e) {
+    try {
+      if (db.isTransaction) db.exec("ROLLBACK");
+    } catch {
+      // closing rolls back
+    }
+    db.close();
+    if (e instanceof UsageError) throw e;
+    throw stateError(file, e, "a scan with state");
+  }
+}
+
+class SqliteStateReader implements StateReader {
+  private readonly scanIds = new Map<number, string>();
+  private readonly latest: number | undefined;
+
+  constructor(
+    readonly file: string,
+    private readonly db: DatabaseSync,
+  ) {
+    for (const r of db.prepare("SELECT seq, id FROM scans ORDER BY seq").all())
+      this.scanIds.set(r.seq as number, r.id as string);
+    this.latest = [...this.scanIds.keys()].at(-1);
+  }
+
+  scans(): ScanRow[] {
+    return this.db.prepare("SELECT * FROM scans ORDER BY seq").all().map(scanRow);
+  }
+
+  findings(status?: ListStatus): FindingRow[] {
+    const rows = this.db
+      .prepare("SELECT * FROM findings ORDER BY id")
+      .all()
+      .map((r) => findingRow(r, this.scanIds, this.latest));
+    return status === undefined ? rows : rows.filter((r) => r.status === status);
+  }
+
+  diff(since?: string): ScanDiff {
+    const latest = this.latest;
+    if (latest === undefined) throw new UsageError(`state file ${this.file} holds no scan yet`);
+    let from: number | undefined;
+    if (since !== undefined) {
+      from = [...this.scanIds].find(([, id]) => id === since)?.[0];
+      if (from === undefined)
+        throw new UsageError(`no scan '${since}' in state file ${this.file} (findings diff lists scan ids in JSON)`);
+    } else {
+      from = [...this.scanIds.keys()].filter((s) => s < latest).at(-1);
+      if (from === undefined)
+        throw new UsageError(`state file ${this.file} holds one scan; findings diff needs two (or --since <scan id>)`);
+    }
+    const present = (seq: number): Set<string> =>
+      new Set(
+        this.db
+          .prepare("SELECT finding FROM scan_findings WHERE scan = ? AND status != 'resolved' ORDER BY finding")
+          .all(seq)
+          .map((r) => r.finding as string),
+      );
+    const before = present(from);
+    const after = present(latest);
+    const rows = new Map(this.findings().map((r) => [r.id, r]));
+    const pick = (ids: Iterable<string>): FindingRow[] =>
+      [...ids].map((id) => rows.get(id)).filter((r): r is FindingRow => r !== undefined);
+    const gone = pick([...before].filter((id) => !after.has(id)));
+    const scanAt = (seq: number): ScanRow =>
+      scanRow(this.db.prepare("SELECT * FROM scans WHERE seq = ?").get(seq) as Row);
+    return {
+      from: scanAt(from),
+      to: scanAt(latest),
+      added: pick([...after].filter((id) => !before.has(id))),
+      resolved: gone.filter((r) => r.status === "resolved"),
+      notSeen: gone.filter((r) => r.status !== "resolved"),
+      unchanged: [...after].filter((id) => before.has(id)).length,
+    };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+/** Opens the state to read it (`findings list`, `findings diff`); never creates or changes it. */
+export function openStateReader(file: string): StateReader {
+  if (!existsSync(file))
+    throw new UsageError(`no state file at ${file}: run a scan with state first (or pass --state <file>)`);
+  const db = openDatabase(file, true, "reading the state");
+  try {
+    const kind = checkIdentity(file, identify(db));
+    if (kind === "fresh") throw new UsageError(`state file ${file} holds no scan yet`);
+    checkIntact(file, db);
+    return new SqliteStateReader(file, db);
+  } catch (e) {
+    db.close();
+    if (e instanceof UsageError) throw e;
+    throw stateError(file, e, "reading the state");
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The state store's contract: what a scan with state keeps between runs (scans, findings and
+ * their lifecycle, the digest cache). `sqlite.ts` implements it on one embedded SQLite file;
+ * the CLI knows only these interfaces.
+ */
+
+import type { BaselineHistory } from "../engine/engine.js";
+import type { EngineState } from "../engine/state.js";
+import type { ScanResult, Severity } from "../model/finding.js";
+import type { Principal } from "../model/records.js";
+import type { DigestCache } from "./digest-cache.js";
+
+/** Where the state lives unless --state or --no-state says otherwise (relative to the working directory). */
+export const DEFAULT_STATE_FILE = ".azure-exec-audit/state.db";
+
+/** A finding's status as `findings list` shows it: `new` is an open finding first seen by the latest scan. */
+export type ListStatus = "new" | "open" | "resolved" | "suppressed";
+export const LIST_STATUSES: readonly ListStatus[] = ["new", "open", "resolved", "suppressed"];
+
+export interface ScanRow {
+  id: string;
+  startedAt: string;
+  finishedAt: string;
+  complete: boolean;
+  /** Findings the scan reported, those of them that were new, and findings it resolved. */
+  findings: number;
+  new: number;
+  resolved: number;
+}
+
+export interface FindingRow {
+  id: string;
+  ruleId: string;
+  title: string;
+  severity: Severity;
+  subscriptionId?: string;
+  resourceId: string;
+  principal: Principal;
+  status: ListStatus;
+  firstSeen: string;
+  lastSeen: string;
+  firstScanId: string;
+  lastScanId: string;
+  resolvedAt?: string;
+  resolvedScanId?: string;
+}
+
+/** What changed between two scans of one state. */
+export interface ScanDiff {
+  from: ScanRow;
+  to: ScanRow;
+  /** Reported by `to`, not by `from`. */
+  added: FindingRow[];
+  /** Reported by `from`, resolved by `to` or a scan between them. */
+  resolved: FindingRow[];
+  /** Reported by `from`, not by `to`, and not resolved: `to` could not see them (incomplete, narrower scope). */
+  notSeen: FindingRow[];
+  /** Reported by both. */
+  unchanged: number;
+}
+
+/** Record kinds a scan read, so that a finding is resolved only when its kind of source was read. */
+export type ReadKinds = ReadonlySet<string>;
+
+/**
+ * A scan's hold on the state: opened (and locked) before anything is read; `apply` sets each
+ * finding's status and firstSeen and lists resolved ones; `commit` writes all of it at once.
+ * Until `commit`, nothing the scan did is visible in the file: a scan killed at any point leaves
+ * the state as it was.
+ */
+export interface ScanSession {
+  readonly file: string;
+  /** The digest cache carried across scans (live registries). */
+  readonly digests: DigestCache;
+  /**
+   * The engine state for this scan, with the first-seen baselines earlier scans kept, and the span
+   * of Activity Log they cover. `apply` stores the baselines back (complete scans only).
+   */
+  engine(): { state: EngineState; history?: BaselineHistory };
+  apply(result: ScanResult, read: ReadKinds): ScanResult;
+  commit(): void;
+  /** Drops everything this scan wrote and releases the lock. */
+  abandon(): void;
+}
+
+/** Read-only access for `findings list` and `findings diff`. */
+export interface StateReader {
+  readonly file: string;
+  scans(): ScanRow[];
+  findings(status?: ListStatus): FindingRow[];
+  /** The latest scan against `since` (a scan id; default the scan before the latest). */
+  diff(since?: string): ScanDiff;
+  close(): void;
+}
