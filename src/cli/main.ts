@@ -15,6 +15,7 @@ import {
   type SettingKey,
   type Settings,
   settingsFromEnv,
+  TARGET_KEYS,
   writeStarterConfig,
 } from "../config/index.js";
 import { failingFindings, markBaseline, readBaseline } from "../gate/index.js";
@@ -184,13 +185,7 @@ function shortPath(path: string, io: Io): string {
 
 /** Scan flags that a config file or the environment can also set (their commander attribute names). */
 const SETTING_KEYS = [
-  "demo",
-  "input",
-  "subscription",
-  "allSubscriptions",
-  "managementGroup",
-  "workspace",
-  "archive",
+  ...TARGET_KEYS,
   "since",
   "until",
   "rules",

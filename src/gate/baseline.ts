@@ -4,26 +4,15 @@
  * fails only on the others. Finding ids are fingerprints of rule, resource and principal (and a
  * first-seen key), so the same finding has the same id in every scan.
  */
-import { readFileSync } from "node:fs";
 import type { ScanResult } from "../model/finding.js";
 import { TOOL_NAME } from "../outputs/common.js";
 import { JSON_SCHEMA_VERSION } from "../outputs/formats/json.js";
 import { UsageError } from "../util/errors.js";
-import { showValue } from "../util/yaml-config.js";
+import { readUserText, showValue } from "../util/yaml-config.js";
 
 /** The finding ids of a baseline report; anything but a report of ours is a usage error (exit 3). */
 export function readBaseline(file: string): Set<string> {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(
-      code === "ENOENT"
-        ? `--baseline ${file} does not exist`
-        : `cannot read --baseline ${file} (${code ?? (e as Error).message})`,
-    );
-  }
+  const text = readUserText(file, file, "--baseline");
   const fix = `pass a report written by 'azure-exec-audit scan --format json'`;
   let report: unknown;
   try {

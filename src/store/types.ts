@@ -6,8 +6,7 @@
 
 import type { BaselineHistory } from "../engine/engine.js";
 import type { EngineState } from "../engine/state.js";
-import type { ScanResult, Severity } from "../model/finding.js";
-import type { Principal } from "../model/records.js";
+import type { ResolvedFinding, ScanResult } from "../model/finding.js";
 import type { DigestCache } from "./digest-cache.js";
 
 /** Where the state lives unless --state or --no-state says otherwise (relative to the working directory). */
@@ -28,17 +27,9 @@ export interface ScanRow {
   resolved: number;
 }
 
-export interface FindingRow {
-  id: string;
-  ruleId: string;
-  title: string;
-  severity: Severity;
-  subscriptionId?: string;
-  resourceId: string;
-  principal: Principal;
+/** A stored finding: what a resolved one reports, with its status and the scans that saw it. */
+export interface FindingRow extends ResolvedFinding {
   status: ListStatus;
-  firstSeen: string;
-  lastSeen: string;
   firstScanId: string;
   lastScanId: string;
   resolvedAt?: string;

@@ -34,11 +34,10 @@ export function parseYaml(text: string, label: string): YamlSource {
   return { label, value: doc.toJS(), doc, counter };
 }
 
-/** Reads and parses a YAML file; a missing or unreadable file is a usage error naming `what`. */
-export function readYaml(file: string, label: string, what: string): YamlSource {
-  let text: string;
+/** A file the user named, as text; missing or unreadable is a usage error naming `what` and `label`. */
+export function readUserText(file: string, label: string, what: string): string {
   try {
-    text = readFileSync(file, "utf8");
+    return readFileSync(file, "utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new UsageError(
@@ -47,6 +46,11 @@ export function readYaml(file: string, label: string, what: string): YamlSource 
         : `cannot read ${what} ${label} (${code ?? (e as Error).message})`,
     );
   }
+}
+
+/** Reads and parses a YAML file; a missing or unreadable file is a usage error naming `what`. */
+export function readYaml(file: string, label: string, what: string): YamlSource {
+  const text = readUserText(file, label, what);
   return parseYaml(text, label);
 }
 
