@@ -328,6 +328,7 @@ class SqliteScanSession implements ScanSession {
   constructor(
     readonly file: string,
     private readonly db: DatabaseSync,
+    private readonly retention: Retention | false,
   ) {
     this.digests = new SqliteDigestCache(db);
   }
@@ -377,7 +378,13 @@ class SqliteScanSession implements ScanSession {
       const applied = this.applyInTransaction(result, read);
       // In the scan's transaction: a scan killed before its commit prunes nothing either.
       const at = Date.parse(result.startedAt);
-      pruneStore(this.db, Number.isNaN(at) ? new Date() : new Date(at));
+      if (this.retention)
+        pruneStore(
+          this.db,
+          Number.isNaN(at) ? new Date() : new Date(at),
+          this.retention.days * DAY_MS,
+          this.retention.minScans,
+        );
       return applied;
     } catch (e) {
       if (e instanceof UsageError) throw e;
@@ -585,8 +592,8 @@ function openLocked(file: string, what: string): DatabaseSync {
  * transaction) and brings the schema up to date inside it. Throws a UsageError (exit 3) naming
  * the file and the fix for anything it cannot use.
  */
-export function openScanSession(file: string): ScanSession {
-  return new SqliteScanSession(file, openLocked(file, "a scan with state"));
+export function openScanSession(file: string, retention: Retention | false = RETENTION): ScanSession {
+  return new SqliteScanSession(file, openLocked(file, "a scan with state"), retention);
 }
 
 /**
@@ -598,7 +605,12 @@ export function openScanSession(file: string): ScanSession {
  * whether they can be resolved). First-seen baselines are not pruned: dropping a key would make
  * it new again (a false finding); they are bounded by key count instead.
  */
-export const RETENTION = { days: 90, minScans: 10 } as const;
+export const RETENTION: Retention = { days: 90, minScans: 10 };
+
+export interface Retention {
+  days: number;
+  minScans: number;
+}
 
 const DAY_MS = 86_400_000;
 
