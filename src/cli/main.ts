@@ -43,6 +43,7 @@ import { sanitizeForTerminal } from "../util/text.js";
 import { type FindingsDiffFlags, type FindingsListFlags, findingsDiff, findingsList, openState } from "./findings.js";
 import { DEFAULT_LOOKBACK, isLive, type LiveFlags } from "./live-flags.js";
 import { rulesCoverage, rulesLint, rulesList, rulesTest } from "./rules.js";
+import { type StatePruneFlags, statePrune } from "./state.js";
 
 /**
  * Exit codes. 4 is kept apart from 2 so a gate can tell "the data could not all be read" (fail
@@ -227,10 +228,11 @@ function effectiveFlags(
 }
 
 /**
- * Crash-safety tests stop a scan at a named point (`AZURE_EXEC_AUDIT_TEST_PAUSE=opened|applied|written`)
- * and kill it there with SIGKILL: the process says where it is on stderr and waits for ever.
+ * Crash-safety tests stop a scan (or `state prune`) at a named point
+ * (`AZURE_EXEC_AUDIT_TEST_PAUSE=opened|applied|written|pruned`) and kill it there with SIGKILL:
+ * the process says where it is on stderr and waits for ever.
  */
-async function testPause(point: "opened" | "applied" | "written", io: Io): Promise<void> {
+export async function testPause(point: "opened" | "applied" | "written" | "pruned", io: Io): Promise<void> {
   if (process.env.AZURE_EXEC_AUDIT_TEST_PAUSE !== point) return;
   io.stderr(`azure-exec-audit: paused at ${point}\n`);
   await new Promise(() => setInterval(() => undefined, 60_000));
@@ -493,6 +495,17 @@ Exit codes: 0 complete, nothing at or above --fail-on; 1 findings at or above --
     .option("--since <scan id>", "compare with this scan (default: the previous scan)")
     .addOption(new Option("-f, --format <format>", "output format").choices(["table", "json"]).default("table"))
     .action(async (flags: FindingsDiffFlags) => setExit(await findingsDiff(flags, io)));
+  program
+    .command("state")
+    .description("the state file itself: what it keeps, and for how long")
+    .command("prune")
+    .description(
+      "remove scans, per-scan finding rows, resolved findings and digest-cache entries older than --older-than, then compact the file (scans do this automatically with the defaults)",
+    )
+    .option("--state <file>", `state file (default ${DEFAULT_STATE_FILE})`)
+    .option("--older-than <duration>", "age past which entries go, e.g. 30d, 12w (default 90d)")
+    .option("--dry-run", "print what would be removed; change nothing")
+    .action(async (flags: StatePruneFlags) => setExit(await statePrune(flags, io)));
   return program;
 }
 

@@ -11,6 +11,8 @@
  *   system releases it when a process dies, so a scan killed at any point (SIGKILL included)
  *   leaves neither a stale lock nor half its writes: SQLite rolls back the uncommitted WAL frames.
  * - WAL journal: `findings list` and `diff` read while a scan holds the lock.
+ * - Retention: every scan prunes, in its own transaction, what is older than `RETENTION`
+ *   (`pruneStore`); `state prune` does the same on demand, under the same lock, then compacts.
  */
 
 import { accessSync, constants, existsSync, mkdirSync, statSync } from "node:fs";
@@ -90,6 +92,10 @@ const MIGRATIONS: readonly string[] = [
      from_time TEXT NOT NULL,
      to_time TEXT NOT NULL
    );`,
+  // When a digest was last read or written, so that retention can drop what no scan uses any more.
+  // Entries older than this column count as used when it was added.
+  `ALTER TABLE digests ADD COLUMN last_used TEXT;
+   UPDATE digests SET last_used = strftime('%Y-%m-%dT%H:%M:%fZ', 'now');`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -257,13 +263,22 @@ function scanRow(r: Row): ScanRow {
  */
 export class SqliteDigestCache implements DigestCache {
   private readonly memory = new MemoryDigestCache();
-  constructor(private readonly db: DatabaseSync) {}
+  private readonly touched = new Set<string>();
+  constructor(
+    private readonly db: DatabaseSync,
+    private readonly now = new Date().toISOString(),
+  ) {}
 
   get<K extends DigestKind>(kind: K, digest: string): DigestFacts[K] | undefined {
     const mine = this.memory.get(kind, digest);
     if (mine !== undefined) return mine;
     const row = this.db.prepare("SELECT value FROM digests WHERE kind = ? AND digest = ?").get(kind, digest);
     if (!row) return undefined;
+    const key = `${kind}\u001f${digest}`;
+    if (!this.touched.has(key)) {
+      this.touched.add(key);
+      this.db.prepare("UPDATE digests SET last_used = ? WHERE kind = ? AND digest = ?").run(this.now, kind, digest);
+    }
     try {
       return JSON.parse(row.value as string) as DigestFacts[K];
     } catch {
@@ -275,8 +290,8 @@ export class SqliteDigestCache implements DigestCache {
     this.memory.put(kind, digest, facts);
     const stored = kind === "manifest" ? facts : redactDeep(facts);
     this.db
-      .prepare("INSERT OR REPLACE INTO digests (kind, digest, value) VALUES (?, ?, ?)")
-      .run(kind, digest, JSON.stringify(stored));
+      .prepare("INSERT OR REPLACE INTO digests (kind, digest, value, last_used) VALUES (?, ?, ?, ?)")
+      .run(kind, digest, JSON.stringify(stored), this.now);
   }
 }
 
@@ -313,6 +328,7 @@ class SqliteScanSession implements ScanSession {
   constructor(
     readonly file: string,
     private readonly db: DatabaseSync,
+    private readonly retention: Retention | false,
   ) {
     this.digests = new SqliteDigestCache(db);
   }
@@ -359,7 +375,17 @@ class SqliteScanSession implements ScanSession {
   apply(result: ScanResult, read: ReadKinds): ScanResult {
     try {
       this.saveBaselines(result);
-      return this.applyInTransaction(result, read);
+      const applied = this.applyInTransaction(result, read);
+      // In the scan's transaction: a scan killed before its commit prunes nothing either.
+      const at = Date.parse(result.startedAt);
+      if (this.retention)
+        pruneStore(
+          this.db,
+          Number.isNaN(at) ? new Date() : new Date(at),
+          this.retention.days * DAY_MS,
+          this.retention.minScans,
+        );
+      return applied;
     } catch (e) {
       if (e instanceof UsageError) throw e;
       throw stateError(this.file, e, "recording the scan");
@@ -522,18 +548,17 @@ function checkWritable(file: string): void {
 }
 
 /**
- * Opens the state for a scan: checks what the file is, takes the scan lock (the write
- * transaction) and brings the schema up to date inside it. Throws a UsageError (exit 3) naming
- * the file and the fix for anything it cannot use.
+ * Opens the state, takes the scan lock (the write transaction) and brings the schema up to date
+ * inside it. Throws a UsageError (exit 3) naming the file and the fix for anything it cannot use.
  */
-export function openScanSession(file: string): ScanSession {
+function openLocked(file: string, what: string): DatabaseSync {
   try {
     checkWritable(file);
   } catch (e) {
     if (e instanceof UsageError) throw e;
-    throw stateError(file, e, "a scan with state");
+    throw stateError(file, e, what);
   }
-  const db = openDatabase(file, false, "a scan with state");
+  const db = openDatabase(file, false, what);
   try {
     const kind = checkIdentity(file, identify(db));
     // A damaged file is refused before the scan reads anything, not after.
@@ -549,7 +574,7 @@ export function openScanSession(file: string): ScanSession {
       db.exec(`PRAGMA application_id = ${APPLICATION_ID | 0}`);
       db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     }
-    return new SqliteScanSession(file, db);
+    return db;
   } catch (e) {
     try {
       if (db.isTransaction) db.exec("ROLLBACK");
@@ -558,8 +583,147 @@ export function openScanSession(file: string): ScanSession {
     }
     db.close();
     if (e instanceof UsageError) throw e;
-    throw stateError(file, e, "a scan with state");
+    throw stateError(file, e, what);
   }
+}
+
+/**
+ * Opens the state for a scan: checks what the file is, takes the scan lock (the write
+ * transaction) and brings the schema up to date inside it. Throws a UsageError (exit 3) naming
+ * the file and the fix for anything it cannot use.
+ */
+export function openScanSession(file: string, retention: Retention | false = RETENTION): ScanSession {
+  return new SqliteScanSession(file, openLocked(file, "a scan with state"), retention);
+}
+
+/**
+ * What the store keeps (docs/cli.md, "Retention"): scans and their per-scan finding rows for
+ * `days`, and always the last `minScans` scans (the latest included) so that `findings diff`
+ * has something to compare; resolved findings for `days` after they were resolved; digest-cache
+ * entries for `days` after a scan last used them. Open and suppressed findings are never
+ * dropped, nor the scans they name (first seen, last seen: the last one's coverage decides
+ * whether they can be resolved). First-seen baselines are not pruned: dropping a key would make
+ * it new again (a false finding); they are bounded by key count instead.
+ */
+export const RETENTION: Retention = { days: 90, minScans: 10 };
+
+export interface Retention {
+  days: number;
+  minScans: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/** What a prune removed (or, dry, would remove). */
+export interface PruneCounts {
+  scans: number;
+  findingRows: number;
+  resolvedFindings: number;
+  digests: number;
+}
+
+/** Prunes inside the caller's transaction: everything older than `now - olderThanMs`. */
+export function pruneStore(
+  db: DatabaseSync,
+  now: Date,
+  olderThanMs: number = RETENTION.days * DAY_MS,
+  minScans: number = RETENTION.minScans,
+): PruneCounts {
+  const cutoff = new Date(now.getTime() - olderThanMs).toISOString();
+  // Compared as instants (julianday): a time may be written with or without milliseconds.
+  const old = (column: string): string => `julianday(${column}) < julianday(:cutoff)`;
+  db.exec("CREATE TEMP TABLE IF NOT EXISTS prune_findings (id TEXT PRIMARY KEY) WITHOUT ROWID");
+  db.exec("CREATE TEMP TABLE IF NOT EXISTS prune_scans (seq INTEGER PRIMARY KEY)");
+  db.exec("DELETE FROM prune_findings; DELETE FROM prune_scans");
+  db.prepare(
+    `INSERT INTO prune_findings SELECT id FROM findings WHERE status = 'resolved' AND ${old("resolved_at")}`,
+  ).run({ cutoff });
+  let findingRows = Number(
+    db.prepare("DELETE FROM scan_findings WHERE finding IN (SELECT id FROM prune_findings)").run().changes,
+  );
+  const resolvedFindings = Number(
+    db.prepare("DELETE FROM findings WHERE id IN (SELECT id FROM prune_findings)").run().changes,
+  );
+  db.prepare(
+    `INSERT INTO prune_scans SELECT seq FROM scans WHERE ${old("started_at")}
+       AND seq NOT IN (SELECT seq FROM scans ORDER BY seq DESC LIMIT :keep)
+       AND seq NOT IN (SELECT first_scan FROM findings UNION SELECT last_scan FROM findings
+                       UNION SELECT resolved_scan FROM findings WHERE resolved_scan IS NOT NULL)`,
+  ).run({ cutoff, keep: Math.max(1, Math.floor(minScans)) });
+  findingRows += Number(
+    db.prepare("DELETE FROM scan_findings WHERE scan IN (SELECT seq FROM prune_scans)").run().changes,
+  );
+  const scans = Number(db.prepare("DELETE FROM scans WHERE seq IN (SELECT seq FROM prune_scans)").run().changes);
+  const digests = Number(
+    db.prepare(`DELETE FROM digests WHERE last_used IS NULL OR ${old("last_used")}`).run({ cutoff }).changes,
+  );
+  db.exec("DELETE FROM prune_findings; DELETE FROM prune_scans");
+  return { scans, findingRows, resolvedFindings, digests };
+}
+
+/** Bytes the state takes on disk: the file and its WAL (committed pages not yet checkpointed). */
+export function stateSize(file: string): number {
+  const size = (f: string): number => (existsSync(f) ? statSync(f).size : 0);
+  return size(file) + size(`${file}-wal`);
+}
+
+/** `state prune`: the scan lock held, a prune in its transaction, then commit and compact. */
+export interface PruneSession {
+  readonly file: string;
+  prune(olderThanMs: number, now?: Date): PruneCounts;
+  /** Drops what `prune` did (a dry run) and releases the lock. */
+  abandon(): void;
+  /** Commits the prune, then VACUUMs and checkpoints so the file shrinks; releases the lock. */
+  commit(): void;
+}
+
+export function openPruneSession(file: string): PruneSession {
+  if (!existsSync(file))
+    throw new UsageError(`no state file at ${file}: run a scan with state first (or pass --state <file>)`);
+  const db = openLocked(file, "pruning the state");
+  let done = false;
+  const finish = (): void => {
+    done = true;
+    db.close();
+  };
+  return {
+    file,
+    prune(olderThanMs, now = new Date()) {
+      try {
+        return pruneStore(db, now, olderThanMs);
+      } catch (e) {
+        throw stateError(file, e, "pruning the state");
+      }
+    },
+    abandon() {
+      if (done) return;
+      try {
+        if (db.isTransaction) db.exec("ROLLBACK");
+      } catch {
+        // closing rolls back
+      }
+      finish();
+    },
+    commit() {
+      if (done) return;
+      try {
+        db.exec("COMMIT");
+        // VACUUM needs the write lock again: a scan that took it in between makes it wait
+        // LOCK_WAIT_MS and then fail with the in-use sentence (the prune itself is committed).
+        db.exec("VACUUM");
+        db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      } catch (e) {
+        try {
+          if (db.isTransaction) db.exec("ROLLBACK");
+        } catch {
+          // closing rolls back
+        }
+        throw stateError(file, e, "pruning the state");
+      } finally {
+        finish();
+      }
+    },
+  };
 }
 
 class SqliteStateReader implements StateReader {

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningEmulator, startEmulator } from "../../emulator/server.ts";
-import { SqliteDigestCache } from "../../src/store/sqlite.js";
+import { openScanSession, pruneStore, SqliteDigestCache } from "../../src/store/sqlite.js";
 import { runCli, tempDir } from "../helpers.js";
 
 const tmp = tempDir();
@@ -74,7 +74,7 @@ describe("digest cache in the state", () => {
 describe("SqliteDigestCache", () => {
   it("keeps the full value for this scan and a redacted one on disk", () => {
     const db = new DatabaseSync(":memory:");
-    db.exec("CREATE TABLE digests (kind TEXT, digest TEXT, value TEXT, PRIMARY KEY (kind, digest))");
+    db.exec("CREATE TABLE digests (kind TEXT, digest TEXT, value TEXT, last_used TEXT, PRIMARY KEY (kind, digest))");
     const cache = new SqliteDigestCache(db);
     const config = { config: { Env: ["DB_PASSWORD=hunter2-very-secret", "PATH=/usr/bin"] } };
     cache.put("config", "sha256:abc", config);
@@ -84,6 +84,31 @@ describe("SqliteDigestCache", () => {
     expect(stored).toContain("PATH=/usr/bin");
     // Another scan (a new cache on the same table) gets the stored, redacted value.
     expect(JSON.stringify(new SqliteDigestCache(db).get("config", "sha256:abc"))).not.toContain("hunter2");
+    db.close();
+  });
+
+  it("dates each entry by the scan that last read or wrote it, and retention drops those unused past the age", () => {
+    // The real schema: a state file as a scan leaves it.
+    const file = join(tmp.dir, "digests-retention.db");
+    openScanSession(file).commit();
+    const db = new DatabaseSync(file);
+    new SqliteDigestCache(db, "2026-01-01T00:00:00.000Z").put("manifest", "sha256:old", { layers: [] } as never);
+    new SqliteDigestCache(db, "2026-01-01T00:00:00.000Z").put("manifest", "sha256:used", { layers: [] } as never);
+    // A later scan reads one of them: it is used again.
+    expect(new SqliteDigestCache(db, "2026-05-01T00:00:00.000Z").get("manifest", "sha256:used")).toBeDefined();
+    const lastUsed = db.prepare("SELECT digest, last_used FROM digests ORDER BY digest").all();
+    expect(lastUsed.map((r) => [r.digest, r.last_used])).toEqual([
+      ["sha256:old", "2026-01-01T00:00:00.000Z"],
+      ["sha256:used", "2026-05-01T00:00:00.000Z"],
+    ]);
+    const counts = pruneStore(db, new Date("2026-06-01T00:00:00.000Z"));
+    expect(counts.digests).toBe(1);
+    expect(
+      db
+        .prepare("SELECT digest FROM digests")
+        .all()
+        .map((r) => r.digest),
+    ).toEqual(["sha256:used"]);
     db.close();
   });
 });
