@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { connect, createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -133,4 +134,57 @@ export function armForbidden(action: string, subscriptionId: string) {
       message: `The client 'scanner' with object id '00000000-0000-0000-0000-000000000001' does not have authorization to perform action '${action}' over scope '/subscriptions/${subscriptionId}' or the scope is invalid.`,
     },
   };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = connect(port, "127.0.0.1");
+      c.once("connect", () => {
+        c.destroy();
+        resolve(true);
+      });
+      c.once("error", () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+/** Azurite's blob service (npm `azurite`), in memory on a free loopback port, ready when this resolves. */
+export async function startAzurite(): Promise<{ port: number; stop: () => void }> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      join(PACKAGE_ROOT, "node_modules/azurite/dist/src/blob/main.js"),
+      "--silent",
+      "--inMemoryPersistence",
+      "--blobHost",
+      "127.0.0.1",
+      "--blobPort",
+      String(port),
+      "--skipApiVersionCheck",
+    ],
+    { stdio: "ignore" },
+  );
+  try {
+    await waitForPort(port);
+  } catch (e) {
+    child.kill();
+    throw e;
+  }
+  return { port, stop: () => child.kill() };
 }

@@ -3,11 +3,9 @@
  * the demo tenant's dev-subscription export blobs uploaded under the diagnostic-settings layout.
  * A counting proxy in front of Azurite records every request (and can fail chosen ones).
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { createServer, request, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import { connect, createServer as createNetServer } from "node:net";
 import { join, relative } from "node:path";
 import * as tls from "node:tls";
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
@@ -31,7 +29,7 @@ import { BUILTIN_RULES_DIR } from "../../src/paths.js";
 import { type LoadedRules, loadRules } from "../../src/rules/loader.js";
 import { runScan } from "../../src/scan/run.js";
 import { UsageError } from "../../src/util/errors.js";
-import { runCli, tempDir } from "../helpers.js";
+import { runCli, startAzurite, tempDir } from "../helpers.js";
 
 const ACCOUNT = "devstoreaccount1";
 /** Azurite's well-known development account key (docs: "Use the Azurite emulator", connection strings). */
@@ -47,7 +45,7 @@ const NOW = () => new Date("2026-11-23T00:00:00Z");
 const ONE_TRY = { retryOptions: { maxTries: 1 } };
 
 const tmp = tempDir();
-let azurite: ChildProcess;
+let azurite: { port: number; stop: () => void } | undefined;
 let azuritePort = 0;
 let proxy: Server;
 let proxyPort = 0;
@@ -56,33 +54,6 @@ const seen: { method: string; url: string }[] = [];
 /** Paths (without query) the proxy answers with this status instead of forwarding. */
 const failures = new Map<string, number>();
 let loaded: LoadedRules;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = connect(port, "127.0.0.1");
-      c.once("connect", () => {
-        c.destroy();
-        resolve(true);
-      });
-      c.once("error", () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
 
 function sas(container: string, permissions = "rl"): string {
   return generateBlobSASQueryParameters(
@@ -132,21 +103,8 @@ async function scan(url: string, options: Partial<ArchiveOptions> = {}) {
 }
 
 beforeAll(async () => {
-  azuritePort = await freePort();
-  azurite = spawn(
-    process.execPath,
-    [
-      join(import.meta.dirname, "../../node_modules/azurite/dist/src/blob/main.js"),
-      "--silent",
-      "--inMemoryPersistence",
-      "--blobHost",
-      "127.0.0.1",
-      "--blobPort",
-      String(azuritePort),
-      "--skipApiVersionCheck",
-    ],
-    { stdio: "ignore" },
-  );
+  azurite = await startAzurite();
+  azuritePort = azurite.port;
   proxy = createServer((req, res) => {
     seen.push({ method: req.method ?? "", url: req.url ?? "" });
     const path = decodeURIComponent((req.url ?? "").split("?")[0] as string);
@@ -172,7 +130,6 @@ beforeAll(async () => {
   proxyPort = await new Promise<number>((resolve) =>
     proxy.listen(0, "127.0.0.1", () => resolve((proxy.address() as { port: number }).port)),
   );
-  await waitForPort(azuritePort);
   const blobs: Record<string, Buffer> = {};
   for (const rel of devBlobs())
     blobs[`resourceId=/SUBSCRIPTIONS/${DEV_FOLDER}/${rel}`] = readFileSync(join(DEV_DIR, rel));
@@ -181,7 +138,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  azurite?.kill();
+  azurite?.stop();
   await new Promise((r) => proxy?.close(r));
   tmp.cleanup();
 });

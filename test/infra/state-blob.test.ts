@@ -3,9 +3,7 @@
  * (in memory, on a free loopback port): real ETags and conditional writes, and the real scanner
  * on the demo tenant swapping its state in and out across two executions.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { connect, createServer as createNetServer } from "node:net";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { BlobServiceClient, StorageSharedKeyCredential } from "@azure/storage-blob";
@@ -17,44 +15,17 @@ import {
   type StateBlob,
 } from "../../infra/container-apps-job/state-blob.ts";
 import { PACKAGE_ROOT } from "../../src/paths.js";
-import { tempDir } from "../helpers.js";
+import { startAzurite, tempDir } from "../helpers.js";
 
 const ACCOUNT = "devstoreaccount1";
 /** Azurite's well-known development account key (docs: "Use the Azurite emulator", connection strings). */
 const KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 const CLI = join(PACKAGE_ROOT, "bin/azure-exec-audit.js");
 
-let azurite: ChildProcess;
+let azurite: { port: number; stop: () => void } | undefined;
 let port = 0;
 let n = 0;
 const dirs: Array<ReturnType<typeof tempDir>> = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function waitForPort(p: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = connect(p, "127.0.0.1");
-      c.once("connect", () => {
-        c.destroy();
-        resolve(true);
-      });
-      c.once("error", () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listens on ${p}`);
-}
 
 const key = () => new StorageSharedKeyCredential(ACCOUNT, KEY);
 
@@ -73,26 +44,12 @@ function dir(): ReturnType<typeof tempDir> {
 }
 
 beforeAll(async () => {
-  port = await freePort();
-  azurite = spawn(
-    process.execPath,
-    [
-      join(PACKAGE_ROOT, "node_modules/azurite/dist/src/blob/main.js"),
-      "--silent",
-      "--inMemoryPersistence",
-      "--blobHost",
-      "127.0.0.1",
-      "--blobPort",
-      String(port),
-      "--skipApiVersionCheck",
-    ],
-    { stdio: "ignore" },
-  );
-  await waitForPort(port);
+  azurite = await startAzurite();
+  port = azurite.port;
 });
 
 afterAll(() => {
-  azurite?.kill();
+  azurite?.stop();
 });
 
 afterEach(() => {

@@ -191,7 +191,7 @@ const AUTH_FIX: Record<AuthMode, string> = {
  * reason in `errorResponse.errorDescription`), so Entra ID's own sentence (AADSTS7000215:
  * Invalid client secret provided) is looked for first; else the first line of the message.
  */
-export function firstLine(e: unknown): string {
+function firstLine(e: unknown): string {
   const m = e instanceof Error ? e.message : String(e);
   const described = (e as { errorResponse?: { errorDescription?: unknown } } | undefined)?.errorResponse
     ?.errorDescription;
