@@ -15,7 +15,7 @@ import { RbacCollector } from "../collectors/rbac/index.js";
 import { RegistryCollector } from "../collectors/registry/index.js";
 import { MAX_LAYER_UNCOMPRESSED } from "../collectors/registry/layers.js";
 import { ResourcesCollector } from "../collectors/resources/index.js";
-import type { Collector } from "../collectors/types.js";
+import type { Collector, ResumePoint } from "../collectors/types.js";
 import { WorkspaceCollector } from "../collectors/workspace/index.js";
 import { parseDuration } from "../sigma/duration.js";
 import type { DigestCache } from "../store/digest-cache.js";
@@ -71,10 +71,16 @@ export interface Live {
   collectors: Collector[];
   /** Whether anything reads with a token (false: only an archive read through its SAS). */
   signsIn: boolean;
+  /** The Activity Log window from --since/--until (before any scope resumes from its watermark). */
+  window: LiveWindow;
 }
 
-/** `cache`: the digest cache registries share (the state store's when state is on). */
-export function liveCollectors(f: LiveFlags, now = new Date(), cache?: DigestCache): Live {
+/**
+ * `cache`: the digest cache registries share (the state store's when state is on). `resume`:
+ * incremental scans, where each scope of a windowed source resumes (its watermark minus the
+ * overlap); the Activity Log API still reads at most 90 days back.
+ */
+export function liveCollectors(f: LiveFlags, now = new Date(), cache?: DigestCache, given?: ResumePoint): Live {
   if (f.auth !== undefined && !(AUTH_MODES as readonly string[]).includes(f.auth))
     throw new UsageError(`unknown --auth '${f.auth}' (use ${AUTH_MODES.join(", ")})`);
   if (f.cloud !== undefined && !(CLOUDS as readonly string[]).includes(f.cloud))
@@ -99,6 +105,14 @@ export function liveCollectors(f: LiveFlags, now = new Date(), cache?: DigestCac
   // The Activity Log comes from the workspace or the archive when one is named, else the API.
   const fromApi = f.workspace === undefined && f.archive === undefined;
   const window = liveWindow(f, now, fromApi);
+  const oldest = now.getTime() - MAX_LOOKBACK_MS;
+  const resume: ResumePoint | undefined = given
+    ? (source, scope) => {
+        const r = given(source, scope);
+        if (!r || source !== "activity-log" || r.since.getTime() >= oldest) return r;
+        return { since: new Date(oldest), watermark: r.watermark };
+      }
+    : undefined;
   const session = createSession({
     ...(f.auth ? { auth: f.auth as AuthMode } : {}),
     ...(f.cloud ? { cloud: f.cloud as CloudName } : {}),
@@ -117,7 +131,14 @@ export function liveCollectors(f: LiveFlags, now = new Date(), cache?: DigestCac
   const collectors: Collector[] = [];
   let signsIn = scope !== undefined;
   if (f.workspace !== undefined) {
-    collectors.push(new WorkspaceCollector(f.workspace, { session, since: window.since, until: window.until }));
+    collectors.push(
+      new WorkspaceCollector(f.workspace, {
+        session,
+        since: window.since,
+        until: window.until,
+        ...(resume ? { resume } : {}),
+      }),
+    );
     signsIn = true;
   }
   if (f.archive !== undefined) {
@@ -126,6 +147,7 @@ export function liveCollectors(f: LiveFlags, now = new Date(), cache?: DigestCac
       new ArchiveCollector(f.archive, {
         since: window.since,
         until: window.until,
+        ...(resume ? { resume } : {}),
         // Without a SAS token the container is read with the scan's sign-in.
         ...(url.sas ? {} : { credential: session.credential }),
         ...(f.subscription?.length ? { subscriptions: f.subscription } : {}),
@@ -134,7 +156,7 @@ export function liveCollectors(f: LiveFlags, now = new Date(), cache?: DigestCac
     if (!url.sas) signsIn = true;
   }
   if (scope) {
-    if (fromApi) collectors.push(new ActivityLogCollector(session, scope, window, () => now));
+    if (fromApi) collectors.push(new ActivityLogCollector(session, scope, window, () => now, resume));
     collectors.push(
       new RbacCollector(session, scope),
       new AppServiceCollector(session, scope, { readAppSettings: !!f.readAppSettings }),
@@ -145,5 +167,5 @@ export function liveCollectors(f: LiveFlags, now = new Date(), cache?: DigestCac
       }),
     );
   }
-  return { session, scope, collectors, signsIn };
+  return { session, scope, collectors, signsIn, window };
 }

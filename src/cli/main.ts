@@ -36,7 +36,8 @@ import {
 } from "../outputs/index.js";
 import { DEMO_TENANT_DIR, toolVersion } from "../paths.js";
 import { runScan } from "../scan/run.js";
-import { DEFAULT_STATE_FILE, LIST_STATUSES } from "../store/types.js";
+import { parseDuration } from "../sigma/duration.js";
+import { DEFAULT_OVERLAP_MS, DEFAULT_STATE_FILE, LIST_STATUSES } from "../store/types.js";
 import { applySuppressions, loadSuppressionFile, type SuppressionEntry } from "../suppress/index.js";
 import { UsageError } from "../util/errors.js";
 import { sanitizeForTerminal } from "../util/text.js";
@@ -68,6 +69,8 @@ interface ScanFlags {
   config?: string;
   /** `--state <file>`: a path; `--no-state`: false; neither: undefined (the default file). */
   state?: string | false;
+  /** Incremental scans: how far before a watermark reading starts again (a duration). */
+  overlap?: string;
 }
 
 type ScanCommandFlags = ScanFlags & LiveFlags;
@@ -232,6 +235,15 @@ function effectiveFlags(
  * (`AZURE_EXEC_AUDIT_TEST_PAUSE=opened|applied|written|pruned`) and kill it there with SIGKILL:
  * the process says where it is on stderr and waits for ever.
  */
+/** --overlap: a duration up to a day (default one hour). */
+function overlapMs(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_OVERLAP_MS;
+  const ms = parseDuration(value);
+  if (ms === undefined || ms > 86_400_000)
+    throw new UsageError(`--overlap takes a duration up to a day (30m, 1h, 6h), got '${sanitizeForTerminal(value)}'`);
+  return ms;
+}
+
 export async function testPause(point: "opened" | "applied" | "written" | "pruned", io: Io): Promise<void> {
   if (process.env.AZURE_EXEC_AUDIT_TEST_PAUSE !== point) return;
   io.stderr(`azure-exec-audit: paused at ${point}\n`);
@@ -282,10 +294,17 @@ async function scanCommand(
     if (state) await testPause("opened", io);
     const collectors: Collector[] = [];
     if (inputs.length > 0) collectors.push(new FilesCollector(inputs, workers === undefined ? {} : { workers }));
+    // Incremental with state: each windowed scope resumes from its watermark, unless --since is
+    // typed on the command line (a deliberate re-read of that window).
+    const incremental =
+      state && live
+        ? state.incremental(overlapMs(flags.overlap), cmd.getOptionValueSource("since") !== "cli")
+        : undefined;
     if (live) {
       // Loaded only now: the Azure SDK clients cost a files scan ~45 MB and most of its start-up.
       const { liveCollectors } = await import("./live.js");
-      const azure = liveCollectors(flags, new Date(), state?.digests);
+      const azure = liveCollectors(flags, new Date(), state?.digests, incremental?.resume);
+      incremental?.until(azure.window.until);
       // One sentence and exit 3 when no token can be had, before anything is read.
       if (azure.signsIn) await azure.session.verify();
       collectors.push(...azure.collectors);
@@ -296,6 +315,7 @@ async function scanCommand(
       collectors,
       ruleDirs: flags.rules,
       ...(engine ? { state: engine.state, ...(engine.history ? { history: engine.history } : {}) } : {}),
+      ...(incremental ? { overlap: incremental } : {}),
     });
     for (const e of outcome.ruleErrors) io.stderr(`azure-exec-audit: rule skipped: ${e.message}\n`);
     // After the engine, before any output: what was accepted is marked, never dropped; then the
@@ -389,6 +409,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       `start of the Activity Log window: a duration back (7d, 24h) or an ISO date (default ${DEFAULT_LOOKBACK}, at most 90d)`,
     )
     .option("--until <when>", "end of the window (default: now)")
+    .option(
+      "--overlap <duration>",
+      "with state: how far before each scope's watermark an incremental read starts again, for late events (default 1h)",
+    )
     .option(
       "--workspace <id>",
       "read the Activity Log from this Log Analytics workspace (its GUID) instead of the API; no 90-day bound",

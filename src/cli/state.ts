@@ -44,7 +44,7 @@ export async function statePrune(flags: StatePruneFlags, io: Io): Promise<number
   io.stdout(
     `${[
       `${sanitizeForTerminal(file)}: ${verb} what is older than ${sanitizeForTerminal(age)} (the last ${RETENTION.minScans} scans, open and suppressed findings and the scans they name are always kept):`,
-      `  ${counts.scans} scans, ${counts.findingRows} per-scan finding rows, ${counts.resolvedFindings} resolved findings, ${counts.digests} digest-cache entries`,
+      `  ${counts.scans} scans, ${counts.findingRows} per-scan finding rows, ${counts.resolvedFindings} resolved findings, ${counts.digests} digest-cache entries, ${counts.writers} resource writers, ${counts.watermarks} watermarks`,
       flags.dryRun
         ? `  size ${megabytes(before)} (unchanged: --dry-run)`
         : `  size ${megabytes(before)} -> ${megabytes(after)}`,

@@ -119,6 +119,7 @@ export class ScopeTally {
     const to = this.declared?.to ?? this.to;
     if (from) e.from = from;
     if (to) e.to = to;
+    if (this.declared?.resumedFrom) e.resumedFrom = this.declared.resumedFrom;
     // Key order as the files source always wrote it: …, reason, unreadable.
     if (reasons.length > 0) e.reason = reasons.join(". ");
     if (this.unreadable > 0) e.unreadable = this.unreadable;

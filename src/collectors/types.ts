@@ -14,6 +14,33 @@ import type { CoverageTally } from "./tally.js";
 export interface TimeWindow {
   from?: string;
   to?: string;
+  /** The watermark an incremental read resumed from (`from` is it minus the overlap). */
+  resumedFrom?: string;
+}
+
+/** Sources that read an Activity Log window (--since/--until): incremental with state. */
+export const WINDOWED_SOURCES: ReadonlySet<SourceKind> = new Set<SourceKind>(["activity-log", "workspace", "archive"]);
+
+/**
+ * Where a windowed source resumes reading one scope in an incremental scan: the scope's
+ * watermark (where its last complete read ended) minus the overlap for late events. Undefined
+ * when the scope has none (never read in full): the source reads the window it was given.
+ */
+export type ResumePoint = (source: SourceKind, scope: string) => { since: Date; watermark: string } | undefined;
+
+/** The start and the declared window of one scope read from `since`, or resumed when `resume` says so. */
+export function scopeWindow(
+  resume: ResumePoint | undefined,
+  source: SourceKind,
+  scope: string,
+  since: Date,
+  until: Date,
+): { since: Date; window: TimeWindow } {
+  const r = resume?.(source, scope);
+  // A watermark at or past the end of the window (a past --until) has nothing new: the window stands.
+  if (!r || r.since.getTime() >= until.getTime())
+    return { since, window: { from: since.toISOString(), to: until.toISOString() } };
+  return { since: r.since, window: { from: r.since.toISOString(), to: until.toISOString(), resumedFrom: r.watermark } };
 }
 
 /** What a collector will read: one scope per coverage entry it will report. */

@@ -29,6 +29,13 @@ export interface CorrEvent {
   counted?: string[];
   /** For events that are themselves correlation results: their steps. */
   steps?: CorrEvent[];
+  /** A match an earlier scan kept (the state store): its window may still be open. */
+  carried?: boolean;
+}
+
+/** Whether every match of a result was an earlier scan's: that scan reported it already. */
+function allCarried(steps: readonly CorrEvent[]): boolean {
+  return steps.every((s) => (s.steps ? allCarried(s.steps) : s.carried === true));
 }
 
 export interface CorrResult {
@@ -348,7 +355,7 @@ export class Correlator {
               steps: res.steps,
             });
         }
-        if (!inner.has(c.id)) emit(res);
+        if (!inner.has(c.id) && !allCarried(res.steps)) emit(res);
       }
       buffer?.clear();
     }

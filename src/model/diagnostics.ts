@@ -33,6 +33,8 @@ export const DIAGNOSTIC_CODES = {
   fileUnreadable: "input/file-unreadable",
   /** App settings whose site was never read. */
   orphanSettings: "input/orphan-settings",
+  /** Incremental scans: events an earlier scan read in the overlap, skipped (read once). */
+  overlapSkipped: "incremental/overlap-skipped",
   /** A suppression entry whose expires date has passed: it no longer applies. */
   suppressionExpired: "suppression/expired",
   /** A suppression entry (unexpired) that matched no finding of the scan. */

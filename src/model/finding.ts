@@ -257,6 +257,11 @@ export interface CoverageEntry {
   scope: string;
   from?: string;
   to?: string;
+  /**
+   * Incremental read (a scan with state): the watermark this scope resumed from, where its last
+   * complete read ended; `from` is it minus the overlap for late events.
+   */
+  resumedFrom?: string;
   status: "complete" | "partial" | "failed";
   records: number;
   /** Records that could not be read (counted and located; the entry is then partial). */

@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { prefilterFor } from "../azure/prefilter.js";
 import { CoverageTally } from "../collectors/tally.js";
-import type { CollectionPlan, Collector } from "../collectors/types.js";
+import { type CollectionPlan, type Collector, WINDOWED_SOURCES } from "../collectors/types.js";
 import type { BaselineHistory } from "../engine/engine.js";
 import type { EngineLimits, EngineState } from "../engine/state.js";
 import { compareDiagnostics, DIAGNOSTIC_CODES, Diagnostics } from "../model/diagnostics.js";
@@ -44,6 +44,11 @@ export interface ScanOptions {
   loaded?: LoadedRules;
   /** Read every line in full even when no rule can use it (for tests that compare the two). */
   noPrefilter?: boolean;
+  /**
+   * Incremental scans (the state store's): Activity Log events of windowed sources that an
+   * earlier scan read in its overlap are skipped; the others are offered to `read`.
+   */
+  overlap?: { seen(id: string): boolean; read(id: string, time: string): void };
 }
 
 export interface ScanOutcome {
@@ -121,7 +126,9 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutcome> {
   // Correlations reference rules, which are among `rules` (private or not): their kinds count.
   const ruleKinds = new Set(rules.map((r) => r.kind));
   const readKinds = new Set<string>();
+  let skipped = 0;
   for (const [i, c] of opts.collectors.entries()) {
+    const overlap = WINDOWED_SOURCES.has(c.source) ? opts.overlap : undefined;
     const options = {
       tally,
       diagnostics,
@@ -138,10 +145,22 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutcome> {
           last = r.kind;
           readKinds.add(readKind(r.kind));
         }
+        if (overlap && r.kind === "activity") {
+          if (overlap.seen(r.id)) {
+            skipped++;
+            continue;
+          }
+          overlap.read(r.id, r.time);
+        }
         pipeline.push(r);
       }
     }
   }
+  if (skipped > 0)
+    diagnostics.add({
+      code: DIAGNOSTIC_CODES.overlapSkipped,
+      message: `${skipped} Activity Log event(s) that the previous scan read were read again in the overlap for late events and skipped`,
+    });
   // Authors of configured resources whose latest write the pre-filter cleared: read those lines now.
   await pipeline.resolve(async (refs) => {
     const out: AuditRecord[] = [];

@@ -9,9 +9,12 @@
  *      role assignments says nothing about a role-assignment finding); and
  *   4. for findings made of events (Activity Log, first-seen, chains), read an Activity Log
  *      window that covers the finding's first to last occurrence: a shorter window would miss
- *      the events, not prove they are gone.
+ *      the events, not prove they are gone. An incremental scan that skipped events an earlier
+ *      scan had read (its overlap) cannot tell an absent event from a skipped one: it resolves
+ *      no finding made of events.
  */
 
+import { DIAGNOSTIC_CODES } from "../model/diagnostics.js";
 import type { CoverageEntry, EvidenceKind, Finding, ScanResult } from "../model/finding.js";
 import type { ReadKinds } from "./types.js";
 
@@ -59,6 +62,7 @@ export function canResolve(
   if (!lastSeenCoverage.every((c) => now.has(scopeKey(c)))) return false;
   if (!facts.recordKinds.every((k) => read.has(k))) return false;
   if (!EVENT_EVIDENCE.has(facts.evidenceKind)) return true;
+  if (result.diagnostics.some((d) => d.code === DIAGNOSTIC_CODES.overlapSkipped)) return false;
   // Compared as instants: the same time may be written with or without milliseconds.
   const first = Date.parse(facts.time);
   const last = Date.parse(facts.lastTime);

@@ -18,16 +18,27 @@
 import { accessSync, constants, existsSync, mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { WINDOWED_SOURCES } from "../collectors/types.js";
+import type { CorrEvent } from "../engine/correlate.js";
 import { type BaselineHistory, withHistory } from "../engine/engine.js";
-import { type EngineState, type HashStore, MemoryState, type Store } from "../engine/state.js";
+import { type BoundedBuffer, type EngineState, HashStore, MemoryState, type Store } from "../engine/state.js";
 import type { CoverageEntry, Finding, ResolvedFinding, ScanResult, Severity } from "../model/finding.js";
-import type { Principal } from "../model/records.js";
+import type { AuditRecord, Principal } from "../model/records.js";
 import { UsageError } from "../util/errors.js";
 import { redactDeep, redactText } from "../util/redact.js";
 import { cap } from "../util/text.js";
 import { type DigestCache, type DigestFacts, type DigestKind, MemoryDigestCache } from "./digest-cache.js";
 import { absenceFacts, canResolve } from "./lifecycle.js";
-import type { FindingRow, ListStatus, ReadKinds, ScanDiff, ScanRow, ScanSession, StateReader } from "./types.js";
+import type {
+  FindingRow,
+  Incremental,
+  ListStatus,
+  ReadKinds,
+  ScanDiff,
+  ScanRow,
+  ScanSession,
+  StateReader,
+} from "./types.js";
 
 /** "AEA1": marks a file as an azure-exec-audit state file. */
 export const APPLICATION_ID = 0x41454131;
@@ -96,6 +107,32 @@ const MIGRATIONS: readonly string[] = [
   // Entries older than this column count as used when it was added.
   `ALTER TABLE digests ADD COLUMN last_used TEXT;
    UPDATE digests SET last_used = strftime('%Y-%m-%dT%H:%M:%fZ', 'now');`,
+  // Incremental scans: where each windowed source × scope's last complete read ended, the ids of
+  // events read in the overlap the next scan reads again, the latest write per resource
+  // (attribution) and the correlation matches whose window is still open.
+  `CREATE TABLE watermarks (
+     source TEXT NOT NULL,
+     scope TEXT NOT NULL,
+     until TEXT NOT NULL,
+     PRIMARY KEY (source, scope)
+   ) WITHOUT ROWID;
+   CREATE TABLE overlap_events (
+     id TEXT PRIMARY KEY,
+     time TEXT NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE writers (
+     key INTEGER PRIMARY KEY,
+     time TEXT NOT NULL,
+     value TEXT NOT NULL
+   );
+   CREATE TABLE correlation_events (
+     correlation TEXT NOT NULL,
+     ref TEXT NOT NULL,
+     id TEXT NOT NULL,
+     time TEXT NOT NULL,
+     value TEXT NOT NULL,
+     PRIMARY KEY (correlation, ref, id)
+   ) WITHOUT ROWID;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -295,12 +332,117 @@ export class SqliteDigestCache implements DigestCache {
   }
 }
 
-/** The in-memory engine state, remembering which baselines the engine asked for (to store them back). */
+/**
+ * How long correlation matches carry over to later scans. A correlation whose window is longer
+ * sees only this much of earlier scans (the built-in pack's longest timespan is 24 hours).
+ */
+export const CARRY_HORIZON_MS = 7 * 86_400_000;
+
+const carryKey = (ev: CorrEvent): string => `${ev.ref}\u001f${ev.record.id}`;
+
+/**
+ * One correlation's matches: those earlier scans kept (marked `carried`) first, then this scan's.
+ * A match read again (a snapshot scanned twice) is not added twice and is this scan's too; one
+ * an incremental read skipped (its overlap) stays carried, and a result made only of carried
+ * matches is not reported again. What the correlator held when it cleared the buffer is what the store keeps.
+ */
+class CarriedBuffer implements BoundedBuffer<CorrEvent> {
+  private list: CorrEvent[] = [];
+  private readonly loaded = new Map<string, CorrEvent>();
+  dropped = 0;
+  held: CorrEvent[] = [];
+  constructor(readonly limit: number) {}
+  load(ev: CorrEvent): void {
+    if (this.list.length >= this.limit || this.loaded.has(carryKey(ev))) return;
+    this.loaded.set(carryKey(ev), ev);
+    this.list.push(ev);
+  }
+  push(ev: CorrEvent): boolean {
+    const known = ev.steps === undefined ? this.loaded.get(carryKey(ev)) : undefined;
+    if (known) {
+      // Read again by this scan (the same snapshot): it is this scan's match as much as the earlier one's.
+      known.carried = false;
+      return true;
+    }
+    if (this.list.length >= this.limit) {
+      this.dropped++;
+      return false;
+    }
+    this.list.push(ev);
+    return true;
+  }
+  items(): CorrEvent[] {
+    return this.list;
+  }
+  clear(): void {
+    this.held.push(...this.list);
+    this.list = [];
+  }
+}
+
+/** A writers store that knows which resources this scan wrote (only those are written back). */
+class DirtyHashStore<V> extends HashStore<V> {
+  readonly dirty = new Set<number>();
+  loading = false;
+  override set(key: number, value: V): void {
+    super.set(key, value);
+    if (!this.loading) this.dirty.add(key);
+  }
+}
+
+/** A correlation match as the store keeps it: the compact event, its group values and time. */
+interface StoredCorrEvent {
+  ref: string;
+  time: string;
+  record: AuditRecord;
+  group: [string, string[]][];
+  counted?: string[];
+}
+
+/**
+ * The in-memory engine state with what earlier scans kept loaded on first use: first-seen
+ * baselines (by `engine()`), the latest write per resource and open correlation windows.
+ * Remembers what the engine asked for, to store it back.
+ */
 class TrackedState extends MemoryState {
   readonly tuples = new Set<string>();
+  readonly buffers = new Map<string, CarriedBuffer>();
+  writerStore?: DirtyHashStore<unknown>;
+  constructor(private readonly db: DatabaseSync) {
+    super();
+  }
   override baseline(tuple: string): Store<string, number> {
     this.tuples.add(tuple);
     return super.baseline(tuple);
+  }
+  override correlation<T>(id: string, limit: number): BoundedBuffer<T> {
+    // Configuration matches (`<id>\u001fpending`) come from snapshots every scan reads again.
+    if (id.includes("\u001f")) return super.correlation<T>(id, limit);
+    let b = this.buffers.get(id);
+    if (!b) {
+      b = new CarriedBuffer(limit);
+      for (const r of this.db
+        .prepare("SELECT value FROM correlation_events WHERE correlation = ? ORDER BY time, id")
+        .iterate(id)) {
+        const v = JSON.parse(r.value as string) as StoredCorrEvent;
+        const ev: CorrEvent = { ref: v.ref, record: v.record, time: v.time, group: new Map(v.group), carried: true };
+        if (v.counted) ev.counted = v.counted;
+        b.load(ev);
+      }
+      this.buffers.set(id, b);
+    }
+    return b as unknown as BoundedBuffer<T>;
+  }
+  override writers<W>(): Store<W, number> {
+    if (!this.writerStore) {
+      const store = new DirtyHashStore<unknown>();
+      store.loading = true;
+      for (const r of this.db.prepare("SELECT key, value FROM writers").iterate())
+        store.set(Number(r.key), JSON.parse(r.value as string));
+      store.loading = false;
+      this.writerStore = store;
+    }
+    return this.writerStore as unknown as Store<W, number>;
   }
 }
 
@@ -324,6 +466,7 @@ class SqliteScanSession implements ScanSession {
   private done = false;
   private tracked?: TrackedState;
   private history?: BaselineHistory;
+  private inc?: { tailFrom: number; tail: Map<string, string> };
 
   constructor(
     readonly file: string,
@@ -334,7 +477,7 @@ class SqliteScanSession implements ScanSession {
   }
 
   engine(): { state: EngineState; history?: BaselineHistory } {
-    const state = new TrackedState();
+    const state = new TrackedState(this.db);
     const h = this.db.prepare("SELECT from_time, to_time FROM history WHERE id = 1").get();
     if (h) {
       this.history = { from: h.from_time as string, to: h.to_time as string };
@@ -372,9 +515,97 @@ class SqliteScanSession implements ScanSession {
       for (const [key, first] of (state.baseline(tuple) as HashStore<string>).entries()) put.run(tuple, key, first);
   }
 
+  incremental(overlapMs: number, resume: boolean): Incremental {
+    const marks = new Map<string, string>();
+    const seen = new Set<string>();
+    if (resume) {
+      for (const r of this.db.prepare("SELECT source, scope, until FROM watermarks").all())
+        marks.set(`${r.source}\u001f${r.scope}`, r.until as string);
+      for (const r of this.db.prepare("SELECT id FROM overlap_events").all()) seen.add(r.id as string);
+    }
+    const inc = { tailFrom: Number.POSITIVE_INFINITY, tail: new Map<string, string>() };
+    this.inc = inc;
+    return {
+      resume: (source, scope) => {
+        const w = marks.get(`${source}\u001f${scope.toLowerCase()}`);
+        const at = w === undefined ? Number.NaN : Date.parse(w);
+        return Number.isNaN(at) ? undefined : { since: new Date(at - overlapMs), watermark: w as string };
+      },
+      seen: (id) => seen.has(id),
+      read: (id, time) => {
+        if (Date.parse(time) >= inc.tailFrom) inc.tail.set(id, time);
+      },
+      until: (end) => {
+        inc.tailFrom = end.getTime() - overlapMs;
+      },
+    };
+  }
+
+  /**
+   * Watermarks of the windowed scopes read in full (a partial or failed one keeps its old one and
+   * is read again from it), and the events of this scan's overlap for the next scan to skip.
+   */
+  private saveIncremental(result: ScanResult): void {
+    const put = this.db.prepare("INSERT OR REPLACE INTO watermarks (source, scope, until) VALUES (?, ?, ?)");
+    for (const c of result.coverage)
+      if (WINDOWED_SOURCES.has(c.source) && c.status === "complete" && c.to)
+        put.run(c.source, storedText(redactText(c.scope)).toLowerCase(), c.to);
+    const inc = this.inc;
+    if (!inc || !Number.isFinite(inc.tailFrom)) return;
+    // The overlap a later scan reads again, with a day's slack for a scope read from an older watermark.
+    this.db
+      .prepare("DELETE FROM overlap_events WHERE julianday(time) < julianday(?) - 1")
+      .run(new Date(inc.tailFrom).toISOString());
+    const keep = this.db.prepare("INSERT OR REPLACE INTO overlap_events (id, time) VALUES (?, ?)");
+    for (const [id, time] of inc.tail) keep.run(storedText(id), time);
+  }
+
+  /**
+   * The latest writes this scan learned (with their author: a write the pre-filter cleared and
+   * nothing needed is not kept) and the correlation matches whose window may still be open.
+   */
+  private saveCarried(): void {
+    const state = this.tracked;
+    if (!state) return;
+    const writers = state.writerStore;
+    if (writers) {
+      const put = this.db.prepare("INSERT OR REPLACE INTO writers (key, time, value) VALUES (?, ?, ?)");
+      for (const key of writers.dirty) {
+        const w = writers.get(key) as { time?: unknown; summary?: unknown; lean?: unknown } | undefined;
+        if (!w?.summary || typeof w.time !== "string") continue;
+        const { lean: _lean, ...kept } = w;
+        put.run(key, w.time, JSON.stringify(redactDeep(kept)));
+      }
+    }
+    const del = this.db.prepare("DELETE FROM correlation_events WHERE correlation = ?");
+    const put = this.db.prepare(
+      "INSERT OR REPLACE INTO correlation_events (correlation, ref, id, time, value) VALUES (?, ?, ?, ?, ?)",
+    );
+    for (const [id, buffer] of state.buffers) {
+      const events = [...buffer.held, ...buffer.items()].filter(
+        (ev) => ev.steps === undefined && ev.time !== undefined && ev.record.kind === "activity",
+      );
+      const newest = Math.max(...events.map((ev) => Date.parse(ev.time as string)).filter((t) => !Number.isNaN(t)));
+      del.run(id);
+      for (const ev of events) {
+        if (!(Date.parse(ev.time as string) >= newest - CARRY_HORIZON_MS)) continue;
+        const v: StoredCorrEvent = {
+          ref: ev.ref,
+          time: ev.time as string,
+          record: ev.record,
+          group: [...ev.group],
+          ...(ev.counted ? { counted: ev.counted } : {}),
+        };
+        put.run(id, ev.ref, ev.record.id, ev.time as string, JSON.stringify(redactDeep(v)));
+      }
+    }
+  }
+
   apply(result: ScanResult, read: ReadKinds): ScanResult {
     try {
       this.saveBaselines(result);
+      this.saveIncremental(result);
+      this.saveCarried();
       const applied = this.applyInTransaction(result, read);
       // In the scan's transaction: a scan killed before its commit prunes nothing either.
       const at = Date.parse(result.startedAt);
@@ -600,7 +831,9 @@ export function openScanSession(file: string, retention: Retention | false = RET
  * What the store keeps (docs/cli.md, "Retention"): scans and their per-scan finding rows for
  * `days`, and always the last `minScans` scans (the latest included) so that `findings diff`
  * has something to compare; resolved findings for `days` after they were resolved; digest-cache
- * entries for `days` after a scan last used them. Open and suppressed findings are never
+ * entries for `days` after a scan last used them; the latest write per resource (attribution)
+ * for `days` after that write; a scope's watermark for `days` after its last complete read (it
+ * then reads its --since window again). Open and suppressed findings are never
  * dropped, nor the scans they name (first seen, last seen: the last one's coverage decides
  * whether they can be resolved). First-seen baselines are not pruned: dropping a key would make
  * it new again (a false finding); they are bounded by key count instead.
@@ -620,6 +853,9 @@ export interface PruneCounts {
   findingRows: number;
   resolvedFindings: number;
   digests: number;
+  /** Latest writes per resource (attribution) and watermarks of scopes not read since. */
+  writers: number;
+  watermarks: number;
 }
 
 /** Prunes inside the caller's transaction: everything older than `now - olderThanMs`. */
@@ -657,8 +893,10 @@ export function pruneStore(
   const digests = Number(
     db.prepare(`DELETE FROM digests WHERE last_used IS NULL OR ${old("last_used")}`).run({ cutoff }).changes,
   );
+  const writers = Number(db.prepare(`DELETE FROM writers WHERE ${old("time")}`).run({ cutoff }).changes);
+  const watermarks = Number(db.prepare(`DELETE FROM watermarks WHERE ${old("until")}`).run({ cutoff }).changes);
   db.exec("DELETE FROM prune_findings; DELETE FROM prune_scans");
-  return { scans, findingRows, resolvedFindings, digests };
+  return { scans, findingRows, resolvedFindings, digests, writers, watermarks };
 }
 
 /** Bytes the state takes on disk: the file and its WAL (committed pages not yet checkpointed). */

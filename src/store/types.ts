@@ -4,6 +4,7 @@
  * the CLI knows only these interfaces.
  */
 
+import type { ResumePoint } from "../collectors/types.js";
 import type { BaselineHistory } from "../engine/engine.js";
 import type { EngineState } from "../engine/state.js";
 import type { ResolvedFinding, ScanResult } from "../model/finding.js";
@@ -11,6 +12,24 @@ import type { DigestCache } from "./digest-cache.js";
 
 /** Where the state lives unless --state or --no-state says otherwise (relative to the working directory). */
 export const DEFAULT_STATE_FILE = ".azure-exec-audit/state.db";
+
+/** How far before its watermark an incremental read starts again, for events that arrive late. */
+export const DEFAULT_OVERLAP_MS = 60 * 60 * 1000;
+
+/**
+ * A scan's incremental reading (docs/scheduled-scans.md, "Incremental scans"): where each
+ * windowed source × scope resumes, and the events an earlier scan already read in the overlap.
+ */
+export interface Incremental {
+  /** Where a scope resumes; undefined when it has no watermark, or when resuming is off (--since given). */
+  readonly resume: ResumePoint;
+  /** An Activity Log event (by record id) an earlier scan read in the overlap this scan reads again. */
+  seen(id: string): boolean;
+  /** An event this scan read: kept when it falls in the overlap the next scan reads again. */
+  read(id: string, time: string): void;
+  /** The end of this scan's window: events from it minus the overlap are kept for the next scan. */
+  until(end: Date): void;
+}
 
 /** A finding's status as `findings list` shows it: `new` is an open finding first seen by the latest scan. */
 export type ListStatus = "new" | "open" | "resolved" | "suppressed";
@@ -68,6 +87,12 @@ export interface ScanSession {
    * of Activity Log they cover. `apply` stores the baselines back (complete scans only).
    */
   engine(): { state: EngineState; history?: BaselineHistory };
+  /**
+   * Incremental reading for this scan; `resume` false reads the window given (an explicit
+   * --since) but still records what the next scan needs. Watermarks advance in `apply`, for
+   * scopes read in full only, so a scope that failed is read again from its own watermark.
+   */
+  incremental(overlapMs: number, resume: boolean): Incremental;
   apply(result: ScanResult, read: ReadKinds): ScanResult;
   commit(): void;
   /** Drops everything this scan wrote and releases the lock. */

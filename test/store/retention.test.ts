@@ -60,7 +60,7 @@ describe("automatic retention", () => {
     const s = openPruneSession(file);
     const counts = s.prune(0, new Date(T0 + 1000 * DAY));
     // "b": its 3 rows (open, open, resolved); then day 1, which only "b" named, with its row for "a".
-    expect(counts).toEqual({ scans: 1, findingRows: 4, resolvedFindings: 1, digests: 0 });
+    expect(counts).toEqual({ scans: 1, findingRows: 4, resolvedFindings: 1, digests: 0, writers: 0, watermarks: 0 });
     s.abandon();
     const after = contents(file);
     expect({ ...after, rowsOf: undefined }).toEqual({ ...before, rowsOf: undefined });
@@ -72,7 +72,7 @@ describe("automatic retention", () => {
     const s = openPruneSession(file);
     const counts = s.prune(1 * DAY, new Date(T0 + 21 * DAY));
     s.commit();
-    expect(counts).toEqual({ scans: 9, findingRows: 9, resolvedFindings: 0, digests: 0 });
+    expect(counts).toEqual({ scans: 9, findingRows: 9, resolvedFindings: 0, digests: 0, writers: 0, watermarks: 0 });
     expect(contents(file).scans).toEqual(["scan-0", ...Array.from({ length: 10 }, (_, i) => `scan-${i + 10}`)]);
   });
 });

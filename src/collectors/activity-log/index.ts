@@ -18,7 +18,14 @@ import { fromRest } from "../../azure/normalize/activity.js";
 import { str } from "../../azure/normalize/util.js";
 import { keyHash } from "../../engine/state.js";
 import type { CollectedItem } from "../../model/records.js";
-import type { CollectionPlan, CollectOptions, Collector, PlanOptions } from "../types.js";
+import {
+  type CollectionPlan,
+  type CollectOptions,
+  type Collector,
+  type PlanOptions,
+  type ResumePoint,
+  scopeWindow,
+} from "../types.js";
 
 /** How late an event may still arrive after its time (Microsoft: typically within 15 minutes). */
 export const LATE_EVENTS_MS = 15 * 60 * 1000;
@@ -42,23 +49,35 @@ export class ActivityLogCollector implements Collector {
     private readonly window: LiveWindow,
     /** When the scan runs (for the late-events note); default now. */
     private readonly now: () => Date = () => new Date(),
+    /** Incremental scans: where each subscription resumes (its watermark minus the overlap). */
+    private readonly resume?: ResumePoint,
   ) {}
+
+  private scopeWindow(id: string) {
+    return scopeWindow(this.resume, this.source, `subscription ${id}`, this.window.since, this.window.until);
+  }
 
   async plan(options: PlanOptions = {}): Promise<CollectionPlan> {
     const subs = await this.scope.subscriptions(options.abortSignal);
+    // The plan's window starts where the earliest scope does: first-seen learning counts from there.
+    const since = Math.min(...subs.map((s) => this.scopeWindow(s.id).since.getTime()), this.window.until.getTime());
     return {
       source: this.source,
       scopes: subs.map((s) => s.id),
-      window: { from: this.window.since.toISOString(), to: this.window.until.toISOString() },
+      window: {
+        from: new Date(subs.length > 0 ? since : this.window.since.getTime()).toISOString(),
+        to: this.window.until.toISOString(),
+      },
     };
   }
 
   async *collect(plan: CollectionPlan, options: CollectOptions): AsyncGenerator<readonly CollectedItem[]> {
-    const { since, until } = this.window;
-    const filter = `eventTimestamp ge '${since.toISOString()}' and eventTimestamp le '${until.toISOString()}'`;
+    const { until } = this.window;
     for (const id of plan.scopes) {
+      const { since, window } = this.scopeWindow(id);
+      const filter = `eventTimestamp ge '${since.toISOString()}' and eventTimestamp le '${until.toISOString()}'`;
       const scope = options.tally.open(this.source, `subscription ${id}`);
-      scope.declareWindow(plan.window);
+      scope.declareWindow(window);
       if (this.now().getTime() - until.getTime() < LATE_EVENTS_MS)
         scope.note("events of the last 15 minutes may still be arriving in the Activity Log (a later scan reads them)");
       const capture = new BodyCapture();

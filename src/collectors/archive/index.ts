@@ -16,7 +16,7 @@ import { redactText } from "../../util/redact.js";
 import { lineText, streamJsonLines } from "../files/json-stream.js";
 import { takeLines } from "../files/lines.js";
 import type { ScopeTally } from "../tally.js";
-import type { CollectionPlan, CollectOptions, Collector, PlanOptions, TimeWindow } from "../types.js";
+import type { CollectionPlan, CollectOptions, Collector, PlanOptions, ResumePoint, TimeWindow } from "../types.js";
 import { listingPrefixes, parseBlobName, SUBSCRIPTIONS_PREFIX, subscriptionPrefix, windowHours } from "./layout.js";
 import { type ArchiveUrl, parseArchiveUrl } from "./url.js";
 
@@ -43,6 +43,8 @@ export interface ArchiveOptions {
   storageOptions?: StoragePipelineOptions;
   /** The clock (tests): hours that have not begun are not listed, and a SAS's expiry is checked. */
   now?: () => Date;
+  /** Incremental scans: where each subscription's folder resumes (its watermark minus the overlap). */
+  resume?: ResumePoint;
 }
 
 /** One subscription to read: its folder as the container spells it, absent when it has none. */
@@ -50,6 +52,12 @@ export interface ArchiveSubscription {
   id: string;
   folder?: string;
   scope: string;
+  /** Incremental: the watermark this folder resumed from. */
+  resumedFrom?: string;
+}
+
+function windowOf(plan: CollectionPlan, sub: ArchiveSubscription): TimeWindow | undefined {
+  return sub.resumedFrom && plan.window ? { ...plan.window, resumedFrom: sub.resumedFrom } : plan.window;
 }
 
 export interface ArchivePlan extends CollectionPlan {
@@ -143,7 +151,8 @@ export class ArchiveCollector implements Collector {
   }
 
   async plan(options: PlanOptions = {}): Promise<ArchivePlan> {
-    const { since, until } = this.options;
+    const { until } = this.options;
+    let { since } = this.options;
     if (!(since instanceof Date) || Number.isNaN(since.getTime()))
       throw new UsageError("--archive needs a valid --since time (ISO-8601)");
     if (!(until instanceof Date) || Number.isNaN(until.getTime()))
@@ -202,6 +211,15 @@ export class ArchiveCollector implements Collector {
     } else {
       subscriptions = found.map((folder) => ({ id: folder.toLowerCase(), folder, scope: scopeOf(folder) }));
     }
+    // Incremental: one listing of hours serves every folder, so it starts where the earliest one
+    // resumes (a folder with no watermark reads the whole window); each scope names its own.
+    const resume = this.options.resume;
+    if (resume) {
+      const starts = subscriptions.map((s) => resume(this.source, s.scope));
+      if (starts.every((r) => r !== undefined && r.since.getTime() < until.getTime()))
+        since = new Date(Math.min(...starts.map((r) => (r as { since: Date }).since.getTime())));
+      for (const [i, r] of starts.entries()) if (r) (subscriptions[i] as ArchiveSubscription).resumedFrom = r.watermark;
+    }
     const window: TimeWindow = { from: since.toISOString(), to: until.toISOString() };
     const plan: ArchivePlan = {
       source: "archive",
@@ -222,7 +240,7 @@ export class ArchiveCollector implements Collector {
       abortSignal?.throwIfAborted();
       if (plan.failure || !sub.folder) {
         const scope = tally.open(this.source, sub.scope, 0);
-        scope.declareWindow(plan.window);
+        scope.declareWindow(windowOf(plan, sub));
         scope.failed(
           plan.failure ??
             `the container has no ${subscriptionPrefix(sub.id.toUpperCase())} folder: no diagnostic setting exports this subscription's Activity Log here`,
@@ -262,7 +280,7 @@ export class ArchiveCollector implements Collector {
       }
     }
     const scope = tally.open(this.source, sub.scope, blobs.length + unlisted.length);
-    scope.declareWindow(plan.window);
+    scope.declareWindow(windowOf(plan, sub));
     if (fatal) {
       scope.failed(fatal);
       return;

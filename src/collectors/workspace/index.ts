@@ -33,7 +33,14 @@ import type { SourceKind } from "../../model/finding.js";
 import type { ActivityObservation, CollectedItem, ObservationShare } from "../../model/records.js";
 import { UsageError } from "../../util/errors.js";
 import type { ScopeTally } from "../tally.js";
-import type { CollectionPlan, CollectOptions, Collector, PlanOptions } from "../types.js";
+import {
+  type CollectionPlan,
+  type CollectOptions,
+  type Collector,
+  type PlanOptions,
+  type ResumePoint,
+  scopeWindow,
+} from "../types.js";
 import { baselineColumns, baselineQuery, eventsQuery, KqlValueError, type Slice, writesQuery } from "./kql.js";
 
 export { kqlDatetime, kqlString } from "./kql.js";
@@ -86,6 +93,8 @@ export interface WorkspaceOptions {
   client?: WorkspaceQueryClient;
   /** The clock, for a default `until` (tests). */
   now?: () => Date;
+  /** Incremental scans: where the workspace resumes (its watermark minus the overlap). */
+  resume?: ResumePoint;
 }
 
 /** The workspace collector's plan: one scope, the workspace, with its resolved window. */
@@ -197,8 +206,15 @@ export class WorkspaceCollector implements Collector {
       if (e instanceof KqlValueError) throw new UsageError(e.message);
       throw e;
     }
-    const window = { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
-    return { source: "workspace", scopes: [id], workspaceId: id, window, ...window };
+    const { window } = scopeWindow(o.resume, "workspace", id, new Date(from), new Date(to));
+    return {
+      source: "workspace",
+      scopes: [id],
+      workspaceId: id,
+      window,
+      from: window.from as string,
+      to: window.to as string,
+    };
   }
 
   private client(): WorkspaceQueryClient {
@@ -253,7 +269,7 @@ export class WorkspaceCollector implements Collector {
     const slices = this.slices(plan);
     const kinds = ops ? 3 : 1;
     const scope = tally.open("workspace", plan.workspaceId, slices.length * kinds);
-    scope.declareWindow({ from: plan.from, to: plan.to });
+    scope.declareWindow(plan.window);
     const client = this.client();
     const run = new SliceReader(client, plan.workspaceId, scope, o, abortSignal);
     const origin = { shape: "activity-table", location: `workspace:${plan.workspaceId}` };
