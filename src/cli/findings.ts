@@ -8,6 +8,7 @@ import {
   type ScanDiff,
   type StateReader,
 } from "../store/types.js";
+import { UsageError } from "../util/errors.js";
 import { redactText } from "../util/redact.js";
 import { cap, sanitizeForTerminal } from "../util/text.js";
 import type { Io } from "./main.js";
@@ -24,14 +25,30 @@ export interface FindingsDiffFlags {
   format: string;
 }
 
+/**
+ * The state store's module, loaded only when state is on. It needs `node:sqlite` (Node.js 22.5 or
+ * later): run on an older Node (the machine's own, not the project's), that is one sentence.
+ */
+export async function storeModule(): Promise<typeof import("../store/sqlite.js")> {
+  try {
+    return await import("../store/sqlite.js");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ERR_UNKNOWN_BUILTIN_MODULE")
+      throw new UsageError(
+        `the state store needs Node.js 22.5 or later (node:sqlite); this is Node.js ${process.versions.node}: run azure-exec-audit through npx or npm in the project (they use its Node 24), or pass --no-state`,
+      );
+    throw e;
+  }
+}
+
 /** The scan's hold on the state (loaded only when state is on). */
 export async function openState(file: string): Promise<ScanSession> {
-  const { openScanSession } = await import("../store/sqlite.js");
+  const { openScanSession } = await storeModule();
   return openScanSession(file);
 }
 
 async function reader(file: string | undefined): Promise<StateReader> {
-  const { openStateReader } = await import("../store/sqlite.js");
+  const { openStateReader } = await storeModule();
   return openStateReader(file ?? DEFAULT_STATE_FILE);
 }
 

@@ -4,6 +4,7 @@ import { parseDuration } from "../sigma/duration.js";
 import { DEFAULT_STATE_FILE } from "../store/types.js";
 import { UsageError } from "../util/errors.js";
 import { sanitizeForTerminal } from "../util/text.js";
+import { storeModule } from "./findings.js";
 import { type Io, testPause } from "./main.js";
 
 export interface StatePruneFlags {
@@ -17,7 +18,7 @@ function megabytes(bytes: number): string {
 }
 
 export async function statePrune(flags: StatePruneFlags, io: Io): Promise<number> {
-  const { RETENTION, openPruneSession, stateSize } = await import("../store/sqlite.js");
+  const { RETENTION, openPruneSession, stateSize } = await storeModule();
   const given = flags.olderThan;
   const olderThanMs = given === undefined ? RETENTION.days * 86_400_000 : parseDuration(given);
   if (olderThanMs === undefined)

@@ -59,6 +59,8 @@ export interface EngineState {
   deferred<T>(limit: number): BoundedBuffer<T>;
   /** Latest write per resource (attribution), by hashed lower-cased resource id (keyHash). */
   writers<W>(): Store<W, number>;
+  /** Image imports into registries (attribution of images), by hashed event id (keyHash). */
+  imports<I>(): Store<I, number>;
 }
 
 class MemoryStore<V, K extends string | number = string> implements Store<V, K> {
@@ -124,6 +126,9 @@ export class MemoryState implements EngineState {
   }
   writers<W>(): Store<W, number> {
     return this.named("writers", () => new HashStore<W>());
+  }
+  imports<I>(): Store<I, number> {
+    return this.named("imports", () => new HashStore<I>());
   }
 }
 

@@ -97,6 +97,7 @@ export function safeCoverage(c: CoverageEntry): CoverageEntry {
       scope: c.scope,
       from: c.from,
       to: c.to,
+      resumedFrom: c.resumedFrom,
       status: c.status,
       records: c.records,
       reason: c.reason,

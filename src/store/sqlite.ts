@@ -15,7 +15,7 @@
  *   (`pruneStore`); `state prune` does the same on demand, under the same lock, then compacts.
  */
 
-import { accessSync, constants, existsSync, mkdirSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, statfsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { WINDOWED_SOURCES } from "../collectors/types.js";
@@ -125,6 +125,11 @@ const MIGRATIONS: readonly string[] = [
      time TEXT NOT NULL,
      value TEXT NOT NULL
    );
+   CREATE TABLE imports (
+     key INTEGER PRIMARY KEY,
+     time TEXT NOT NULL,
+     value TEXT NOT NULL
+   );
    CREATE TABLE correlation_events (
      correlation TEXT NOT NULL,
      ref TEXT NOT NULL,
@@ -172,7 +177,7 @@ function stateError(file: string, e: unknown, what: string): UsageError {
     return new UsageError(
       `state file ${file} cannot be written (read-only file or directory); ${what} needs write access to it and its directory${what.startsWith("a scan") ? ", or pass --no-state" : " (SQLite's WAL keeps its index there)"}`,
     );
-  if (code === SQLITE_FULL || errno === "ENOSPC")
+  if (code === SQLITE_FULL || errno === "ENOSPC" || (code === SQLITE_IOERR && diskFull(file)))
     return new UsageError(
       `state file ${file} cannot be written: the disk is full; the state is as it was before this scan`,
     );
@@ -181,6 +186,19 @@ function stateError(file: string, e: unknown, what: string): UsageError {
       `state file ${file} cannot be opened (${(e as Error).message}); ${what} needs it readable and writable`,
     );
   return new UsageError(`state file ${file}: ${what} failed (${(e as Error).message})`);
+}
+
+/**
+ * Whether the state file's file system is (nearly) out of space. SQLite reports a full disk as a
+ * plain I/O error when it is the WAL index (-shm) that cannot grow.
+ */
+function diskFull(file: string): boolean {
+  try {
+    const fs = statfsSync(dirname(file));
+    return fs.bavail * fs.bsize < 64 * 1024;
+  } catch {
+    return false;
+  }
 }
 
 interface Identity {
@@ -408,6 +426,7 @@ class TrackedState extends MemoryState {
   readonly tuples = new Set<string>();
   readonly buffers = new Map<string, CarriedBuffer>();
   writerStore?: DirtyHashStore<unknown>;
+  importStore?: DirtyHashStore<unknown>;
   constructor(private readonly db: DatabaseSync) {
     super();
   }
@@ -433,16 +452,21 @@ class TrackedState extends MemoryState {
     }
     return b as unknown as BoundedBuffer<T>;
   }
+  private load(table: "writers" | "imports"): DirtyHashStore<unknown> {
+    const store = new DirtyHashStore<unknown>();
+    store.loading = true;
+    for (const r of this.db.prepare(`SELECT key, value FROM ${table}`).iterate())
+      store.set(Number(r.key), JSON.parse(r.value as string));
+    store.loading = false;
+    return store;
+  }
   override writers<W>(): Store<W, number> {
-    if (!this.writerStore) {
-      const store = new DirtyHashStore<unknown>();
-      store.loading = true;
-      for (const r of this.db.prepare("SELECT key, value FROM writers").iterate())
-        store.set(Number(r.key), JSON.parse(r.value as string));
-      store.loading = false;
-      this.writerStore = store;
-    }
+    this.writerStore ??= this.load("writers");
     return this.writerStore as unknown as Store<W, number>;
+  }
+  override imports<I>(): Store<I, number> {
+    this.importStore ??= this.load("imports");
+    return this.importStore as unknown as Store<I, number>;
   }
 }
 
@@ -575,6 +599,14 @@ class SqliteScanSession implements ScanSession {
         if (!w?.summary || typeof w.time !== "string") continue;
         const { lean: _lean, ...kept } = w;
         put.run(key, w.time, JSON.stringify(redactDeep(kept)));
+      }
+    }
+    const imports = state.importStore;
+    if (imports) {
+      const put = this.db.prepare("INSERT OR REPLACE INTO imports (key, time, value) VALUES (?, ?, ?)");
+      for (const key of imports.dirty) {
+        const i = imports.get(key) as { time?: unknown } | undefined;
+        if (i && typeof i.time === "string") put.run(key, i.time, JSON.stringify(redactDeep(i)));
       }
     }
     const del = this.db.prepare("DELETE FROM correlation_events WHERE correlation = ?");
@@ -853,7 +885,7 @@ export interface PruneCounts {
   findingRows: number;
   resolvedFindings: number;
   digests: number;
-  /** Latest writes per resource (attribution) and watermarks of scopes not read since. */
+  /** Latest writes per resource and image imports (attribution); watermarks of scopes not read since. */
   writers: number;
   watermarks: number;
 }
@@ -893,7 +925,9 @@ export function pruneStore(
   const digests = Number(
     db.prepare(`DELETE FROM digests WHERE last_used IS NULL OR ${old("last_used")}`).run({ cutoff }).changes,
   );
-  const writers = Number(db.prepare(`DELETE FROM writers WHERE ${old("time")}`).run({ cutoff }).changes);
+  const writers =
+    Number(db.prepare(`DELETE FROM writers WHERE ${old("time")}`).run({ cutoff }).changes) +
+    Number(db.prepare(`DELETE FROM imports WHERE ${old("time")}`).run({ cutoff }).changes);
   const watermarks = Number(db.prepare(`DELETE FROM watermarks WHERE ${old("until")}`).run({ cutoff }).changes);
   db.exec("DELETE FROM prune_findings; DELETE FROM prune_scans");
   return { scans, findingRows, resolvedFindings, digests, writers, watermarks };

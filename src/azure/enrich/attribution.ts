@@ -4,7 +4,7 @@
  * entrypoint) can name who wrote the resource and when, and images can name the import that
  * brought them in. One small entry per written resource, kept in the engine state's writer store.
  */
-import { type HashStore, keyHash, type Store } from "../../engine/state.js";
+import { HashStore, keyHash, type Store } from "../../engine/state.js";
 import type { ActivityEvent, ActivityObservation, ContainerImage, LineRef, Principal } from "../../model/records.js";
 import { requestBody } from "../normalize/activity.js";
 
@@ -85,6 +85,8 @@ export class Attribution {
     /** Lower-cased resource id → latest successful (else latest) write/action on it. */
     private readonly writes: Store<Write, number>,
     private readonly limit = Number.POSITIVE_INFINITY,
+    /** Successful image imports by event id (keyHash), read again or carried from earlier scans once each. */
+    private readonly imports: Store<ImportSummary, number> = new HashStore<ImportSummary>(),
   ) {}
 
   private keepWrite(key: number, w: Write): void {
@@ -99,7 +101,6 @@ export class Attribution {
 
   /** Lower-cased registry name → registry resource id. */
   private registries = new Map<string, string>();
-  private imports: ImportSummary[] = [];
 
   /** Remembers an image's tags so payload findings from it can find its import. */
   observeImage(img: ContainerImage): void {
@@ -207,7 +208,11 @@ export class Attribution {
         src && typeof src.sourceImage === "string"
           ? `${typeof src.registryUri === "string" ? `${src.registryUri}/` : ""}${src.sourceImage}`
           : undefined;
-      this.imports.push({
+      if (this.imports.get(keyHash(e.id)) === undefined && this.imports.size >= this.limit) {
+        this.droppedWriters++;
+        return;
+      }
+      this.imports.set(keyHash(e.id), {
         ...summary(e),
         registryId: this.registries.get((reg[1] as string).toLowerCase()) as string,
         targetTags: tags,
@@ -260,7 +265,7 @@ export class Attribution {
     const regId = this.registryId(loginServer)?.toLowerCase();
     if (!regId) return undefined;
     const wanted = new Set(tags.map((t) => `${repository}:${t}`.toLowerCase()));
-    const onRegistry = this.imports.filter((i) => i.registryId?.toLowerCase() === regId);
+    const onRegistry = [...this.imports.values()].filter((i) => i.registryId?.toLowerCase() === regId);
     const exact = onRegistry.filter((i) => i.targetTags.some((t) => wanted.has(t.toLowerCase())));
     // The latest import that named the tag (ties: by event id), whatever the order they were read in.
     const latest = (a: ImportSummary, b: ImportSummary) =>

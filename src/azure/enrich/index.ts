@@ -22,7 +22,7 @@ export interface AzureContext {
 export function createContext(state: EngineState, writersLimit?: number): AzureContext {
   return {
     roles: new RoleCatalog(),
-    attribution: new Attribution(state.writers(), writersLimit),
+    attribution: new Attribution(state.writers(), writersLimit, state.imports()),
     configIds: new Set(),
   };
 }
