@@ -35,7 +35,9 @@ describe("state prune", () => {
     expect(dry.stdout).toContain("would remove what is older than 90d");
     // "b" (resolved on day 2) and its 3 rows; day 1, named only by "b", and days 0..3 that the
     // last 10 do not cover, except day 0 where "a" was first seen: days 1, 2, 3.
-    expect(dry.stdout).toContain("3 scans, 6 per-scan finding rows, 1 resolved findings, 0 digest-cache entries, 0 resource writers, 0 watermarks");
+    expect(dry.stdout).toContain(
+      "3 scans, 6 per-scan finding rows, 1 resolved findings, 0 digest-cache entries, 0 resource writers, 0 watermarks",
+    );
     expect(dry.stdout).toContain("(unchanged: --dry-run)");
     expect(snapshot(file)).toEqual(before);
 
