@@ -6,8 +6,9 @@
  */
 import { MAX_MATCH_CHARS } from "../matcher/compile.js";
 import type { CompiledField, FieldResolver } from "../matcher/view.js";
-import type { AuditRecord, ContainerImage, RecordKind } from "../model/records.js";
+import type { ActivityEvent, AuditRecord, ContainerImage, RecordKind } from "../model/records.js";
 import type { RoleCatalog } from "./catalog/roles.js";
+import { extensionName, ownHandler } from "./enrich/extensions.js";
 import { requestBody } from "./normalize/activity.js";
 
 /** Scan-wide lookups that computed fields may use. */
@@ -15,6 +16,8 @@ export interface FieldContext {
   roles?: RoleCatalog;
   /** Where an image was imported from; known only once the whole Activity Log is read. */
   importedFrom?: (img: ContainerImage) => string | undefined;
+  /** The `publisher/type` an extension write installed, from any record or configuration read. */
+  extensionHandler?: (e: ActivityEvent) => string | undefined;
 }
 
 /** Every name an image goes by: registry/repo:tag for each tag, and registry/repo@digest. */
@@ -130,6 +133,15 @@ const VIRTUAL: Partial<Record<RecordKind, Record<string, Computed>>> = {
         return id && ctx.roles ? ctx.roles.canAssignRoles(id) : undefined;
       },
     },
+    // The handler an extension write installed (`Microsoft.Azure.Extensions/CustomScript`): its own
+    // body settles it; otherwise another record of the call or the extension's configuration,
+    // either of which may come later in the input.
+    "extension.handler": {
+      late: true,
+      settled: (r) => r.kind !== "activity" || ownHandler(r) !== undefined,
+      get: (r, ctx) => (r.kind === "activity" ? (ownHandler(r) ?? ctx.extensionHandler?.(r)) : undefined),
+    },
+    "extension.name": { get: (r) => (r.kind === "activity" ? extensionName(r) : undefined) },
     // SigmaHQ rules occasionally read properties.message; the Activity Log puts the operation there.
     "properties.message": {
       get: (r) =>

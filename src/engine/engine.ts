@@ -108,6 +108,7 @@ export class Engine {
         const imp = a.importFor(img.id);
         return imp ? (imp.imp.source ?? "registry import") : undefined;
       },
+      extensionHandler: (e) => options.context.extensions.handlerOf(e),
     };
   }
 
