@@ -107,6 +107,37 @@ function grantedRoleInfo(r: AuditRecord, ctx: FieldContext) {
   return id ? ctx.roles?.get(id) : undefined;
 }
 
+/** A policy object id as one key: lower case, no trailing slash (Azure writes both forms). */
+const policyKey = (id: string) => id.toLowerCase().replace(/\/+$/, "");
+
+/**
+ * The ids of one kind (`policyAssignmentId`, `policyDefinitionId`) a Policy-category effect event
+ * (`Microsoft.Authorization/policies/<effect>/action`) names in `properties.policies`, which Azure
+ * logs as a JSON string holding an array (activity-log-schema.md, "Sample Policy event";
+ * test/fixtures/reference/activity-policy-event.json); for a write of that kind of object, its
+ * resource id. Lower case without a trailing slash, so a write and the effects it has later
+ * group together.
+ */
+function policyIds(r: ActivityEvent, key: string, write: string): string[] | undefined {
+  if (r.operation === write) return r.resourceId ? [policyKey(r.resourceId)] : undefined;
+  if (!r.operation.startsWith("microsoft.authorization/policies/")) return undefined;
+  const prop = Object.keys(r.properties).find((k) => k.toLowerCase() === "policies");
+  let list: unknown = prop ? r.properties[prop] : undefined;
+  if (typeof list === "string") {
+    try {
+      list = JSON.parse(list);
+    } catch {
+      return undefined;
+    }
+  }
+  const out: string[] = [];
+  for (const p of Array.isArray(list) ? list : [list]) {
+    const v = p && typeof p === "object" ? (p as Record<string, unknown>)[key] : undefined;
+    if (typeof v === "string" && v && !out.includes(policyKey(v))) out.push(policyKey(v));
+  }
+  return out.length > 0 ? out : undefined;
+}
+
 const VIRTUAL: Partial<Record<RecordKind, Record<string, Computed>>> = {
   activity: {
     calleripprefix: { get: (r) => (r.kind === "activity" ? ipPrefix(r.callerIpAddress) : undefined) },
@@ -142,6 +173,18 @@ const VIRTUAL: Partial<Record<RecordKind, Record<string, Computed>>> = {
       get: (r, ctx) => (r.kind === "activity" ? (ownHandler(r) ?? ctx.extensionHandler?.(r)) : undefined),
     },
     "extension.name": { get: (r) => (r.kind === "activity" ? extensionName(r) : undefined) },
+    "policy.assignmentid": {
+      get: (r) =>
+        r.kind === "activity"
+          ? policyIds(r, "policyAssignmentId", "microsoft.authorization/policyassignments/write")
+          : undefined,
+    },
+    "policy.definitionid": {
+      get: (r) =>
+        r.kind === "activity"
+          ? policyIds(r, "policyDefinitionId", "microsoft.authorization/policydefinitions/write")
+          : undefined,
+    },
     // SigmaHQ rules occasionally read properties.message; the Activity Log puts the operation there.
     "properties.message": {
       get: (r) =>
