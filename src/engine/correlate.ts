@@ -41,10 +41,15 @@ export interface StepJudge {
   hasFinding(r: AuditRecord): boolean;
   /** When a first-seen tuple value first appeared (undefined when it is not known). */
   firstSeen(fields: string[], key: string): string | undefined;
+  /**
+   * The end of a learning period at the start of the window, or undefined when the window is
+   * shorter (nothing can be called new then).
+   */
+  learningEnd(c: ResolvedCorrelation, learningMs: number): string | undefined;
 }
 
-/** Decides whether `ev` may be a step of the chain that `start` begins. */
-type Keep = (ev: CorrEvent, start: CorrEvent) => boolean;
+/** Decides whether `ev` may be a step of the chain that `start` begins (and, optionally, where one may begin). */
+type Keep = ((ev: CorrEvent, start: CorrEvent) => boolean) & { starts?: (ev: CorrEvent) => boolean };
 
 export interface CorrResult {
   correlation: ResolvedCorrelation;
@@ -88,8 +93,9 @@ export function makeEvent(
   }
   const ev: CorrEvent = { ref: c.refs[refIndex] as string, record, group };
   if (time) ev.time = time;
-  const newFor = c.ext.steps?.newFor;
-  if (newFor && refIndex > 0) {
+  const steps = c.ext.steps;
+  if (steps && (refIndex > 0 || steps.first)) {
+    const newFor = steps.newFor;
     const k = tupleKey(view, newFor);
     if (k !== undefined) ev.novelty = k;
   }
@@ -167,7 +173,7 @@ function windows(c: ResolvedCorrelation, evs: CorrEvent[], keep?: Keep): CorrEve
     // Greedy: each occurrence of the first rule starts a search for the rest, in order.
     let i = 0;
     while (i < evs.length) {
-      if (evs[i]?.ref !== c.refs[0]) {
+      if (evs[i]?.ref !== c.refs[0] || (keep?.starts && !keep.starts(evs[i] as CorrEvent))) {
         i++;
         continue;
       }
@@ -398,10 +404,24 @@ function notableSteps(c: ResolvedCorrelation, events: CorrEvent[], judge: StepJu
       withFinding.add(inst(ev));
     }
   }
-  return (ev, start) => {
+  const keep: Keep = (ev, start) => {
     if (withFinding.has(inst(ev))) return true;
     if (ev.novelty === undefined) return true;
     const first = judge.firstSeen(fields, ev.novelty);
     return first === undefined || ms(first) >= ms(start.time as string);
   };
+  const learning = c.ext.steps?.first?.learningMs;
+  if (learning !== undefined) {
+    // As a firstseen rule: new means first seen after the learning period; without the history
+    // to know (a short window, a key the baseline did not keep) the chain does not start.
+    let end: string | undefined | null = null;
+    keep.starts = (ev) => {
+      if (withFinding.has(inst(ev))) return true;
+      if (end === null) end = judge.learningEnd(c, learning);
+      if (end === undefined || ev.novelty === undefined) return false;
+      const first = judge.firstSeen(fields, ev.novelty);
+      return first !== undefined && ms(first) >= ms(end);
+    };
+  }
+  return keep;
 }

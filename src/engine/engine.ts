@@ -254,6 +254,17 @@ export class Engine {
       {
         hasFinding: (r) => withFindings.has(evidenceOf(r).id),
         firstSeen: (fields, key) => this.firstSeen.firstSeen(fields, key),
+        learningEnd: (c, learningMs) => {
+          if (!windowFrom || !windowTo) return undefined;
+          const end = new Date(Date.parse(windowFrom) + learningMs).toISOString();
+          if (windowTo >= end) return end;
+          this.diagnostics.add({
+            code: DIAGNOSTIC_CODES.ruleNeedsHistory,
+            ruleId: c.id,
+            message: `correlation ${c.id} (${c.title}) needs ${learningMs / 864e5} days of history before it can start a chain; the window starts ${windowFrom} and ends ${windowTo}`,
+          });
+          return undefined;
+        },
       },
     );
     const byTime = (x: Finding, y: Finding) => (x.time < y.time ? -1 : x.time > y.time ? 1 : x.id < y.id ? -1 : 1);

@@ -68,7 +68,14 @@ const steps: ExtensionParser<"steps"> = {
     if (!fields || fields.length === 0 || fields.some((x) => typeof x !== "string")) {
       fail(["steps", "new-for"], "'steps.new-for' must be a non-empty list of field names");
     }
-    return { keep: "notable", newFor: fields as string[] };
+    const out: ChainSteps = { keep: "notable", newFor: fields as string[] };
+    if (s.first !== undefined) {
+      if (s.first !== "new") fail(["steps", "first"], "'steps.first' must be 'new'");
+      const learningMs = parseDuration(String(s.learning ?? "7d"));
+      if (learningMs === undefined) fail(["steps", "learning"], "'steps.learning' must be a duration like 7d or 12h");
+      out.first = { learningMs: learningMs as number };
+    } else if (s.learning !== undefined) fail(["steps", "learning"], "'steps.learning' applies with 'first: new'");
+    return out;
   },
 };
 
