@@ -184,6 +184,14 @@ describe("temporal_ordered with steps: notable", async () => {
       .replace(/\/a\.yml$/, "");
     const l = await loadRules([bad]);
     expect(l.errors.map((e) => e.message).join("\n")).toMatch(/'steps' applies to temporal_ordered correlations only/);
+    const odd = tmp
+      .write(
+        "notable-bad2/a.yml",
+        `${head("temporal_ordered", "  rules: [r, q]\n  group-by: [principal.id]\n  timespan: 1h\n")}steps:\n  keep: notable\n  new-for: [principal.id]\n  learning: 3d\n${base("r", "a/r/action")}${base("q", "a/q/action")}`,
+      )
+      .replace(/\/a\.yml$/, "");
+    const l2 = await loadRules([odd]);
+    expect(l2.errors.map((e) => e.message).join("\n")).toMatch(/'steps.learning' applies with 'first: new'/);
   });
 });
 
