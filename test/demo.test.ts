@@ -129,6 +129,20 @@ describe("demo tenant", () => {
     expect(chain?.severity).toBe("critical");
   });
 
+  it("holds only the attack: the compromised pipeline's usual releases that day are not steps", () => {
+    const chain = report.findings.find((f) => f.ruleId === "0d3ab25c-d946-4f4b-b911-ba443af9d210");
+    const steps = evidenceOf(chain, "chain").steps as { operation: string; resourceId: string; findings?: string[] }[];
+    // The grant and the six operations of the attack; before, the releases to rg-web and to the
+    // dev subscription the same afternoon (known runner range, certificate) made 13.
+    expect(steps).toHaveLength(7);
+    for (const s of steps) {
+      expect(s.resourceId.toLowerCase()).not.toMatch(/\/deployments\/release-|app-contoso-web|orders-dev/);
+      expect(s.resourceId.toLowerCase()).toContain("/subscriptions/8b1811f6-5813-475a-8054-5d2939bd681f/");
+    }
+    // Every step after the grant is a finding of its own or new for the identity; on the demo, all of them are findings.
+    expect(steps.slice(1).every((s) => (s.findings ?? []).length > 0)).toBe(true);
+  });
+
   it("lists the vectors no input could show (vectors.yml evidence none) in JSON and the table", async () => {
     const vectors = (
       parse(readFileSync(join(BUILTIN_RULES_DIR, "vectors.yml"), "utf8")) as {

@@ -6,8 +6,9 @@
  */
 import { MAX_MATCH_CHARS } from "../matcher/compile.js";
 import type { CompiledField, FieldResolver } from "../matcher/view.js";
-import type { AuditRecord, ContainerImage, RecordKind } from "../model/records.js";
+import type { ActivityEvent, AuditRecord, ContainerImage, RecordKind } from "../model/records.js";
 import type { RoleCatalog } from "./catalog/roles.js";
+import { extensionName, ownHandler } from "./enrich/extensions.js";
 import { requestBody } from "./normalize/activity.js";
 
 /** Scan-wide lookups that computed fields may use. */
@@ -15,6 +16,8 @@ export interface FieldContext {
   roles?: RoleCatalog;
   /** Where an image was imported from; known only once the whole Activity Log is read. */
   importedFrom?: (img: ContainerImage) => string | undefined;
+  /** The `publisher/type` an extension write installed, from any record or configuration read. */
+  extensionHandler?: (e: ActivityEvent) => string | undefined;
 }
 
 /** Every name an image goes by: registry/repo:tag for each tag, and registry/repo@digest. */
@@ -104,6 +107,37 @@ function grantedRoleInfo(r: AuditRecord, ctx: FieldContext) {
   return id ? ctx.roles?.get(id) : undefined;
 }
 
+/** A policy object id as one key: lower case, no trailing slash (Azure writes both forms). */
+const policyKey = (id: string) => id.toLowerCase().replace(/\/+$/, "");
+
+/**
+ * The ids of one kind (`policyAssignmentId`, `policyDefinitionId`) a Policy-category effect event
+ * (`Microsoft.Authorization/policies/<effect>/action`) names in `properties.policies`, which Azure
+ * logs as a JSON string holding an array (activity-log-schema.md, "Sample Policy event";
+ * test/fixtures/reference/activity-policy-event.json); for a write of that kind of object, its
+ * resource id. Lower case without a trailing slash, so a write and the effects it has later
+ * group together.
+ */
+function policyIds(r: ActivityEvent, key: string, write: string): string[] | undefined {
+  if (r.operation === write) return r.resourceId ? [policyKey(r.resourceId)] : undefined;
+  if (!r.operation.startsWith("microsoft.authorization/policies/")) return undefined;
+  const prop = Object.keys(r.properties).find((k) => k.toLowerCase() === "policies");
+  let list: unknown = prop ? r.properties[prop] : undefined;
+  if (typeof list === "string") {
+    try {
+      list = JSON.parse(list);
+    } catch {
+      return undefined;
+    }
+  }
+  const out: string[] = [];
+  for (const p of Array.isArray(list) ? list : [list]) {
+    const v = p && typeof p === "object" ? (p as Record<string, unknown>)[key] : undefined;
+    if (typeof v === "string" && v && !out.includes(policyKey(v))) out.push(policyKey(v));
+  }
+  return out.length > 0 ? out : undefined;
+}
+
 const VIRTUAL: Partial<Record<RecordKind, Record<string, Computed>>> = {
   activity: {
     calleripprefix: { get: (r) => (r.kind === "activity" ? ipPrefix(r.callerIpAddress) : undefined) },
@@ -129,6 +163,27 @@ const VIRTUAL: Partial<Record<RecordKind, Record<string, Computed>>> = {
         const id = grantedRole(r).roleDefinitionId;
         return id && ctx.roles ? ctx.roles.canAssignRoles(id) : undefined;
       },
+    },
+    // The handler an extension write installed (`Microsoft.Azure.Extensions/CustomScript`): its own
+    // body settles it; otherwise another record of the call or the extension's configuration,
+    // either of which may come later in the input.
+    "extension.handler": {
+      late: true,
+      settled: (r) => r.kind !== "activity" || ownHandler(r) !== undefined,
+      get: (r, ctx) => (r.kind === "activity" ? (ownHandler(r) ?? ctx.extensionHandler?.(r)) : undefined),
+    },
+    "extension.name": { get: (r) => (r.kind === "activity" ? extensionName(r) : undefined) },
+    "policy.assignmentid": {
+      get: (r) =>
+        r.kind === "activity"
+          ? policyIds(r, "policyAssignmentId", "microsoft.authorization/policyassignments/write")
+          : undefined,
+    },
+    "policy.definitionid": {
+      get: (r) =>
+        r.kind === "activity"
+          ? policyIds(r, "policyDefinitionId", "microsoft.authorization/policydefinitions/write")
+          : undefined,
     },
     // SigmaHQ rules occasionally read properties.message; the Activity Log puts the operation there.
     "properties.message": {

@@ -19,7 +19,7 @@ import {
 } from "../engine/state.js";
 import type { ActivityObservation, ObservationShare } from "../model/records.js";
 import { builtModule } from "../paths.js";
-import type { EngineRule } from "../rules/loader.js";
+import type { EngineRule, ResolvedCorrelation } from "../rules/loader.js";
 import { Attribution, isWrite } from "./enrich/attribution.js";
 import { ipPrefix, topResource } from "./fields.js";
 import { F_APP, F_IP, F_OID, F_OP, F_RESOURCE, F_TIME, LeanReader, leanActivity } from "./normalize/lean.js";
@@ -163,7 +163,11 @@ export interface Prefilter {
   disabled?: string;
 }
 
-export function prefilterFor(rules: readonly EngineRule[], limits: Partial<EngineLimits> = {}): Prefilter {
+export function prefilterFor(
+  rules: readonly EngineRule[],
+  limits: Partial<EngineLimits> = {},
+  correlations: readonly Pick<ResolvedCorrelation, "id" | "title" | "ext">[] = [],
+): Prefilter {
   const ops = new Set(ALWAYS_PARSED);
   for (const r of rules) {
     if (r.kind !== "activity") continue;
@@ -175,10 +179,17 @@ export function prefilterFor(rules: readonly EngineRule[], limits: Partial<Engin
       }
     }
   }
+  for (const c of correlations) {
+    for (const f of c.ext.steps?.newFor ?? []) {
+      if (!LEAN_TUPLE_FIELDS[f.toLowerCase()]) {
+        return { disabled: `correlation ${c.id} (${c.title}) judges its steps by ${f}, which is read only by parsing` };
+      }
+    }
+  }
   const l = { ...DEFAULT_LIMITS, ...limits };
   const options: FilterOptions = {
     ops: [...ops],
-    tuples: firstSeenTuples(rules),
+    tuples: firstSeenTuples(rules, correlations),
     baselineKeys: l.baselineKeys,
     writers: l.writers,
   };

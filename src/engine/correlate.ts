@@ -10,6 +10,8 @@ import { DIAGNOSTIC_CODES, type Diagnostics } from "../model/diagnostics.js";
 import type { AuditRecord } from "../model/records.js";
 import type { ResolvedCorrelation } from "../sigma/ast.js";
 import { compactActivity } from "./compact.js";
+import { tupleKey } from "./firstseen.js";
+import { instanceKey } from "./grouping.js";
 import type { BoundedBuffer, EngineLimits, EngineState } from "./state.js";
 
 /** Values per group-by field that one match contributes; arrays fan out up to this many. */
@@ -31,12 +33,30 @@ export interface CorrEvent {
   steps?: CorrEvent[];
   /** A match an earlier scan kept (the state store): its window may still be open. */
   carried?: boolean;
+  /** The event's `steps.new-for` tuple (correlations that judge their steps). */
+  novelty?: string;
 }
 
 /** Whether every match of a result was an earlier scan's: that scan reported it already. */
 function allCarried(steps: readonly CorrEvent[]): boolean {
   return steps.every((s) => (s.steps ? allCarried(s.steps) : s.carried === true));
 }
+
+/** What the engine knows at the end that decides whether a chain step is notable. */
+export interface StepJudge {
+  /** Whether a record raised a single-rule finding. */
+  hasFinding(r: AuditRecord): boolean;
+  /** When a first-seen tuple value first appeared (undefined when it is not known). */
+  firstSeen(fields: string[], key: string): string | undefined;
+  /**
+   * The end of a learning period at the start of the window, or undefined when the window is
+   * shorter (nothing can be called new then).
+   */
+  learningEnd(c: ResolvedCorrelation, learningMs: number): string | undefined;
+}
+
+/** Decides whether `ev` may be a step of the chain that `start` begins (and, optionally, where one may begin). */
+type Keep = ((ev: CorrEvent, start: CorrEvent) => boolean) & { starts?: (ev: CorrEvent) => boolean };
 
 export interface CorrResult {
   correlation: ResolvedCorrelation;
@@ -80,6 +100,12 @@ export function makeEvent(
   }
   const ev: CorrEvent = { ref: c.refs[refIndex] as string, record, group };
   if (time) ev.time = time;
+  const steps = c.ext.steps;
+  if (steps && (refIndex > 0 || steps.first)) {
+    const newFor = steps.newFor;
+    const k = tupleKey(view, newFor);
+    if (k !== undefined) ev.novelty = k;
+  }
   if (c.correlation.type === "value_count" && c.correlation.field) {
     ev.counted = valuesOf(view, fieldFor(c, c.correlation.field, refIndex));
     if (ev.counted.length === 0) return undefined;
@@ -112,7 +138,7 @@ function groupKeys(ev: CorrEvent, fields: string[]): { key: string; values: Reco
 const ms = (t: string) => Date.parse(t);
 
 /** Evaluates one correlation over its events (all with times). */
-export function evaluate(c: ResolvedCorrelation, events: CorrEvent[]): CorrResult[] {
+export function evaluate(c: ResolvedCorrelation, events: CorrEvent[], keep?: Keep): CorrResult[] {
   const groups = new Map<string, { values: Record<string, string>; events: CorrEvent[] }>();
   for (const ev of events) {
     for (const { key, values } of groupKeys(ev, c.correlation.groupBy)) {
@@ -133,7 +159,7 @@ export function evaluate(c: ResolvedCorrelation, events: CorrEvent[]): CorrResul
         (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0) ||
         (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0),
     );
-    for (const steps of windows(c, evs)) {
+    for (const steps of windows(c, evs, keep)) {
       out.push({
         correlation: c,
         group: g.values,
@@ -146,7 +172,7 @@ export function evaluate(c: ResolvedCorrelation, events: CorrEvent[]): CorrResul
   return out;
 }
 
-function windows(c: ResolvedCorrelation, evs: CorrEvent[]): CorrEvent[][] {
+function windows(c: ResolvedCorrelation, evs: CorrEvent[], keep?: Keep): CorrEvent[][] {
   const span = c.correlation.timespanMs;
   const { type, condition } = c.correlation;
   const found: CorrEvent[][] = [];
@@ -154,17 +180,19 @@ function windows(c: ResolvedCorrelation, evs: CorrEvent[]): CorrEvent[][] {
     // Greedy: each occurrence of the first rule starts a search for the rest, in order.
     let i = 0;
     while (i < evs.length) {
-      if (evs[i]?.ref !== c.refs[0]) {
+      if (evs[i]?.ref !== c.refs[0] || (keep?.starts && !keep.starts(evs[i] as CorrEvent))) {
         i++;
         continue;
       }
-      const start = ms(evs[i]?.time as string);
+      const first = evs[i] as CorrEvent;
+      const start = ms(first.time as string);
+      const ok = (ev: CorrEvent) => !keep || ev.ref === c.refs[0] || keep(ev, first);
       let need = 1;
       let j = i + 1;
       let last = i;
       for (; j < evs.length && need < c.refs.length; j++) {
         if (ms(evs[j]?.time as string) - start > span) break;
-        if (evs[j]?.ref === c.refs[need]) {
+        if (evs[j]?.ref === c.refs[need] && ok(evs[j] as CorrEvent)) {
           need++;
           last = j;
         }
@@ -173,7 +201,7 @@ function windows(c: ResolvedCorrelation, evs: CorrEvent[]): CorrEvent[][] {
         // The chain: everything the referenced rules matched for this group inside the window.
         let end = last;
         while (end + 1 < evs.length && ms(evs[end + 1]?.time as string) - start <= span) end++;
-        found.push(evs.slice(i, end + 1));
+        found.push(evs.slice(i, end + 1).filter(ok));
         i = end + 1;
       } else {
         i++;
@@ -298,12 +326,14 @@ export class Correlator {
   /**
    * Evaluates every correlation. `viewOf` gives a record its final view (complete context);
    * `timeOf` dates configuration records. `emit` receives each result of a correlation that is
-   * an alert of its own (not only a building block of another in its file).
+   * an alert of its own (not only a building block of another in its file). `judge` decides the
+   * steps of correlations with `steps` (without it, every match is a step).
    */
   finish(
     viewOf: (r: AuditRecord) => RecordView,
     timeOf: (r: AuditRecord) => string | undefined,
     emit: (res: CorrResult) => void,
+    judge?: StepJudge,
   ): void {
     for (const c of this.correlations) {
       const dropped = (this.buffers.get(c.id)?.dropped ?? 0) + (this.pending.get(c.id)?.dropped ?? 0);
@@ -335,7 +365,7 @@ export class Correlator {
         ev.time ??= timeOf(ev.record);
         return ev.time !== undefined;
       });
-      for (const res of evaluate(c, dated)) {
+      for (const res of evaluate(c, dated, judge && c.ext.steps ? notableSteps(c, dated, judge) : undefined)) {
         // Feed correlations that chain on this one.
         for (const { c: outer, index } of this.subscribers.get(c.id) ?? []) {
           const group = new Map<string, string[]>();
@@ -360,4 +390,45 @@ export class Correlator {
       buffer?.clear();
     }
   }
+}
+
+/**
+ * A correlation's `steps: notable`: a later rule's match is a step when its operation instance
+ * (Started, Accepted and Succeeded records of one call) raised a finding of its own, or when
+ * its `new-for` value was first seen no earlier than the chain's first step — the identity had
+ * not done it before. What cannot be judged (no value, a baseline that did not keep the key)
+ * stays a step: leaving out what may be the attack is worse than showing routine work.
+ */
+function notableSteps(c: ResolvedCorrelation, events: CorrEvent[], judge: StepJudge): Keep {
+  const fields = c.ext.steps?.newFor ?? [];
+  const inst = (ev: CorrEvent) =>
+    ev.record.kind === "activity"
+      ? `${ev.ref}\u001f${instanceKey(ev.record)}`
+      : `${ev.ref}\u001f${ev.record.kind}\u001f${ev.record.id.toLowerCase()}`;
+  const withFinding = new Set<string>();
+  for (const ev of events) {
+    if (ev.steps ? ev.steps.some((s) => judge.hasFinding(s.record)) : judge.hasFinding(ev.record)) {
+      withFinding.add(inst(ev));
+    }
+  }
+  const keep: Keep = (ev, start) => {
+    if (withFinding.has(inst(ev))) return true;
+    if (ev.novelty === undefined) return true;
+    const first = judge.firstSeen(fields, ev.novelty);
+    return first === undefined || ms(first) >= ms(start.time as string);
+  };
+  const learning = c.ext.steps?.first?.learningMs;
+  if (learning !== undefined) {
+    // As a firstseen rule: new means first seen after the learning period; without the history
+    // to know (a short window, a key the baseline did not keep) the chain does not start.
+    let end: string | undefined | null = null;
+    keep.starts = (ev) => {
+      if (withFinding.has(inst(ev))) return true;
+      if (end === null) end = judge.learningEnd(c, learning);
+      if (end === undefined || ev.novelty === undefined) return false;
+      const first = judge.firstSeen(fields, ev.novelty);
+      return first !== undefined && ms(first) >= ms(end);
+    };
+  }
+  return keep;
 }

@@ -18,16 +18,23 @@ import { buildFinding } from "./findings/build.js";
 import { chainFinding, linkChains } from "./findings/chain.js";
 import { locate } from "./findings/locate.js";
 import { FirstSeenStage, tupleKey } from "./firstseen.js";
-import { Grouping } from "./grouping.js";
+import { evidenceOf, Grouping } from "./grouping.js";
 import { type BoundedBuffer, DEFAULT_LIMITS, type EngineLimits, type EngineState, MemoryState } from "./state.js";
 
-/** The distinct first-seen field tuples of a rule set. */
-export function firstSeenTuples(rules: readonly EngineRule[]): string[][] {
+/**
+ * The distinct first-seen field tuples of a rule set: those of `firstseen` rules and those by
+ * which correlations judge whether a chain step is new (`steps.new-for`).
+ */
+export function firstSeenTuples(
+  rules: readonly EngineRule[],
+  correlations: readonly Pick<ResolvedCorrelation, "ext">[] = [],
+): string[][] {
   const out: string[][] = [];
-  for (const r of rules) {
-    const f = r.ext.firstseen?.fields;
+  const add = (f: readonly string[] | undefined) => {
     if (f && !out.some((x) => x.join("\u001f") === f.join("\u001f"))) out.push([...f]);
-  }
+  };
+  for (const r of rules) add(r.ext.firstseen?.fields);
+  for (const c of correlations) add(c.ext.steps?.newFor);
   return out;
 }
 
@@ -89,7 +96,7 @@ export class Engine {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.diagnostics = options.diagnostics ?? new Diagnostics();
     this.dispatcher = new Dispatcher(rules);
-    this.firstSeen = new FirstSeenStage(firstSeenTuples(rules), state, this.limits.baselineKeys);
+    this.firstSeen = new FirstSeenStage(firstSeenTuples(rules, correlations), state, this.limits.baselineKeys);
     this.grouping = new Grouping(state, this.limits.findings);
     this.correlator = new Correlator(correlations, state, this.limits, this.diagnostics);
     this.deferred = state.deferred<Deferred>(this.limits.deferredRecords);
@@ -101,6 +108,7 @@ export class Engine {
         const imp = a.importFor(img.id);
         return imp ? (imp.imp.source ?? "registry import") : undefined;
       },
+      extensionHandler: (e) => options.context.extensions.handlerOf(e),
     };
   }
 
@@ -236,10 +244,28 @@ export class Engine {
     for (const r of this.rules) byId.set(r.id, r);
     for (const c of this.correlations) byId.set(c.id, c);
     const chains: Finding[] = [];
+    // What makes a chain step more than the identity's routine work (correlations with `steps`).
+    const withFindings = new Set<string>();
+    for (const f of findings) for (const r of f.evidence.records) withFindings.add(r.id);
     this.correlator.finish(
       (r) => this.view(r),
       (r) => locate(r, a).time,
       (res) => chains.push(chainFinding(res, byId, a)),
+      {
+        hasFinding: (r) => withFindings.has(evidenceOf(r).id),
+        firstSeen: (fields, key) => this.firstSeen.firstSeen(fields, key),
+        learningEnd: (c, learningMs) => {
+          if (!windowFrom || !windowTo) return undefined;
+          const end = new Date(Date.parse(windowFrom) + learningMs).toISOString();
+          if (windowTo >= end) return end;
+          this.diagnostics.add({
+            code: DIAGNOSTIC_CODES.ruleNeedsHistory,
+            ruleId: c.id,
+            message: `correlation ${c.id} (${c.title}) needs ${learningMs / 864e5} days of history before it can start a chain; the window starts ${windowFrom} and ends ${windowTo}`,
+          });
+          return undefined;
+        },
+      },
     );
     const byTime = (x: Finding, y: Finding) => (x.time < y.time ? -1 : x.time > y.time ? 1 : x.id < y.id ? -1 : 1);
     // Sorted first, so the findings a chain step links to are listed in one order whatever the input order.

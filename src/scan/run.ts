@@ -122,7 +122,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutcome> {
     diagnostics,
   });
   const tally = new CoverageTally();
-  const { filter, pushdown } = opts.noPrefilter ? {} : prefilterFor(rules, opts.limits);
+  const { filter, pushdown } = opts.noPrefilter ? {} : prefilterFor(rules, opts.limits, correlations);
   // Correlations reference rules, which are among `rules` (private or not): their kinds count.
   const ruleKinds = new Set(rules.map((r) => r.kind));
   const readKinds = new Set<string>();

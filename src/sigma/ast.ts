@@ -142,6 +142,28 @@ export interface RuleExtensions {
   vectors: number[];
   /** Baseline-relative novelty. */
   firstseen?: FirstSeen;
+  /** Correlations: which matches of the later rules may be steps of a chain. */
+  steps?: ChainSteps;
+}
+
+/**
+ * `steps: {keep: notable, new-for: [...]}` on a temporal_ordered correlation: after the first
+ * rule's match, a match of a later rule is a step only if its operation raised a finding of its
+ * own or its `new-for` values were first seen at or after the chain's first step (`first: new`
+ * judges the first step too). Routine work
+ * of the same identity (what it did before the chain began) is left out, and a chain whose later
+ * rules are left with nothing is not reported.
+ */
+export interface ChainSteps {
+  keep: "notable";
+  /** The fields whose combined value must be new for the step (first-seen, scan-wide). */
+  newFor: string[];
+  /**
+   * `first: new`: the chain may also start only at a first rule's match whose `new-for` value
+   * first appeared after this learning period at the start of the window (as a `firstseen`
+   * rule judges), for chains whose first step alone says too little.
+   */
+  first?: { learningMs: number };
 }
 
 export interface RuleMeta {

@@ -1,9 +1,9 @@
 /**
  * Parsers for the attributes this project adds to Sigma (docs/rules.md): `atrm`, `vectors` and
- * `firstseen`. Each is a small parser keyed by its attribute; a rule without the attribute gets
+ * `firstseen`, and `steps` on correlations. Each is a small parser keyed by its attribute; a rule without the attribute gets
  * the parser's default. Sigma tools ignore unknown top-level attributes, so rules stay portable.
  */
-import type { FirstSeen, RuleExtensions } from "./ast.js";
+import type { ChainSteps, FirstSeen, RuleExtensions } from "./ast.js";
 import { parseDuration } from "./duration.js";
 
 /** Reports a problem at a path inside the rule document (for the line number). */
@@ -12,7 +12,7 @@ export type Fail = (path: (string | number)[], problem: string) => never;
 export interface ExtensionParser<K extends keyof RuleExtensions> {
   key: K;
   /** Which rule types carry it. */
-  appliesTo: "detection" | "any";
+  appliesTo: "detection" | "correlation" | "any";
   parse(value: unknown, fail: Fail): RuleExtensions[K];
 }
 
@@ -57,14 +57,36 @@ const firstseen: ExtensionParser<"firstseen"> = {
   },
 };
 
+const steps: ExtensionParser<"steps"> = {
+  key: "steps",
+  appliesTo: "correlation",
+  parse(v, fail): ChainSteps | undefined {
+    if (v === undefined) return undefined;
+    const s = (v ?? {}) as Record<string, unknown>;
+    if (s.keep !== "notable") fail(["steps", "keep"], "'steps.keep' must be 'notable'");
+    const fields = Array.isArray(s["new-for"]) ? (s["new-for"] as unknown[]) : undefined;
+    if (!fields || fields.length === 0 || fields.some((x) => typeof x !== "string")) {
+      fail(["steps", "new-for"], "'steps.new-for' must be a non-empty list of field names");
+    }
+    const out: ChainSteps = { keep: "notable", newFor: fields as string[] };
+    if (s.first !== undefined) {
+      if (s.first !== "new") fail(["steps", "first"], "'steps.first' must be 'new'");
+      const learningMs = parseDuration(String(s.learning ?? "7d"));
+      if (learningMs === undefined) fail(["steps", "learning"], "'steps.learning' must be a duration like 7d or 12h");
+      out.first = { learningMs: learningMs as number };
+    } else if (s.learning !== undefined) fail(["steps", "learning"], "'steps.learning' applies with 'first: new'");
+    return out;
+  },
+};
+
 /** What the registry needs of a parser, whatever its key's type. */
 interface AnyParser {
   key: string;
-  appliesTo: "detection" | "any";
+  appliesTo: "detection" | "correlation" | "any";
   parse(value: unknown, fail: Fail): unknown;
 }
 
-const REGISTRY: AnyParser[] = [atrm, vectors, firstseen];
+const REGISTRY: AnyParser[] = [atrm, vectors, firstseen, steps];
 
 /** Adds a parser for a new attribute (declare its type by merging into RuleExtensions). */
 export function registerExtension<K extends keyof RuleExtensions>(p: ExtensionParser<K>): void {
@@ -80,7 +102,7 @@ export function parseExtensions(
 ): RuleExtensions {
   const ext: Record<string, unknown> = {};
   for (const p of REGISTRY) {
-    if (p.appliesTo === "detection" && type !== "detection") continue;
+    if (p.appliesTo !== "any" && p.appliesTo !== type) continue;
     const v = p.parse(doc[p.key], fail);
     if (v !== undefined) ext[p.key] = v;
   }

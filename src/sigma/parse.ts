@@ -175,6 +175,9 @@ function toCorrelation(
     }
   }
   const generate = (c.generate ?? y.generate) === true;
+  // Only an ordered chain has a first step for the later ones to be judged against.
+  if (meta.ext.steps && type !== "temporal_ordered")
+    fail(["steps"], "'steps' applies to temporal_ordered correlations only");
   return {
     ...meta,
     type: "correlation",

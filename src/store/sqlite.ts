@@ -415,6 +415,7 @@ interface StoredCorrEvent {
   record: AuditRecord;
   group: [string, string[]][];
   counted?: string[];
+  novelty?: string;
 }
 
 /**
@@ -446,6 +447,7 @@ class TrackedState extends MemoryState {
         const v = JSON.parse(r.value as string) as StoredCorrEvent;
         const ev: CorrEvent = { ref: v.ref, record: v.record, time: v.time, group: new Map(v.group), carried: true };
         if (v.counted) ev.counted = v.counted;
+        if (v.novelty !== undefined) ev.novelty = v.novelty;
         b.load(ev);
       }
       this.buffers.set(id, b);
@@ -627,6 +629,7 @@ class SqliteScanSession implements ScanSession {
           record: ev.record,
           group: [...ev.group],
           ...(ev.counted ? { counted: ev.counted } : {}),
+          ...(ev.novelty !== undefined ? { novelty: ev.novelty } : {}),
         };
         put.run(id, ev.ref, ev.record.id, ev.time as string, JSON.stringify(redactDeep(v)));
       }

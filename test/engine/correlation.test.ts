@@ -126,6 +126,75 @@ ${base("restart", "a/restart/action")}`);
   });
 });
 
+describe("temporal_ordered with steps: notable", async () => {
+  const dir = tmp.write(
+    "notable/chain.yml",
+    `${head(
+      "temporal_ordered",
+      "  rules: [grant, use]\n  group-by: [who]\n  timespan: 24h\n  aliases:\n    who:\n      grant: callerIpAddress\n      use: principal.id\n",
+    )}steps:\n  keep: notable\n  new-for: [principal.id, operationName]\n${base("grant", "a/grant/write")}${base("use", "a/*/action")}`,
+  );
+  tmp.write(
+    "notable/alert.yml",
+    `title: odd use\nid: 66666666-6666-4666-8666-666666666666\nlevel: medium\ntags: [attack.execution, attack.t1651]\nlogsource: { product: azure, service: activitylogs }\ndetection:\n  s:\n    operationName: a/odd/action\n  condition: s\n`,
+  );
+  const loaded = await loadRules([dir.replace(/\/chain\.yml$/, "")]);
+  const top = loaded.correlations[0] as NonNullable<(typeof loaded.correlations)[0]>;
+  const alert = loaded.rules.find((r) => r.title === "odd use");
+  const run = (records: unknown[], withAlert = false) => {
+    const t = testableFor(top, loaded);
+    if (withAlert && alert) t.rules.push(alert);
+    return runCase(t, records).findings.filter((f) => f.evidence.kind === "chain");
+  };
+  const stepOps = (f: unknown) =>
+    (evidenceOf(f as Parameters<typeof evidenceOf>[0], "chain").steps as { operation: string }[]).map((s) =>
+      s.operation.toLowerCase(),
+    );
+  // u9's routine: a/deploy/action every day before the grant.
+  const routine = [ev("01:00", "A/DEPLOY/ACTION", "u9", "app"), ev("01:30", "A/ODD/ACTION", "u9", "vm7")];
+  const grant = ev("02:00", "A/GRANT/WRITE", "admin", "vm1", "u9");
+  it("keeps what is new for the identity and leaves its routine work out", () => {
+    const [f, more] = run([
+      ...routine,
+      grant,
+      ev("02:10", "A/RUN/ACTION", "u9"),
+      ev("03:00", "A/DEPLOY/ACTION", "u9", "app"),
+      ev("04:00", "A/RUN/ACTION", "u9", "vm2"),
+    ]);
+    expect(more).toBeUndefined();
+    // The second run command is the same operation, but it was first done after the grant.
+    expect(stepOps(f)).toEqual(["a/grant/write", "a/run/action", "a/run/action"]);
+  });
+  it("keeps a routine operation that raised a finding of its own", () => {
+    const records = [...routine, grant, ev("02:10", "A/RUN/ACTION", "u9"), ev("03:00", "A/ODD/ACTION", "u9", "vm3")];
+    expect(stepOps(run(records)[0])).toEqual(["a/grant/write", "a/run/action"]);
+    expect(stepOps(run(records, true)[0])).toEqual(["a/grant/write", "a/run/action", "a/odd/action"]);
+  });
+  it("is no chain when the grant is followed only by routine work", () => {
+    expect(run([...routine, grant, ev("03:00", "A/DEPLOY/ACTION", "u9", "app")])).toHaveLength(0);
+    // Without history before the grant nothing can be called routine.
+    expect(run([grant, ev("03:00", "A/DEPLOY/ACTION", "u9", "app")])).toHaveLength(1);
+  });
+  it("is refused on other correlation types", async () => {
+    const bad = tmp
+      .write(
+        "notable-bad/a.yml",
+        `${head("event_count", "  rules: [r]\n  group-by: [principal.id]\n  timespan: 1h\n  condition: { gte: 2 }\n")}steps:\n  keep: notable\n  new-for: [principal.id]\n${base("r", "a/r/action")}`,
+      )
+      .replace(/\/a\.yml$/, "");
+    const l = await loadRules([bad]);
+    expect(l.errors.map((e) => e.message).join("\n")).toMatch(/'steps' applies to temporal_ordered correlations only/);
+    const odd = tmp
+      .write(
+        "notable-bad2/a.yml",
+        `${head("temporal_ordered", "  rules: [r, q]\n  group-by: [principal.id]\n  timespan: 1h\n")}steps:\n  keep: notable\n  new-for: [principal.id]\n  learning: 3d\n${base("r", "a/r/action")}${base("q", "a/q/action")}`,
+      )
+      .replace(/\/a\.yml$/, "");
+    const l2 = await loadRules([odd]);
+    expect(l2.errors.map((e) => e.message).join("\n")).toMatch(/'steps.learning' applies with 'first: new'/);
+  });
+});
+
 describe("loading", () => {
   it("reports references to unknown rules and reference cycles", async () => {
     const dir = tmp

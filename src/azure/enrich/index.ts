@@ -9,6 +9,7 @@ import type { EngineState } from "../../engine/state.js";
 import type { Grant, RoleAssignment } from "../../model/records.js";
 import { RoleCatalog } from "../catalog/roles.js";
 import { Attribution } from "./attribution.js";
+import { ExtensionHandlers } from "./extensions.js";
 import { derivePayloads } from "./payloads.js";
 
 /** What rules and finding construction read about the whole scan. */
@@ -17,6 +18,8 @@ export interface AzureContext {
   attribution: Attribution;
   /** Ids of configuration records read (resources, apps): whose authors findings may name. */
   configIds: Set<string>;
+  /** Which handler each extension write installed, for events that do not say it. */
+  extensions: ExtensionHandlers;
 }
 
 export function createContext(state: EngineState, writersLimit?: number): AzureContext {
@@ -24,6 +27,7 @@ export function createContext(state: EngineState, writersLimit?: number): AzureC
     roles: new RoleCatalog(),
     attribution: new Attribution(state.writers(), writersLimit, state.imports()),
     configIds: new Set(),
+    extensions: new ExtensionHandlers(),
   };
 }
 
@@ -59,11 +63,14 @@ export function azureDerivers(ctx: AzureContext): Deriver[] {
     {
       name: "context",
       accept(r) {
-        if (r.kind === "activity") ctx.attribution.observe(r);
-        else if (r.kind === "containerImage") ctx.attribution.observeImage(r);
+        if (r.kind === "activity") {
+          ctx.attribution.observe(r);
+          ctx.extensions.observeEvent(r);
+        } else if (r.kind === "containerImage") ctx.attribution.observeImage(r);
         else if (r.kind === "roleDefinition") ctx.roles.add(r);
         else if (r.kind === "resource" || r.kind === "functionApp") {
           ctx.configIds.add(r.id.toLowerCase());
+          if (r.kind === "resource") ctx.extensions.observeResource(r);
           if (r.kind === "resource" && r.typeLower === "microsoft.containerregistry/registries") {
             const loginServer = r.properties.loginServer;
             if (typeof loginServer === "string") ctx.attribution.noteLoginServer(loginServer, r.id);
