@@ -109,7 +109,8 @@ const MIGRATIONS: readonly string[] = [
    UPDATE digests SET last_used = strftime('%Y-%m-%dT%H:%M:%fZ', 'now');`,
   // Incremental scans: where each windowed source × scope's last complete read ended, the ids of
   // events read in the overlap the next scan reads again, the latest write per resource
-  // (attribution) and the correlation matches whose window is still open.
+  // (attribution) and the correlation matches whose window is still open (a rowid table: its
+  // rows are a kilobyte each, which WITHOUT ROWID would spread over overflow pages).
   `CREATE TABLE watermarks (
      source TEXT NOT NULL,
      scope TEXT NOT NULL,
@@ -135,9 +136,9 @@ const MIGRATIONS: readonly string[] = [
      ref TEXT NOT NULL,
      id TEXT NOT NULL,
      time TEXT NOT NULL,
-     value TEXT NOT NULL,
-     PRIMARY KEY (correlation, ref, id)
-   ) WITHOUT ROWID;`,
+     value TEXT NOT NULL
+   );
+   CREATE UNIQUE INDEX correlation_events_key ON correlation_events(correlation, ref, id);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
