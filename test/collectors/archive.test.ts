@@ -151,6 +151,25 @@ function comparable(findings: unknown, prefixes: string[]): string {
 }
 
 describe("reading the archive", () => {
+  it("resumes from the folder's watermark minus the overlap (incremental scans)", async () => {
+    const url = urlOf("insights-activity-logs", sas("insights-activity-logs"));
+    const full = await scan(url);
+    const mark = "2026-11-15T00:00:00.000Z";
+    const resumed = await scan(url, {
+      resume: (source, scope) =>
+        source === "archive" && scope.endsWith(`resourceId=/SUBSCRIPTIONS/${DEV_FOLDER}`)
+          ? { since: new Date(Date.parse(mark) - 3_600_000), watermark: mark }
+          : undefined,
+    });
+    const entry = (r: typeof full) => r.result.coverage.find((c) => c.source === "archive");
+    expect(entry(full)?.resumedFrom).toBeUndefined();
+    expect(entry(resumed)?.resumedFrom).toBe(mark);
+    expect(entry(resumed)?.from).toBe("2026-11-14T23:00:00.000Z");
+    expect(entry(resumed)?.status).toBe("complete");
+    expect(entry(resumed)?.records).toBeGreaterThan(0);
+    expect(entry(resumed)?.records).toBeLessThan(entry(full)?.records as number);
+  });
+
   it("gives the same findings and records as the files collector over the same export files", async () => {
     // The same blobs as files, with the same declared window (first-seen learning starts there),
     // and the demo's configuration (resources, roles, sites, images) read as files in both scans.

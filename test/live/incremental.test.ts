@@ -32,13 +32,18 @@ interface Report {
 
 const state = join(tmp.dir, "state.db");
 
-async function scan(e: RunningEmulator, name: string, extra: string[] = []): Promise<{ code: number; report: Report }> {
+async function scan(
+  e: RunningEmulator,
+  name: string,
+  extra: string[] = [],
+  file = state,
+): Promise<{ code: number; report: Report }> {
   const out = join(tmp.dir, `${name}.json`);
   const r = await runCli(
     [
       "scan",
       "--state",
-      state,
+      file,
       "--all-subscriptions",
       "--arm-endpoint",
       e.info.armEndpoint,
@@ -116,4 +121,24 @@ describe("incremental scans against the emulated tenant", () => {
       Date.parse(activity(fourth, PROD).from as string),
     );
   });
+});
+
+describe("an incremental workspace read", () => {
+  it("resumes the workspace from its watermark minus the overlap, and reports nothing new", async () => {
+    const emu = await startEmulator({});
+    try {
+      const ws = ["--workspace", emu.workspaceId, "--logs-endpoint", emu.logsEndpoint];
+      const file = join(tmp.dir, "ws.db");
+      const first = (await scan(emu, "w1", [...ws, "--since", "30d"], file)).report;
+      const second = (await scan(emu, "w2", ws, file)).report;
+      const entry = (r: Report) => r.scan.coverage.find((c) => c.source === "workspace") as Coverage;
+      expect(entry(first).resumedFrom).toBeUndefined();
+      expect(entry(first).records).toBeGreaterThan(100);
+      expect(entry(second).resumedFrom).toBe(entry(first).to);
+      expect(Date.parse(entry(second).from as string)).toBe(Date.parse(entry(first).to as string) - HOUR);
+      expect(second.findings.filter((f) => f.status === "new").map((f) => f.id)).toEqual([]);
+    } finally {
+      await emu.close();
+    }
+  }, 120_000);
 });
