@@ -25,6 +25,9 @@ import { type BoundedBuffer, DEFAULT_LIMITS, type EngineLimits, type EngineState
  * The distinct first-seen field tuples of a rule set: those of `firstseen` rules and those by
  * which correlations judge whether a chain step is new (`steps.new-for`).
  */
+
+/** Time a user rule may take on one record (built-in rules are held to the ReDoS probe by a test). */
+export const RULE_RECORD_BUDGET_MS = 250;
 export function firstSeenTuples(
   rules: readonly EngineRule[],
   correlations: readonly Pick<ResolvedCorrelation, "ext">[] = [],
@@ -164,7 +167,7 @@ export class Engine {
 
   private evaluate(rule: EngineRule, r: AuditRecord, view: RecordView): void {
     this.stats.evaluations++;
-    if (!rule.matcher.predicate(view)) return;
+    if (rule.budgeted ? !this.timed(rule, view) : !rule.matcher.predicate(view)) return;
     if (this.correlator.wants(rule.id)) this.correlator.offer(rule.id, r, view);
     if (rule.private) return;
     let fsKey: string | undefined;
@@ -174,6 +177,31 @@ export class Engine {
       if (fsKey === undefined) return;
     }
     this.grouping.add(rule, r, view, fsKey);
+  }
+
+  /** User rules that took longer than RULE_RECORD_BUDGET_MS on one record: not run again this scan. */
+  private readonly overBudget = new Set<string>();
+
+  /**
+   * A user rule's predicate, timed: past the budget on one record the rule is disabled for the
+   * rest of the scan and a diagnostic says so (what it matched until then stands). A regex cannot
+   * be interrupted; its input is bounded (MAX_REGEX_INPUT) and its backtracking probed at load.
+   */
+  private timed(rule: EngineRule, view: RecordView): boolean {
+    if (this.overBudget.has(rule.id)) return false;
+    const start = performance.now();
+    const hit = rule.matcher.predicate(view);
+    const ms = performance.now() - start;
+    if (ms > RULE_RECORD_BUDGET_MS) {
+      this.overBudget.add(rule.id);
+      this.diagnostics.add({
+        code: DIAGNOSTIC_CODES.ruleOverBudget,
+        ruleId: rule.id,
+        message: `rule ${rule.id} (${rule.title}) took ${Math.round(ms)} ms on one record (budget ${RULE_RECORD_BUDGET_MS} ms) and was disabled for the rest of the scan; what it matched before stands`,
+        location: { file: rule.file, ...(rule.line ? { line: rule.line } : {}) },
+      });
+    }
+    return hit;
   }
 
   /** Ends the stream: deferred rules, first-seen decisions, chains, findings. */

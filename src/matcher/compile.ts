@@ -12,6 +12,9 @@ import { globMatch } from "./glob.js";
 import type { CompiledField, FieldResolver, RecordView } from "./view.js";
 
 /** Longest field text a string test looks at; attacker strings beyond it are not scanned. */
+
+/** Characters of one value a regex reads; past it the value is cut (docs/rules.md, "Regular expressions"). */
+export const MAX_REGEX_INPUT = 256 * 1024;
 export const MAX_MATCH_CHARS = 256 * 1024;
 
 export type Predicate = (view: RecordView) => boolean;
@@ -106,7 +109,8 @@ function valueTest(v: SigmaValue): LeafTest {
       const re = new RegExp(v.pattern, `${v.flags.i ? "i" : ""}${v.flags.m ? "m" : ""}${v.flags.s ? "s" : ""}`);
       return (leaf) => {
         const t = toText(leaf);
-        return t !== undefined && re.test(t);
+        // Bounded input: a regex's time grows with what it reads (payloads are capped before this).
+        return t !== undefined && re.test(t.length > MAX_REGEX_INPUT ? t.slice(0, MAX_REGEX_INPUT) : t);
       };
     }
     case "cidr":

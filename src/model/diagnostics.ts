@@ -15,6 +15,8 @@ export interface Location {
 export const DIAGNOSTIC_CODES = {
   /** A rule file or document could not be loaded; the other rules ran. */
   ruleSkipped: "rule/skipped",
+  /** A user rule took longer than its per-record budget and was disabled for the rest of the scan. */
+  ruleOverBudget: "rule/over-budget",
   /** A first-seen rule's window is shorter than its learning period. */
   ruleNeedsHistory: "rule/needs-history",
   /** A correlation buffer reached its bound; later matches were not correlated. */

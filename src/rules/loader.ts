@@ -4,16 +4,19 @@
  * others still load; duplicate ids are errors too, since findings key on them.
  */
 import { readdir, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { AZURE_FIELDS } from "../azure/fields.js";
 import { AZURE_MATCHER_PIPELINE, isOperationField } from "../azure/pipeline.js";
 import { type CompiledRule, compileRule, requiredValues } from "../matcher/compile.js";
 import type { RecordKind } from "../model/records.js";
+import { BUILTIN_RULES_DIR } from "../paths.js";
 import type { CorrelationRule, DetectionRule, ResolvedCorrelation } from "../sigma/ast.js";
 import { RuleError } from "../sigma/errors.js";
 import { loadRuleFile, parseRules } from "../sigma/parse.js";
 import type { ProcessedRule } from "../sigma/pipeline.js";
 import { UsageError } from "../util/errors.js";
+import { cap } from "../util/text.js";
+import { PROBE_BUDGET_MS, PROBE_LENGTH, probeRegexes, regexesOf } from "./redos.js";
 
 export type { ResolvedCorrelation } from "../sigma/ast.js";
 
@@ -23,6 +26,8 @@ export interface EngineRule extends ProcessedRule {
   matcher: CompiledRule;
   /** Lower-cased operation names one of which a record must have, or undefined = any. */
   operations?: Set<string>;
+  /** A user rule: its time per record is watched, and past the budget it is disabled (engine.ts). */
+  budgeted?: boolean;
 }
 
 /** The Azure pipeline and the matcher over one parsed rule; throws RuleError. */
@@ -96,12 +101,14 @@ export async function loadRules(dirs: readonly string[]): Promise<LoadedRules> {
     list.push(r);
   };
   for (const dir of dirs) {
+    const user = resolve(dir) !== resolve(BUILTIN_RULES_DIR);
     for (const file of await listRuleFiles(dir)) {
       try {
         const parsed = await loadRuleFile(file);
         // Every document must prepare before any is added: a file is one unit (its correlations
         // may name its other rules).
         const prepared = parsed.rules.map(prepareRule);
+        if (user) await refuseBacktracking(prepared);
         for (const r of prepared) add(rules, r, file);
         for (const c of parsed.correlations) add(correlations, c, file);
       } catch (e) {
@@ -111,6 +118,26 @@ export async function loadRules(dirs: readonly string[]): Promise<LoadedRules> {
     }
   }
   return { rules, correlations: resolveCorrelations(rules, correlations, errors), errors };
+}
+
+/**
+ * A user rule's regexes are tried against adversarial inputs before any record meets them
+ * (src/rules/redos.ts); one that does not finish in the budget refuses the rule's file, with the
+ * pattern named. The rules that load are watched per record (`budgeted`).
+ */
+async function refuseBacktracking(rules: EngineRule[]): Promise<void> {
+  const probes = rules.flatMap((r) => regexesOf(r.detection).map((p) => ({ ...p, rule: r })));
+  for (const r of rules) r.budgeted = true;
+  if (probes.length === 0) return;
+  for (const [i, res] of (await probeRegexes(probes)).entries()) {
+    if (!res.timedOut) continue;
+    const rule = (probes[i] as (typeof probes)[number]).rule;
+    throw new RuleError(
+      rule.file,
+      rule.line,
+      `rule ${rule.id}: regular expression '${cap(res.pattern, 120)}' backtracks catastrophically (it did not finish ${PROBE_LENGTH}-character adversarial inputs in ${PROBE_BUDGET_MS / 1000} s); rewrite it with bounded repetition`,
+    );
+  }
 }
 
 /**
