@@ -23,7 +23,7 @@ const SQ_VALUE = String.raw`'[^'\r\n]{0,1024}'?`;
 
 /** Names that end in one of these words hold a secret (`DB_PASSWORD`, `AccountKey`, …). */
 const LONG_SECRET_WORDS =
-  "password|passwd|passphrase|secret|token|accountkey|accesskey|sharedaccesskey|sharedaccesssignature|apikey|api_key|privatekey|private_key|connectionstring|clientsecret|client_secret";
+  "password|passwd|passphrase|secret|token|accountkey|accesskey|sharedaccesskey|sharedaccesssignature|apikey|api_key|privatekey|private_key|connectionstring|clientsecret|client_secret|userpwd";
 /** Short words are secret names only on their own or after a separator (`PASS`, `MYSQL_PWD`). */
 const SHORT_SECRET_WORDS = "pass|pwd|key|sas|sig";
 const SECRET_NAME = `(?:[A-Za-z0-9_.-]{0,64}?(?:${LONG_SECRET_WORDS})|(?:[A-Za-z0-9_.-]{0,64}[_.-])?(?:${SHORT_SECRET_WORDS}))`;
@@ -127,16 +127,20 @@ const SLASH_FLAG =
 /** `curl -u user:pass`, `--user user:pass` (not `-u 1000:1000`, a uid:gid). */
 const USER_COLON_PASS =
   /(?<![A-Za-z0-9_-])((?:-u|--user)(?:[ \t]{1,8}|=)["']?)(?![0-9]{1,10}:[0-9]{1,10}(?![^\s"']))([^\s:"']{1,256}:)([^\s"']+)/g;
-/** PowerShell `ConvertTo-SecureString "x" -AsPlainText`. */
+/**
+ * PowerShell `ConvertTo-SecureString "x" -AsPlainText`, and with its switches first
+ * (`ConvertTo-SecureString -AsPlainText -Force -String x`); a `$variable` is left alone.
+ */
 const SECURE_STRING =
-  /(ConvertTo-SecureString[ \t]{1,8}(?:-String[ \t]{1,8})?)("(?:[^"`\r\n]|`.){0,1024}"?|'[^'\r\n]{0,1024}'?)/gi;
+  /(ConvertTo-SecureString(?:[ \t]{1,8}-(?:AsPlainText|Force)\b){0,2}[ \t]{1,8}(?:-String[ \t]{1,8})?)("(?:[^"`\r\n]|`.){0,1024}"?|'[^'\r\n]{0,1024}'?|[^\s"'$(\-][^\s;|)]{0,1024})/gi;
 /** `net user bob P@ss /add`. */
 const NET_USER =
   /(\bnet(?:\.exe)?[ \t]{1,8}user[ \t]{1,8}[^\s"'/]{1,256}[ \t]{1,8})("[^"\r\n]{0,1024}"?|[^\s"'/*][^\s"']*)/gi;
 
 /**
  * `-p x` is a password only for some tools (sshpass, mysql, psexec, `… login -u u -p p`); for
- * `mkdir -p` or `ssh -p 22` it is not. These rules run per line, only on lines that look like
+ * `mkdir -p` or `ssh -p 22` it is not. `-P x` likewise (`sqlcmd -U sa -P x`), unless x is a port
+ * (`scp -P 2222`). These rules run per line, only on lines that look like
  * an authentication command.
  */
 const LINE = /[^\r\n]+/g;
@@ -144,7 +148,7 @@ const AUTH_LINE =
   /\b(?:sshpass|mysql|mysqldump|mysqladmin|mariadb|psexec|psexec64|paexec|schtasks|wmic|login|useradd|usermod|cmdkey|runas)\b|(?:^|[ \t])(?:-u|-U|--user|--username|\/u|\/user|\/ru)(?=[ \t=:]|$)/i;
 const MYSQL_LINE = /\b(?:mysql|mysqldump|mysqladmin|mariadb)\b/i;
 const DASH_P = new RegExp(
-  String.raw`(?<![A-Za-z0-9_-])(-p[ \t]{1,8}|\/[pP][ \t]{1,8}|\/[rR][pP][ \t]{1,8})(${FLAG_VALUE})`,
+  String.raw`(?<![A-Za-z0-9_-])(-p[ \t]{1,8}|-P[ \t]{1,8}(?![0-9]{1,5}(?![^\s]))|\/[pP][ \t]{1,8}|\/[rR][pP][ \t]{1,8})(${FLAG_VALUE})`,
   "g",
 );
 const DASH_P_ATTACHED = /(?<![A-Za-z0-9_-])(-p)("[^"\r\n]{0,1024}"?|'[^'\r\n]{0,1024}'?|[^\s"'-][^\s"';|&)]*)/g;

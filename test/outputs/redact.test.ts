@@ -124,6 +124,24 @@ function cases(): Case[] {
       secret: pw,
       keep: ["-AsPlainText -Force"],
     },
+    {
+      name: "ConvertTo-SecureString with its switches first, unquoted",
+      input: `$c = ConvertTo-SecureString -AsPlainText -Force -String ${pw}`,
+      secret: pw,
+      keep: ["-AsPlainText -Force -String"],
+    },
+    {
+      name: "sqlcmd -P",
+      input: `sqlcmd -S tcp:db,1433 -U sa -P "${pw}" -Q "select 1"`,
+      secret: pw,
+      keep: ['-Q "select 1"'],
+    },
+    {
+      name: "publishing profile userPWD (App Service)",
+      input: `<publishProfile publishMethod="MSDeploy" userName="$app" userPWD="${pw}" />`,
+      secret: pw,
+      keep: ['userName="$app"'],
+    },
     { name: "/p:", input: `sqlpackage /Action:Publish /p:${pw} /TargetUser:sa`, secret: pw, keep: ["/TargetUser:sa"] },
     { name: "/TargetPassword:", input: `sqlpackage /TargetPassword:${pw}`, secret: pw },
     {
@@ -195,6 +213,8 @@ describe("redactText", () => {
       "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
       "Microsoft.Web/sites/host/listkeys/action",
       "curl -fsSL https://example.invalid/install.sh | sudo bash",
+      "scp -P 2222 -u deploy build.tgz host:/srv",
+      "$secure = ConvertTo-SecureString $plain -AsPlainText -Force",
     ];
     for (const s of ordinary) expect(redactText(s)).toBe(s);
   });
