@@ -57,7 +57,7 @@ export function classify(value: unknown, origin: Omit<Origin, "shape">, depth = 
   if (isRestActivity(o)) {
     if (!spelledAsAzure(o, "rest")) return tolerant(o, origin);
     const r = readRest(o, at("activity-rest"));
-    if ("error" in r) return { error: azHint(o) ?? r.error };
+    if ("error" in r) return { error: withHint(r.error, o) };
     return fromActivity(r, "activity-rest");
   }
   if (isExportActivity(o)) {
@@ -92,7 +92,7 @@ export function classify(value: unknown, origin: Omit<Origin, "shape">, depth = 
   const other = notActivityLog(o);
   if (other) return { skipped: "not-activity", reason: other };
   const t = tolerantActivity(o, origin);
-  if (t) return "error" in t ? { error: azHint(o) ?? t.error } : fromActivity(t, "activity");
+  if (t) return "error" in t ? { error: withHint(t.error, o) } : fromActivity(t, "activity");
   const text = depth < 2 ? recordInText(o) : undefined;
   if (text !== undefined) return classifyAll(text, origin, depth + 1);
   const hint = azHint(o);
@@ -140,11 +140,17 @@ function unknownShape(o: Json): string {
   );
 }
 
+/** What is missing, and the likely cause when one is known (an `az … --select`). */
+function withHint(error: string, o: Json): string {
+  const hint = azHint(o);
+  return hint ? `${error}. It ${hint}` : error;
+}
+
 /** A record of an Activity Log shape with fields spelled otherwise. */
 function tolerant(o: Json, origin: Omit<Origin, "shape">): Classified {
   const t = tolerantActivity(o, origin);
   if (!t) return { error: azHint(o) ?? unknownShape(o) };
-  return "error" in t ? { error: azHint(o) ?? t.error } : fromActivity(t, "activity");
+  return "error" in t ? { error: withHint(t.error, o) } : fromActivity(t, "activity");
 }
 
 /**

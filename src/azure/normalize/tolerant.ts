@@ -250,9 +250,11 @@ export function notActivityLog(o: Json): string | undefined {
   const category = memberOf(o, "category");
   const cat = str(isObj(category) ? category.value : category);
   const op = str(memberOf(o, "operationname"));
+  // No operation name at all: an Activity Log record cut short, for the reader to explain.
+  if (op === undefined) return undefined;
   if (cat && ACTIVITY_CATEGORIES.has(cat.toLowerCase())) return undefined;
-  if (op !== undefined && isProviderOperation(op)) return undefined;
-  return `is a resource or sign-in log record (category ${quote(cat ?? category)}${op !== undefined ? `, operationName ${quote(op)}` : ""}), not an Activity Log event`;
+  if (isProviderOperation(op)) return undefined;
+  return `is a resource or sign-in log record (category ${quote(cat ?? category)}, operationName ${quote(op)}), not an Activity Log event`;
 }
 
 /**
