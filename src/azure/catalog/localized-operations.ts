@@ -6,7 +6,8 @@
  *
  * Every entry is the `display.operation` of the operation in its resource provider's operations
  * list (GET /providers/<namespace>/operations, `Operations_List`), or a localizedValue recorded
- * beside its value in an Activity Log response. Sources per entry (docs/sources/localized-operations.md):
+ * beside its value in an Activity Log response. Sources per entry (full provenance in
+ * test/fixtures/reference/activity-shapes/SOURCES.md):
  * - C: Microsoft.Compute operations list, `display.operation` (a copy of the RP's list with
  *   `"origin": "user,system"` entries, as `az provider operation show -n Microsoft.Compute` prints it)
  * - R: cloud-custodian @df800e9e …/FunctionalActionsTagsTest.test_autotag_user_and_date.json, a
