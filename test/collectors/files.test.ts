@@ -1,5 +1,6 @@
 /** The files collector: plan (usage errors first), collect (records and coverage per input), abort. */
-import { symlinkSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { createWriteStream, symlinkSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { FilesCollector, type FilesPlan } from "../../src/collectors/files/index.js";
 import { CoverageTally } from "../../src/collectors/tally.js";
@@ -122,6 +123,16 @@ describe("coverage", () => {
       // drained
     }
     expect(tally.entries()[0]).toMatchObject({ status: "complete", records: 1 });
+  });
+
+  it("reads a named pipe (what process substitution hands over) through a copy", async () => {
+    const fifo = `${tmp.dir}/pipe`;
+    execFileSync("mkfifo", [fifo]);
+    const writer = createWriteStream(fifo);
+    writer.end(`${JSON.stringify(exportBatch.records[0])}\n`);
+    const { records, coverage } = await run([fifo]);
+    expect(records).toHaveLength(1);
+    expect(coverage[0]).toMatchObject({ scope: fifo, status: "complete", records: 1 });
   });
 
   it("reads JSON whatever the file's name (.log, no extension), follows symbolic links", async () => {

@@ -30,31 +30,47 @@ export function jsonText(v: unknown): unknown {
   }
 }
 
-function member(o: Json, lower: string): unknown {
-  if (lower in o) return o[lower];
-  for (const k in o) if (k.toLowerCase() === lower) return o[k];
-  return undefined;
+/** Envelope member names, lower-cased; a name is compared only when its length and first letter fit. */
+const NAMES = ["records", "value", "responses", "parameters", "body"] as const;
+type Name = (typeof NAMES)[number];
+
+/**
+ * The envelope members of an object, found in one pass over its keys: most objects are records
+ * with a score of keys, and only a key of an envelope name's length and first letter is
+ * lower-cased.
+ */
+function envelopeMembers(o: Json): { found: Partial<Record<Name, unknown>>; keys: number } {
+  const found: Partial<Record<Name, unknown>> = {};
+  let keys = 0;
+  for (const k in o) {
+    keys++;
+    const c = k.charCodeAt(0) | 0x20;
+    for (const n of NAMES) {
+      if (k.length !== n.length || c !== n.charCodeAt(0) || n in found) continue;
+      if (k === n || k.toLowerCase() === n) found[n] = o[k];
+    }
+  }
+  return { found, keys };
 }
 
 /** What an envelope object holds, or undefined when it is no envelope (a record). */
 function inner(o: Json): unknown {
-  let keys = 0;
-  for (const _ in o) if (++keys > 8) break;
-  for (const name of ["records", "value"]) {
-    const v = member(o, name);
+  const { found, keys } = envelopeMembers(o);
+  for (const name of ["records", "value"] as const) {
+    const v = found[name];
     if (Array.isArray(v)) return v;
   }
   // A spec example: the success response's body.
-  const responses = member(o, "responses");
-  if (isObj(responses) && member(o, "parameters") !== undefined) {
+  const responses = found.responses;
+  if (isObj(responses) && found.parameters !== undefined) {
     for (const code of ["200", "201", "202"]) {
       const r = responses[code];
       if (isObj(r) && r.body !== undefined) return r.body;
     }
   }
   // An Event Hub message kept with its metadata: few members, the records in `body`.
-  if (keys <= 8) {
-    const body = member(o, "body");
+  if (keys <= 8 && found.body !== undefined) {
+    const body = found.body;
     if (Array.isArray(body) || isObj(body)) return body;
     const parsed = jsonText(body);
     if (parsed !== undefined) return parsed;
