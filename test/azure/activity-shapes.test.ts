@@ -137,7 +137,7 @@ describe("say why", () => {
     delete noTime.eventTimestamp;
     delete noTime.submissionTimestamp;
     expect(why(noTime)).toMatch(
-      /^has no time: looked for eventTimestamp, submissionTimestamp; found fields authorization/,
+      /^has no time: looked for eventTimestamp, time, submissionTimestamp; found fields authorization/,
     );
     expect(why({ hello: 1 })).toMatch(
       /looked for an Activity Log event: operationName or OperationNameValue.*found fields hello$/,
@@ -217,6 +217,13 @@ describe("files as users have them", () => {
     const big = { ...EXPORT, properties: { pad: "x".repeat(1_100_000) } };
     const { records } = await scan("longfirst.jsonl", `${JSON.stringify(big)}\n${JSON.stringify(EXPORT)}\n`);
     expect(records).toHaveLength(2);
+  });
+
+  it("a REST record given an export's `time` instead of eventTimestamp keeps its REST claims", () => {
+    const mixed = rename(REST, "eventTimestamp", "time");
+    delete mixed.submissionTimestamp;
+    const c = classify(mixed, { location: "t" });
+    expect("records" in c && view(c.records[0] as AuditRecord)).toEqual(expected.rest);
   });
 
   it("field names in another case at every level", () => {

@@ -195,9 +195,9 @@ export function readRest(o: Json, origin: Origin, raw: unknown = o): ActivityRea
   if (name.unresolved) return unresolved(name.unresolved, "operationName");
   if (!name.op) return missing("operation name", "operationName.value, operationName.localizedValue", o);
   // Without eventTimestamp (a `--select` that left it out) the submission time is the nearest.
-  const rawTime = o.eventTimestamp ?? o.submissionTimestamp;
-  if (rawTime === undefined) return missing("time", "eventTimestamp, submissionTimestamp", o);
-  const time = timeOf(rawTime, o.eventTimestamp !== undefined ? "eventTimestamp" : "submissionTimestamp");
+  const timeField = ["eventTimestamp", "time", "submissionTimestamp"].find((k) => o[k] !== undefined);
+  if (timeField === undefined) return missing("time", "eventTimestamp, time, submissionTimestamp", o);
+  const time = timeOf(o[timeField], timeField);
   if (typeof time !== "string") return time;
   const claims = stringRecord(jsonish(o.claims));
   const authorization = authFrom(o.authorization);

@@ -93,10 +93,12 @@ export function classify(value: unknown, origin: Omit<Origin, "shape">, depth = 
   if (other) return { skipped: "not-activity", reason: other };
   const t = tolerantActivity(o, origin);
   if (t) return "error" in t ? { error: withHint(t.error, o) } : fromActivity(t, "activity");
-  const text = depth < 2 ? recordInText(o) : undefined;
-  if (text !== undefined) return classifyAll(text, origin, depth + 1);
+  // A known `az` output that cannot be read says which command to use instead (its members may
+  // hold JSON text, as app settings values do).
   const hint = azHint(o);
   if (hint) return { error: hint };
+  const text = depth < 2 ? recordInText(o) : undefined;
+  if (text !== undefined) return classifyAll(text, origin, depth + 1);
   return { error: unknownShape(o) };
 }
 

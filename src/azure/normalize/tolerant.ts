@@ -40,6 +40,8 @@ const REST_KEYS = [
   "submissionTimestamp",
   "subscriptionId",
   "tenantId",
+  // Found in records that mix the two conventions; read as the REST reader's fallback.
+  "time",
 ];
 const EXPORT_KEYS = [
   "time",
@@ -210,9 +212,11 @@ function shapeOf(o: Json, keys: Set<string>): Shape | undefined {
   )
     return "table";
   if (!keys.has("operationname")) return undefined;
-  if (has(keys, "time", "resulttype", "resultsignature", "identity", "calleripaddress")) return "export";
+  // Members only one shape has decide; `time` alone (a REST record given an export's time) last.
+  if (has(keys, "identity", "resulttype", "resultsignature", "calleripaddress")) return "export";
   if (has(keys, "eventtimestamp", "eventdataid", "submissiontimestamp", "claims", "httprequest", "caller"))
     return "rest";
+  if (keys.has("time")) return "export";
   return undefined;
 }
 

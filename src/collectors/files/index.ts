@@ -54,8 +54,7 @@ function isFilesPlan(plan: CollectionPlan): plan is FilesPlan {
 }
 
 /** Registry content of the snapshot layout and repository furniture: never records, never worth a note. */
-const QUIET = (f: string) =>
-  /(^|\/)(README\.md|\.gitkeep)$/i.test(f) || /(^|\/)blobs\/sha256\/[0-9a-f]{64}$/.test(f);
+const QUIET = (f: string) => /(^|\/)(README\.md|\.gitkeep)$/i.test(f) || /(^|\/)blobs\/sha256\/[0-9a-f]{64}$/.test(f);
 
 /** What the first bytes of a file say: JSON (or gzip, or UTF-16) is read whatever its name. */
 async function looksReadable(path: string): Promise<boolean> {
