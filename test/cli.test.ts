@@ -148,6 +148,39 @@ describe("installed binary", () => {
   });
 });
 
+describe("inputs as users have them", () => {
+  const bin = join(PACKAGE_ROOT, "bin", "azure-exec-audit.js");
+  const scanBin = (args: string[], input?: string) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      const child = execFile(
+        process.execPath,
+        [bin, "scan", "--no-state", "--format", "json", ...args],
+        (e, stdout, stderr) => resolve({ code: (e as { code?: number } | null)?.code ?? 0, stdout, stderr }),
+      );
+      child.stdin?.end(input ?? "");
+    });
+
+  it("--input - reads standard input", async () => {
+    const r = await scanBin(["--input", "-", "--fail-on", "medium"], `${benign(1)}\n${runCommand}\n`);
+    expect(r.code).toBe(EXIT.findings);
+    const report = JSON.parse(r.stdout);
+    expect(report.findings).toHaveLength(1);
+    expect(report.scan.coverage[0]).toMatchObject({ scope: "stdin", status: "complete", records: 2 });
+  });
+
+  it("a file in a directory that is not JSON makes the scan incomplete unless --exclude names it", async () => {
+    tmp.write("withcsv/events.jsonl", `${benign(1)}\n${runCommand}\n`);
+    tmp.write("withcsv/export.csv", "TimeGenerated,OperationName\n");
+    const dir = join(tmp.dir, "withcsv");
+    const partial = await run("scan", "--no-state", "--input", dir);
+    expect(partial.code).toBe(EXIT.incomplete);
+    expect(JSON.parse(partial.stdout).scan.coverage[0].reason).toMatch(/export\.csv was not read/);
+    const excluded = await run("scan", "--no-state", "--input", dir, "--exclude", "*.csv");
+    expect(excluded.code).toBe(EXIT.ok);
+    expect(JSON.parse(excluded.stdout).scan.coverage[0]).toMatchObject({ status: "complete", records: 2 });
+  });
+});
+
 describe("rules commands", () => {
   const good = `title: Run command by anyone
 id: 66666666-6666-4666-8666-666666666666

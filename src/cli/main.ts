@@ -61,6 +61,7 @@ interface ScanFlags {
   rules?: string[];
   allowIncomplete?: boolean;
   workers?: string;
+  exclude?: string[];
   color?: boolean;
   debug?: boolean;
   suppressions?: string;
@@ -293,7 +294,13 @@ async function scanCommand(
   try {
     if (state) await testPause("opened", io);
     const collectors: Collector[] = [];
-    if (inputs.length > 0) collectors.push(new FilesCollector(inputs, workers === undefined ? {} : { workers }));
+    if (inputs.length > 0)
+      collectors.push(
+        new FilesCollector(inputs, {
+          ...(workers === undefined ? {} : { workers }),
+          ...(flags.exclude?.length ? { exclude: flags.exclude } : {}),
+        }),
+      );
     // Incremental with state: each windowed scope resumes from its watermark, unless --since is
     // typed on the command line (a deliberate re-read of that window).
     const incremental =
@@ -372,7 +379,14 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .command("scan")
     .description("scan Activity Log, RBAC, Function App and container image records for execution")
     .option("--demo", "scan the bundled fictional demo tenant")
-    .option("-i, --input <path...>", "files or directories of records (JSON, JSON Lines, .gz; any supported shape)")
+    .option(
+      "-i, --input <path...>",
+      "files or directories of records (JSON, JSON Lines, .gz; any supported shape); - reads standard input",
+    )
+    .option(
+      "--exclude <glob...>",
+      "files or directories in an --input directory not to read (glob on the path inside the directory or the name; * any run, ? one character)",
+    )
     // Read from the registry now, so a format registered before main() runs is a valid choice.
     .addOption(
       new Option("-f, --format <format>", "output format (default: table on a terminal, json otherwise)").choices(

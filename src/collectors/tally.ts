@@ -12,7 +12,7 @@ export const MAX_LISTED_PROBLEMS = 5;
 
 function where(loc: Location): string {
   const at = loc.file ?? loc.url ?? "";
-  return `${at}${loc.line ? `:${loc.line}` : ""}`;
+  return `${at}${loc.line ? `:${loc.line}` : ""}${loc.element !== undefined ? ` [element ${loc.element}]` : ""}`;
 }
 
 export class ScopeTally {
@@ -56,6 +56,19 @@ export class ScopeTally {
     this.listProblem(loc, what);
   }
 
+  /**
+   * A record read and set aside: no Activity Log event (a resource, sign-in or metric log; counted,
+   * the scope stays complete and its window is not widened), or an event whose operation is only
+   * a display name that maps to none (the scope is partial: a rule may have needed it).
+   */
+  skippedRecord(kind: "not-activity" | "unresolved", loc: Location, what: string): void {
+    const list = kind === "not-activity" ? this.notActivity : this.unresolved;
+    list.count++;
+    if (list.first.length < MAX_LISTED_PROBLEMS) list.first.push(`${where(loc)} ${what}`);
+  }
+  private readonly notActivity = { count: 0, first: [] as string[] };
+  private readonly unresolved = { count: 0, first: [] as string[] };
+
   /** One part (file, page) could not be read at all. */
   partFailed(loc: Location, what: string): void {
     this.failedParts++;
@@ -98,7 +111,7 @@ export class ScopeTally {
   }
 
   entry(): CoverageEntry {
-    const bad = this.unreadable + this.failedParts;
+    const bad = this.unreadable + this.failedParts + this.unresolved.count;
     const missed = this.missedReads.length > 0;
     const status: CoverageEntry["status"] =
       this.failure !== undefined || (this.parts > 0 && this.failedParts >= this.parts) || (missed && this.records === 0)
@@ -112,6 +125,14 @@ export class ScopeTally {
     if (this.unreadable > 0) reasons.push(`${this.unreadable} unreadable record(s) skipped`);
     if (this.failedParts > 0) reasons.push(`${this.failedParts} file(s) could not be read`);
     if (this.problems.length > 0) reasons.push(`first: ${this.problems.map((p) => p.text).join("; ")}`);
+    if (this.unresolved.count > 0)
+      reasons.push(
+        `${this.unresolved.count} record(s) with an operation name not resolvable (a display name only; first: ${this.unresolved.first.join("; ")})`,
+      );
+    if (this.notActivity.count > 0)
+      reasons.push(
+        `${this.notActivity.count} record(s) not Activity Log events, set aside (first: ${this.notActivity.first.join("; ")})`,
+      );
     // Notes qualify what was read; of a scope nothing could be read from they would only be noise.
     if (status !== "failed") reasons.push(...this.notes);
     const e: CoverageEntry = { source: this.source, scope: this.scope, status, records: this.records };
@@ -123,6 +144,8 @@ export class ScopeTally {
     // Key order as the files source always wrote it: …, reason, unreadable.
     if (reasons.length > 0) e.reason = reasons.join(". ");
     if (this.unreadable > 0) e.unreadable = this.unreadable;
+    if (this.unresolved.count > 0) e.unresolved = this.unresolved.count;
+    if (this.notActivity.count > 0) e.notActivity = this.notActivity.count;
     return e;
   }
 }

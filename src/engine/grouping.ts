@@ -115,6 +115,7 @@ export function evidenceOf(r: AuditRecord): EvidenceRecord {
         : { kind: r.kind, id: r.kind === "activity" ? (r.eventDataId ?? r.id) : r.id };
   e.location = r.origin.location;
   if (r.origin.index !== undefined) e.index = r.origin.index;
+  if (r.origin.element !== undefined) e.element = r.origin.element;
   return e;
 }
 

@@ -9,6 +9,8 @@ export interface Location {
   file?: string;
   /** 1-based line (JSON Lines) or element index (JSON arrays). */
   line?: number;
+  /** 0-based index of the record among those on its line (a one-line document, a batch). */
+  element?: number;
   url?: string;
 }
 

@@ -29,6 +29,8 @@ export interface EvidenceRecord {
   /** File (or URL) it was read from, and line or element index. */
   location?: string;
   index?: number;
+  /** 0-based index among the records on that line, when it holds more than one (a one-line document). */
+  element?: number;
 }
 
 /** Who wrote a resource (or imported an image), from the Activity Log. */
@@ -267,6 +269,10 @@ export interface CoverageEntry {
   /** Records that could not be read (counted and located; the entry is then partial). */
   unreadable?: number;
   reason?: string;
+  /** Activity Log events whose operation is only a display name that maps to none (the entry is then partial). */
+  unresolved?: number;
+  /** Records that are no Activity Log events (resource, sign-in, metric logs): set aside, not counted in `records`. */
+  notActivity?: number;
 }
 
 export interface ScanStats {

@@ -10,8 +10,13 @@ export interface Origin {
   shape: string;
   /** File path (or URL for live sources). */
   location: string;
-  /** 1-based line for JSON Lines input, or element index for JSON arrays. */
+  /** 1-based line (of JSON Lines, or where the record starts in a JSON document). */
   index?: number;
+  /**
+   * 0-based index of the record among the records on its line, when the line holds more than
+   * one (a one-line JSON document, an Event Hub batch per line): the line alone does not find it.
+   */
+  element?: number;
 }
 
 export interface Principal {

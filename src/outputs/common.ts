@@ -102,6 +102,8 @@ export function safeCoverage(c: CoverageEntry): CoverageEntry {
       records: c.records,
       reason: c.reason,
       unreadable: c.unreadable,
+      unresolved: c.unresolved,
+      notActivity: c.notActivity,
     }),
   );
 }

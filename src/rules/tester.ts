@@ -69,6 +69,7 @@ export function normaliseCase(values: unknown[]): { records: AuditRecord[]; erro
   values.forEach((value, i) => {
     const c = classify(value, { location: "test", index: i + 1 });
     if ("error" in c) errors.push(`record ${i + 1} ${c.error}`);
+    else if ("skipped" in c) errors.push(`record ${i + 1} ${c.reason}`);
     else if ("pending" in c) sites.add(c.pending, c.key, c.value, { shape: c.shape, location: "test", index: i + 1 });
     else records.push(...c.records);
   });

@@ -1,4 +1,6 @@
 /** The files collector: plan (usage errors first), collect (records and coverage per input), abort. */
+import { execFileSync } from "node:child_process";
+import { createWriteStream, symlinkSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { FilesCollector, type FilesPlan } from "../../src/collectors/files/index.js";
 import { CoverageTally } from "../../src/collectors/tally.js";
@@ -81,7 +83,7 @@ describe("plan", () => {
     expect(plan.scopes).toEqual([`${tmp.dir}/snapA`, `${tmp.dir}/snapB`, plain]);
     expect(plan.window).toEqual({ from: "2026-09-15T00:00:00Z", to: "2026-10-31T00:00:00Z" });
     expect(plan.inputs[0]?.files).toEqual([`${tmp.dir}/snapA/activity/a.jsonl.gz`, `${tmp.dir}/snapA/activity/b.json`]);
-    expect(plan.inputs[2]).toEqual({ path: plain, files: [plain], ignored: [] });
+    expect(plan.inputs[2]).toEqual({ path: plain, files: [plain], notRead: [] });
     expect((await new FilesCollector([plain]).plan()).window).toBeUndefined();
   });
 });
@@ -96,7 +98,7 @@ describe("coverage", () => {
     ]);
   });
 
-  it("a snapshot's declared window wins; ignored non-JSON files are a note, not a gap", async () => {
+  it("a snapshot's declared window wins; a file that is not JSON is named and makes the input partial", async () => {
     tmp.write("snap/snapshot.json", JSON.stringify({ window: { from: "2019-01-01T00:00:00Z" } }));
     tmp.write("snap/activity/export.json", JSON.stringify(exportBatch));
     tmp.write("snap/notes.txt", "not data");
@@ -106,13 +108,46 @@ describe("coverage", () => {
       {
         source: "files",
         scope: `${tmp.dir}/snap`,
-        status: "complete",
+        status: "partial",
         records: 1,
         from: "2019-01-01T00:00:00Z",
         to: EXPORT_TIME,
-        reason: "1 non-JSON file(s) ignored (e.g. notes.txt)",
+        reason:
+          "1 file(s) could not be read. first: notes.txt was not read: not JSON or JSON Lines by its first bytes (pass --exclude to skip it on purpose)",
       },
     ]);
+    // Excluded on purpose: complete.
+    const excluded = new FilesCollector([`${tmp.dir}/snap`], { exclude: ["*.txt"] });
+    const tally = new CoverageTally();
+    for await (const _ of excluded.collect(await excluded.plan(), { tally, diagnostics: new Diagnostics() })) {
+      // drained
+    }
+    expect(tally.entries()[0]).toMatchObject({ status: "complete", records: 1 });
+  });
+
+  it("reads a named pipe (what process substitution hands over) through a copy", async () => {
+    const fifo = `${tmp.dir}/pipe`;
+    execFileSync("mkfifo", [fifo]);
+    const writer = createWriteStream(fifo);
+    writer.end(`${JSON.stringify(exportBatch.records[0])}\n`);
+    const { records, coverage } = await run([fifo]);
+    expect(records).toHaveLength(1);
+    expect(coverage[0]).toMatchObject({ scope: fifo, status: "complete", records: 1 });
+  });
+
+  it("reads JSON whatever the file's name (.log, no extension), follows symbolic links", async () => {
+    const line = JSON.stringify(exportBatch.records[0]);
+    tmp.write("named/events.log", `${line}\n`);
+    tmp.write("named/export", `${line}\n`);
+    const target = tmp.write("elsewhere/linked.json", `${line}\n`);
+    symlinkSync(target, `${tmp.dir}/named/link.json`);
+    symlinkSync(`${tmp.dir}/elsewhere`, `${tmp.dir}/named/dirlink`);
+    symlinkSync(`${tmp.dir}/named`, `${tmp.dir}/named/loop`);
+    symlinkSync(`${tmp.dir}/nowhere`, `${tmp.dir}/named/broken.json`);
+    const { records, coverage } = await run([`${tmp.dir}/named`]);
+    expect(records).toHaveLength(4);
+    expect(coverage[0]).toMatchObject({ status: "partial", records: 4 });
+    expect(coverage[0]?.reason).toMatch(/broken\.json is a broken symbolic link/);
   });
 
   it("partial: unreadable records and failed files are counted and located relative to the input", async () => {

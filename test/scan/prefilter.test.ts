@@ -4,7 +4,7 @@
  * three execution mixes, gives identical findings, coverage and diagnostics.
  */
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -14,6 +14,7 @@ import { BUILTIN_RULES_DIR, DEMO_TENANT_DIR, PACKAGE_ROOT } from "../../src/path
 import { loadRules } from "../../src/rules/loader.js";
 import { testsFileFor } from "../../src/rules/tester.js";
 import { runScan } from "../../src/scan/run.js";
+import { VARIANTS } from "../azure/activity-variants.js";
 import { tempDir } from "../helpers.js";
 
 const loaded = await loadRules([BUILTIN_RULES_DIR]);
@@ -118,5 +119,46 @@ describe("the pre-filter gives the findings of a full parse", () => {
         expect(threads.on).toEqual(off);
       }, 60_000);
     }
+  }
+});
+
+/** Every line of every file under `dir` (the demo's activity export) rewritten by `f`. */
+function rewriteLines(dir: string, f: (record: Record<string, unknown>) => unknown): void {
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile() || !e.name.endsWith(".json")) continue;
+    const file = join(e.parentPath, e.name);
+    const lines = readFileSync(file, "utf8").split("\n");
+    writeFileSync(
+      file,
+      lines.map((l) => (l.trim() === "" ? l : JSON.stringify(f(JSON.parse(l) as Record<string, unknown>)))).join("\n"),
+    );
+  }
+}
+
+describe("the same attack in every variant of the export shape gives the same findings, with and without the pre-filter", () => {
+  /** A scan's view with the copy's directory taken out of every location. */
+  const strip = (v: unknown, dir: string) => JSON.parse(JSON.stringify(v).split(dir).join("<demo>"));
+  let baseline: unknown;
+  const copyOfDemo = (name: string) => {
+    const dir = join(tmp.dir, name);
+    cpSync(DEMO_TENANT_DIR, dir, { recursive: true });
+    return dir;
+  };
+
+  it("the demo as it is (baseline)", async () => {
+    const dir = copyOfDemo("variant-base");
+    const { on } = await both([dir]);
+    baseline = strip({ findings: on.findings, coverage: on.coverage }, dir);
+    expect(on.findings.length).toBeGreaterThan(0);
+  }, 120_000);
+
+  for (const v of VARIANTS.filter((x) => x.shapes.includes("export"))) {
+    it(v.change, async () => {
+      const dir = copyOfDemo(`variant-${v.id}`);
+      rewriteLines(join(dir, "activity"), v.apply);
+      const { on, off } = await both([dir]);
+      expect(on).toEqual(off);
+      expect(strip({ findings: on.findings, coverage: on.coverage }, dir)).toEqual(baseline);
+    }, 120_000);
   }
 });

@@ -12,6 +12,7 @@
  */
 import { createHash } from "node:crypto";
 import type { ActivityEvent, Origin, Principal } from "../../model/records.js";
+import { isProviderOperation, operationForDisplayName } from "../catalog/localized-operations.js";
 import {
   isObj,
   type Json,
@@ -22,6 +23,7 @@ import {
   str,
   stringRecord,
   stripUndefined,
+  utcTime,
 } from "./util.js";
 
 const CLAIM_OID = "http://schemas.microsoft.com/identity/claims/objectidentifier";
@@ -123,7 +125,8 @@ function authFrom(v: unknown): ActivityEvent["authorization"] | undefined {
   if (action) out.action = action;
   if (scope) out.scope = scope;
   if (role) out.role = role;
-  if (isObj(a.evidence)) out.evidence = Object.freeze(stringRecord(a.evidence));
+  const evidence = jsonish(a.evidence);
+  if (evidence) out.evidence = Object.freeze(stringRecord(evidence));
   return out;
 }
 
@@ -138,11 +141,65 @@ function httpFrom(v: unknown): ActivityEvent["httpRequest"] | undefined {
   return out;
 }
 
-export function fromRest(o: Json, origin: Origin): ActivityEvent | undefined {
-  const operationName = pairValue(o.operationName);
-  const time = str(o.eventTimestamp);
-  if (!operationName || !time) return undefined;
-  const claims = stringRecord(o.claims);
+/** Why a record of an Activity Log shape could not be read, or that its operation is only a display name. */
+export type ActivityRejection = { error: string } | { unresolved: string };
+export type ActivityRead = ActivityEvent | ActivityRejection;
+
+export function isRejection(r: ActivityRead): r is ActivityRejection {
+  return "error" in r || "unresolved" in r;
+}
+
+/** Attacker-controlled text quoted in a message: one line, capped. */
+export function quote(v: unknown): string {
+  const s = typeof v === "string" ? v : (JSON.stringify(v) ?? String(v));
+  // JSON.stringify escapes control characters, so the quote stays on one line.
+  return JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}…` : s);
+}
+
+/**
+ * The operation: the provider operation when given, else the one its display name stands for.
+ * Undefined operation with `unresolved`: only a display name no source maps.
+ */
+function operationOf(value: string | undefined, display: string | undefined): { op?: string; unresolved?: string } {
+  if (value && isProviderOperation(value)) return { op: value };
+  for (const name of [value, display]) {
+    if (!name) continue;
+    const op = operationForDisplayName(name);
+    if (op) return { op };
+  }
+  const shown = value ?? display;
+  return shown ? { unresolved: shown } : {};
+}
+
+function unresolved(name: string, field: string): ActivityRejection {
+  return {
+    unresolved: `has only the display name ${quote(name)} in ${field}, which maps to no known operation (operation name not resolvable)`,
+  };
+}
+
+/** The time in UTC ISO-8601, or why not. */
+function timeOf(raw: unknown, field: string): string | ActivityRejection {
+  const t = utcTime(str(raw));
+  if (t) return t;
+  return { error: `has a time that is not an ISO-8601 date-time: ${field} ${quote(raw)}` };
+}
+
+function missing(what: string, looked: string, o: Json): ActivityRejection {
+  const keys = Object.keys(o);
+  const shown = keys.slice(0, 12).join(", ") + (keys.length > 12 ? `, … (${keys.length} fields)` : "");
+  return { error: `has no ${what}: looked for ${looked}; found fields ${shown || "(none)"}` };
+}
+
+export function readRest(o: Json, origin: Origin, raw: unknown = o): ActivityRead {
+  const name = operationOf(pairValue(o.operationName), localizedOf(o.operationName));
+  if (name.unresolved) return unresolved(name.unresolved, "operationName");
+  if (!name.op) return missing("operation name", "operationName.value, operationName.localizedValue", o);
+  // Without eventTimestamp (a `--select` that left it out) the submission time is the nearest.
+  const timeField = ["eventTimestamp", "time", "submissionTimestamp"].find((k) => o[k] !== undefined);
+  if (timeField === undefined) return missing("time", "eventTimestamp, time, submissionTimestamp", o);
+  const time = timeOf(o[timeField], timeField);
+  if (typeof time !== "string") return time;
+  const claims = stringRecord(jsonish(o.claims));
   const authorization = authFrom(o.authorization);
   const httpRequest = httpFrom(o.httpRequest);
   const caller = str(o.caller);
@@ -151,7 +208,7 @@ export function fromRest(o: Json, origin: Origin): ActivityEvent | undefined {
     correlationId: str(o.correlationId),
     operationId: str(o.operationId),
     time,
-    operationName,
+    operationName: name.op,
     operationLocalized: localizedOf(o.operationName),
     category: pairValue(o.category),
     status: normStatus(pairValue(o.status)),
@@ -170,30 +227,41 @@ export function fromRest(o: Json, origin: Origin): ActivityEvent | undefined {
     claims: Object.freeze(claims),
     authorization,
     httpRequest,
-    properties: Object.freeze(isObj(o.properties) ? o.properties : {}),
+    // The AzureActivity Properties column, and some exporters, hold it as JSON text.
+    properties: Object.freeze(jsonish(o.properties) ?? {}),
     origin,
-    raw: o,
+    raw,
   });
 }
 
-export function fromExport(o: Json, origin: Origin): ActivityEvent | undefined {
-  const operationName = str(o.operationName);
-  const time = str(o.time);
-  if (!operationName || !time) return undefined;
-  const identity = isObj(o.identity) ? o.identity : {};
-  const claims = stringRecord(identity.claims);
+export function fromRest(o: Json, origin: Origin): ActivityEvent | undefined {
+  const r = readRest(o, origin);
+  return isRejection(r) ? undefined : r;
+}
+
+export function readExport(o: Json, origin: Origin, raw: unknown = o): ActivityRead {
+  const name = operationOf(pairValue(o.operationName), localizedOf(o.operationName));
+  if (name.unresolved) return unresolved(name.unresolved, "operationName");
+  if (!name.op) return missing("operation name", "operationName", o);
+  const rawTime = o.time ?? o.eventTimestamp;
+  if (rawTime === undefined) return missing("time", "time, eventTimestamp", o);
+  const time = timeOf(rawTime, o.time !== undefined ? "time" : "eventTimestamp");
+  if (typeof time !== "string") return time;
+  const identity = jsonish(o.identity) ?? {};
+  const claims = stringRecord(jsonish(identity.claims));
   const authorization = authFrom(identity.authorization);
-  const props = isObj(o.properties) ? o.properties : {};
+  const props = jsonish(o.properties) ?? {};
   // The caller is not a column of its own in exports; the claims carry it.
   const caller = claims[CLAIM_UPN] ?? claims[CLAIM_OID] ?? undefined;
   return finish({
     correlationId: str(o.correlationId),
     operationId: str(props.operationId),
     time,
-    operationName,
-    category: str(props.eventCategory) ?? str(o.category),
-    status: normStatus(str(o.resultType)),
-    subStatus: str(o.resultSignature),
+    operationName: name.op,
+    operationLocalized: localizedOf(o.operationName),
+    category: str(props.eventCategory) ?? pairValue(o.category),
+    status: normStatus(pairValue(o.resultType)),
+    subStatus: pairValue(o.resultSignature),
     eventName: str(props.eventName),
     level: str(o.level),
     resourceId: str(o.resourceId),
@@ -203,16 +271,26 @@ export function fromExport(o: Json, origin: Origin): ActivityEvent | undefined {
     principal: principalFrom(claims, authorization?.evidence, caller),
     claims: Object.freeze(claims),
     authorization,
-    properties: Object.freeze(isObj(props.eventProperties) ? props.eventProperties : props),
+    properties: Object.freeze(jsonish(props.eventProperties) ?? props),
     origin,
-    raw: o,
+    raw,
   });
 }
 
-export function fromTable(o: Json, origin: Origin): ActivityEvent | undefined {
-  const operationName = str(o.OperationNameValue) ?? str(o.OperationName);
-  const time = str(o.TimeGenerated);
-  if (!operationName || !time) return undefined;
+export function fromExport(o: Json, origin: Origin): ActivityEvent | undefined {
+  const r = readExport(o, origin);
+  return isRejection(r) ? undefined : r;
+}
+
+export function readTable(o: Json, origin: Origin, raw: unknown = o): ActivityRead {
+  const value = str(o.OperationNameValue);
+  const localized = str(o.OperationName);
+  const name = operationOf(value ?? localized, localized);
+  if (name.unresolved) return unresolved(name.unresolved, value !== undefined ? "OperationNameValue" : "OperationName");
+  if (!name.op) return missing("operation name", "OperationNameValue, OperationName", o);
+  if (o.TimeGenerated === undefined) return missing("time", "TimeGenerated", o);
+  const time = timeOf(o.TimeGenerated, "TimeGenerated");
+  if (typeof time !== "string") return time;
   const claims = stringRecord(jsonish(o.Claims_d) ?? jsonish(o.Claims));
   const authorization = authFrom(o.Authorization_d ?? o.Authorization);
   const httpRequest = httpFrom(o.HTTPRequest);
@@ -223,8 +301,8 @@ export function fromTable(o: Json, origin: Origin): ActivityEvent | undefined {
     correlationId: str(o.CorrelationId),
     operationId: str(o.OperationId),
     time,
-    operationName,
-    operationLocalized: str(o.OperationName),
+    operationName: name.op,
+    operationLocalized: localized,
     category: str(o.CategoryValue) ?? str(o.Category),
     status: normStatus(str(o.ActivityStatusValue) ?? str(o.ActivityStatus)),
     subStatus: str(o.ActivitySubstatusValue) ?? str(o.ActivitySubstatus),
@@ -243,8 +321,13 @@ export function fromTable(o: Json, origin: Origin): ActivityEvent | undefined {
     httpRequest,
     properties: Object.freeze(props),
     origin,
-    raw: o,
+    raw,
   });
+}
+
+export function fromTable(o: Json, origin: Origin): ActivityEvent | undefined {
+  const r = readTable(o, origin);
+  return isRejection(r) ? undefined : r;
 }
 
 /** The request body Azure logs for some writes (a JSON string in properties.requestbody). */

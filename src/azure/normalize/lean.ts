@@ -74,6 +74,16 @@ const M_STATUS_VALUE = 15;
 const M_STATUS_KEY = 16;
 const M_CLIENT_IP = 17;
 
+/** Keys looked for in any case when absent as Azure spells them (lower case). */
+const K_RESOURCE_ID = Buffer.from("resourceid", "latin1");
+const K_RESULT_TYPE = Buffer.from("resulttype", "latin1");
+const K_CALLER_IP = Buffer.from("calleripaddress", "latin1");
+const K_CLIENT_IP = Buffer.from("clientipaddress", "latin1");
+const K_STATUS = Buffer.from("status", "latin1");
+
+/** YYYY-MM-DDTHH:MM:SS: 0 for a digit, else the byte itself. */
+const TIME_PATTERN = Uint8Array.from("0000-00-00T00:00:00", (c) => (c === "0" ? 0 : c.charCodeAt(0)));
+
 /** Entries kept of the verdicts per operation spelling and statuses per result text. */
 const MEMO_LIMIT = 4096;
 
@@ -169,8 +179,12 @@ export class LeanReader {
     if (!isOneRecord(bytes, start, end)) return false;
     const exp = this.value(M_OP_EXPORT, F_OP, start);
     if (exp === UNREADABLE) return false;
+    if (exp !== READ && this.value(M_OP_REST, F_OP, start) !== READ) return false;
+    // A second operation name: several records in an envelope (`{"body": …}`), which the full
+    // reader unwraps.
+    const after = this.span[F_OP + 1] as number;
+    if (this.find(M_OP_EXPORT, after) >= 0 || this.find(M_OP_REST, after) >= 0) return false;
     if (exp === READ) return this.operationCleared() && this.exportShape(start);
-    if (this.value(M_OP_REST, F_OP, start) !== READ) return false;
     return this.operationCleared() && this.restShape(start);
   }
 
@@ -183,7 +197,9 @@ export class LeanReader {
       // Spellings are few in real logs; a hostile input with endless ones must not grow this.
       if (this.opVerdict.size >= MEMO_LIMIT) this.opVerdict.clear();
       const lower = raw.toLowerCase();
-      v = this.parseOps.has(lower) ? false : lower;
+      // A name without a slash is a display name or another log's operation ("VaultGet"):
+      // the full reader decides what it is.
+      v = this.parseOps.has(lower) || !lower.includes("/") ? false : lower;
       this.opVerdict.set(raw, v);
     }
     if (v === false) return false;
@@ -211,11 +227,48 @@ export class LeanReader {
     return true;
   }
 
+  /**
+   * Whether the line has the key `"<key>"` in any case (key given in lower case). Asked only when
+   * a field is absent as Azure spells it: a variant of it sends the line to the full reader,
+   * which reads field names in any case.
+   */
+  private keyAnyCase(key: Buffer, start: number): boolean {
+    const b = this.bytes;
+    const n = key.length;
+    let i = start;
+    for (;;) {
+      const q = b.indexOf(34, i);
+      if (q < 0 || q + n + 1 >= this.end) return false;
+      let k = 0;
+      while (k < n && ((b[q + 1 + k] as number) | 0x20) === key[k]) k++;
+      if (k === n && b[q + 1 + n] === 34) return true;
+      i = q + 1;
+    }
+  }
+
+  /** Whether the time read is UTC ISO-8601 as Azure writes it (util.ts utcTime keeps these as they are). */
+  private timeIsUtcIso(): boolean {
+    const b = this.bytes;
+    const s = this.span[F_TIME] as number;
+    const e = this.span[F_TIME + 1] as number;
+    if (e - s < 20 || e - s > 30 || b[e - 1] !== 90 /* Z */) return false;
+    for (let k = 0; k < 19; k++) {
+      const c = b[s + k] as number;
+      const want = TIME_PATTERN[k] as number;
+      if (want === 0 ? c < 48 || c > 57 : c !== want) return false;
+    }
+    if (e - s === 20) return true;
+    if (b[s + 19] !== 46 /* . */ || e - s === 21) return false;
+    for (let k = s + 20; k < e - 1; k++) if ((b[k] as number) < 48 || (b[k] as number) > 57) return false;
+    return e - s - 21 <= 9;
+  }
+
   /** Diagnostic-settings export (Storage PT1H.json, Event Hub records). */
   private exportShape(start: number): boolean {
-    if (this.value(M_TIME, F_TIME, start) !== READ || !this.has(F_TIME)) return false;
+    if (this.value(M_TIME, F_TIME, start) !== READ || !this.has(F_TIME) || !this.timeIsUtcIso()) return false;
     const resource = this.value(M_RESOURCE, F_RESOURCE, start);
     if (resource === UNREADABLE) return false;
+    if (resource === ABSENT && this.keyAnyCase(K_RESOURCE_ID, start)) return false;
     // The export shape needs one of these (activity.ts#isExportActivity); otherwise it is no record
     // of ours. A resourceId string read says the first is there.
     if (
@@ -225,8 +278,10 @@ export class LeanReader {
       this.find(M_CATEGORY_KEY, start) < 0
     )
       return false;
-    if (this.value(M_RESULT_TYPE, F_STATUS, start) === UNREADABLE) return false;
-    if (this.value(M_CALLER_IP, F_IP, start) === UNREADABLE) return false;
+    const result = this.value(M_RESULT_TYPE, F_STATUS, start);
+    if (result === UNREADABLE || (result === ABSENT && this.keyAnyCase(K_RESULT_TYPE, start))) return false;
+    const ip = this.value(M_CALLER_IP, F_IP, start);
+    if (ip === UNREADABLE || (ip === ABSENT && this.keyAnyCase(K_CALLER_IP, start))) return false;
     if (!this.principal(start)) return false;
     this.readStatus(this.text(F_STATUS));
     return true;
@@ -234,16 +289,17 @@ export class LeanReader {
 
   /** REST `eventtypes/management/values` events, one per line (`az monitor activity-log list | jq -c '.[]'`). */
   private restShape(start: number): boolean {
-    if (this.value(M_EVENT_TIME, F_TIME, start) !== READ || !this.has(F_TIME)) return false;
+    if (this.value(M_EVENT_TIME, F_TIME, start) !== READ || !this.has(F_TIME) || !this.timeIsUtcIso()) return false;
     // httpRequest written as JSON text hides the client address from a plain search.
     if (this.find(M_HTTP_REQUEST_TEXT, start) >= 0) return false;
     // resourceId falls back to authorization.scope in activity.ts: parse when it is absent.
     if (this.value(M_RESOURCE, F_RESOURCE, start) !== READ || !this.has(F_RESOURCE)) return false;
     const status = this.value(M_STATUS_VALUE, F_STATUS, start);
     if (status === UNREADABLE) return false;
-    if (this.value(M_CLIENT_IP, F_IP, start) === UNREADABLE) return false;
-    // A status object written another way (localizedValue first) would be missed here: parse it.
-    if (status === ABSENT && this.find(M_STATUS_KEY, start) >= 0) return false;
+    const ip = this.value(M_CLIENT_IP, F_IP, start);
+    if (ip === UNREADABLE || (ip === ABSENT && this.keyAnyCase(K_CLIENT_IP, start))) return false;
+    // A status object written another way (localizedValue first, another case) would be missed here: parse it.
+    if (status === ABSENT && (this.find(M_STATUS_KEY, start) >= 0 || this.keyAnyCase(K_STATUS, start))) return false;
     if (!this.principal(start)) return false;
     this.readStatus(this.text(F_STATUS));
     return true;
@@ -275,15 +331,17 @@ function isOneRecord(b: Buffer, start: number, end: number): boolean {
   while (a <= z && (b[a] === 32 || b[a] === 9)) a++;
   while (z >= a && (b[z] === 32 || b[z] === 9 || b[z] === 13)) z--;
   if (b[a] !== 123 || b[z] !== 125) return false;
-  return !startsWith(b, a + 1, RECORDS_KEY) && !startsWith(b, a + 1, VALUE_KEY);
+  return !ENVELOPE_KEYS.some((k) => startsWithAnyCase(b, a + 1, k));
 }
 
-const RECORDS_KEY = Buffer.from('"records"', "latin1");
-const VALUE_KEY = Buffer.from('"value"', "latin1");
+/** First members of an envelope (normalize/envelope.ts), any case: many records, always parsed. */
+const ENVELOPE_KEYS = ['"records"', '"value"', '"body"', '"responses"', '"parameters"'].map((k) =>
+  Buffer.from(k, "latin1"),
+);
 
-function startsWith(b: Buffer, at: number, key: Buffer): boolean {
+function startsWithAnyCase(b: Buffer, at: number, key: Buffer): boolean {
   if (at + key.length > b.length) return false;
-  for (let i = 0; i < key.length; i++) if (b[at + i] !== key[i]) return false;
+  for (let i = 0; i < key.length; i++) if (((b[at + i] as number) | 0x20) !== ((key[i] as number) | 0x20)) return false;
   return true;
 }
 

@@ -104,3 +104,39 @@ export function stripUndefined<T extends object>(o: T): T {
   for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
   return o;
 }
+
+/** ISO-8601 in UTC as Azure writes it: kept as it is (the fast path; no Date is made). */
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+/**
+ * ISO-8601 with an offset or none, `T` or a space between date and time (Log Analytics and CSV
+ * exports), any fraction. A time without a zone is taken as UTC: every Azure log store keeps UTC.
+ */
+const ISO_ANY = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(\.\d{1,9})?\s*(Z|z|UTC|[+-]\d{2}:?\d{2})?$/;
+
+/**
+ * A time as UTC ISO-8601 (`YYYY-MM-DDTHH:MM:SS[.fraction]Z`, the fraction's digits kept), or
+ * undefined when it is not an ISO-8601 time. Times are compared as these strings (window,
+ * first-seen), so one written another way must never reach a comparison unconverted.
+ */
+export function utcTime(s: string | undefined): string | undefined {
+  if (s === undefined) return undefined;
+  if (ISO_UTC.test(s)) return s;
+  const m = ISO_ANY.exec(s.trim());
+  if (!m) return undefined;
+  const [, date, clock, fraction = "", zoneRaw] = m;
+  let zone = zoneRaw === undefined || /^(z|utc)$/i.test(zoneRaw) ? "Z" : zoneRaw;
+  if (zone !== "Z" && !zone.includes(":")) zone = `${zone.slice(0, 3)}:${zone.slice(3)}`;
+  const hms = (clock as string).length === 5 ? `${clock}:00` : (clock as string);
+  const ms = Date.parse(`${date}T${hms}${zone}`);
+  if (Number.isNaN(ms)) return undefined;
+  // Date keeps milliseconds only; the whole seconds come from it, the fraction as written.
+  return `${new Date(ms).toISOString().slice(0, 19)}${fraction}Z`;
+}
+
+/** A member by name, any case: the exact name first (the common case costs one lookup). */
+export function memberCI(o: Json, name: string): unknown {
+  if (name in o) return o[name];
+  const lower = name.toLowerCase();
+  for (const k of Object.keys(o)) if (k.toLowerCase() === lower) return o[k];
+  return undefined;
+}

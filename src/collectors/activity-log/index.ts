@@ -14,7 +14,7 @@ import { MonitorClient } from "@azure/arm-monitor";
 import { BodyCapture, explain, stripQuery } from "../../azure/live/arm.js";
 import type { LiveScope } from "../../azure/live/scope.js";
 import type { AzureSession } from "../../azure/live/session.js";
-import { fromRest } from "../../azure/normalize/activity.js";
+import { readRest } from "../../azure/normalize/activity.js";
 import { str } from "../../azure/normalize/util.js";
 import { keyHash } from "../../engine/state.js";
 import type { CollectedItem } from "../../model/records.js";
@@ -102,12 +102,13 @@ export class ActivityLogCollector implements Collector {
               }
               seen.add(k);
             }
-            const e = fromRest(item, { shape: "activity-rest", location, index });
-            if (!e) {
-              scope.unreadableRecord(
-                { url: location, line: index },
-                "is not an Activity Log event (no operationName or eventTimestamp)",
-              );
+            const e = readRest(item, { shape: "activity-rest", location, index });
+            if ("error" in e) {
+              scope.unreadableRecord({ url: location, line: index }, e.error);
+              continue;
+            }
+            if ("unresolved" in e) {
+              scope.skippedRecord("unresolved", { url: location, line: index }, e.unresolved);
               continue;
             }
             scope.record(e.time);

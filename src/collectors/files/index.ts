@@ -4,11 +4,15 @@
  * every input (usage errors before anything is read); `collect` streams records out one at a
  * time, and each input becomes one coverage entry in the scan's tally.
  */
-import { readdir, readFile, stat } from "node:fs/promises";
-import { availableParallelism } from "node:os";
-import { basename, join, relative } from "node:path";
+import { createReadStream, createWriteStream, mkdtempSync, rmSync } from "node:fs";
+import { open, readdir, readFile, realpath, rename, stat } from "node:fs/promises";
+import { availableParallelism, tmpdir } from "node:os";
+import { basename, join, relative, sep } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { classify, SiteJoiner } from "../../azure/normalize/index.js";
 import { isObj, str } from "../../azure/normalize/util.js";
+import { encodeGlob, globMatch } from "../../matcher/glob.js";
 import type { SourceKind } from "../../model/finding.js";
 import type { AuditRecord, CollectedItem, LineRef } from "../../model/records.js";
 import { UsageError } from "../../util/errors.js";
@@ -25,9 +29,12 @@ const SNAPSHOT_META = "snapshot.json";
 export interface InputPlan {
   path: string;
   files: string[];
-  ignored: string[];
-  /** snapshot.json of a snapshot directory, when present. */
+  /** Files in a directory that are not read: not JSON (by their first bytes), a broken link. */
+  notRead: { file: string; why: string }[];
+  /** snapshot.json of a snapshot directory, when present (the windows of all found, merged). */
   meta?: SnapshotMeta;
+  /** How coverage names a file that is a copy (stdin, a transcoded file), by the copy's path. */
+  shownAs?: Record<string, string>;
 }
 
 export interface SnapshotMeta {
@@ -46,14 +53,72 @@ function isFilesPlan(plan: CollectionPlan): plan is FilesPlan {
   return plan.source === "files" && Array.isArray((plan as Partial<FilesPlan>).inputs);
 }
 
-async function walk(dir: string, files: string[], ignored: string[]): Promise<void> {
+/** Registry content of the snapshot layout and repository furniture: never records, never worth a note. */
+const QUIET = (f: string) => /(^|\/)(README\.md|\.gitkeep)$/i.test(f) || /(^|\/)blobs\/sha256\/[0-9a-f]{64}$/.test(f);
+
+/** What the first bytes of a file say: JSON (or gzip, or UTF-16) is read whatever its name. */
+async function looksReadable(path: string): Promise<boolean> {
+  const fh = await open(path, "r");
+  try {
+    const b = Buffer.alloc(512);
+    const { bytesRead } = await fh.read(b, 0, b.length, 0);
+    return startsLikeJson(b.subarray(0, bytesRead));
+  } finally {
+    await fh.close();
+  }
+}
+
+export function startsLikeJson(b: Buffer): boolean {
+  if (b[0] === 0x1f && b[1] === 0x8b) return true; // gzip
+  if ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff)) return true; // UTF-16 BOM
+  let i = b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0;
+  while (i < b.length && (b[i] === 32 || b[i] === 9 || b[i] === 10 || b[i] === 13 || b[i] === 0)) i++;
+  return b[i] === 123 || b[i] === 91;
+}
+
+interface Walk {
+  root: string;
+  files: string[];
+  notRead: { file: string; why: string }[];
+  metas: string[];
+  exclude: (rel: string) => boolean;
+  /** Real paths of directories walked, so a symbolic link loop ends. */
+  seen: Set<string>;
+}
+
+async function walk(dir: string, w: Walk): Promise<void> {
+  const real = await realpath(dir);
+  if (w.seen.has(real)) return;
+  w.seen.add(real);
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) await walk(p, files, ignored);
-    else if (e.isFile() && DATA_FILE.test(e.name)) files.push(p);
-    else ignored.push(p);
+    const rel = relative(w.root, p).split(sep).join("/");
+    if (w.exclude(rel)) continue;
+    let isDir = e.isDirectory();
+    let isFile = e.isFile();
+    if (e.isSymbolicLink()) {
+      try {
+        const st = await stat(p);
+        isDir = st.isDirectory();
+        isFile = st.isFile();
+      } catch {
+        w.notRead.push({ file: p, why: "is a broken symbolic link" });
+        continue;
+      }
+    }
+    if (isDir) await walk(p, w);
+    else if (!isFile) continue;
+    else if (e.name === SNAPSHOT_META) w.metas.push(p);
+    else if (DATA_FILE.test(e.name)) w.files.push(p);
+    else if (QUIET(rel)) continue;
+    else if (await looksReadable(p).catch(() => false)) w.files.push(p);
+    else
+      w.notRead.push({
+        file: p,
+        why: "was not read: not JSON or JSON Lines by its first bytes (pass --exclude to skip it on purpose)",
+      });
   }
 }
 
@@ -77,43 +142,134 @@ async function readMeta(path: string): Promise<SnapshotMeta> {
   return meta;
 }
 
-async function planInput(path: string): Promise<InputPlan> {
+/** Snapshot metadata found side by side or nested: one window spanning them all. */
+function mergeMeta(metas: SnapshotMeta[]): SnapshotMeta | undefined {
+  if (metas.length === 0) return undefined;
+  if (metas.length === 1) return metas[0];
+  const window = declaredWindowOf(metas);
+  const out: SnapshotMeta = {
+    name:
+      metas
+        .map((m) => m.name)
+        .filter(Boolean)
+        .join(", ") || undefined,
+  };
+  if (window) out.window = window;
+  out.subscriptions = metas.flatMap((m) => m.subscriptions ?? []);
+  return out;
+}
+
+/*
+ * Standard input and other streams (`/dev/stdin` on a pipe, process substitution's /dev/fd/N) are
+ * copied to a file first: a file is read more than once (its mode, its records, lines read back).
+ */
+
+let spoolDir: string | undefined;
+/** A temporary directory for copies, removed when the process ends. */
+function spool(): string {
+  if (!spoolDir) {
+    const dir = mkdtempSync(join(tmpdir(), "azure-exec-audit-input-"));
+    spoolDir = dir;
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return spoolDir;
+}
+
+async function copyStream(from: Readable, name: string): Promise<string> {
+  const tmp = join(spool(), `${Date.now()}-${Math.random().toString(36).slice(2)}-${name}`);
+  await pipeline(from, createWriteStream(tmp));
+  // The name says how to read it: gzip by its magic bytes.
+  const head = Buffer.alloc(2);
+  const fh = await open(tmp, "r");
+  try {
+    await fh.read(head, 0, 2, 0);
+  } finally {
+    await fh.close();
+  }
+  if (head[0] === 0x1f && head[1] === 0x8b) {
+    await rename(tmp, `${tmp}.gz`);
+    return `${tmp}.gz`;
+  }
+  return tmp;
+}
+
+/**
+ * UTF-16 (what Windows PowerShell 5.1 `Out-File` and `>` write, with a byte-order mark) as a
+ * UTF-8 copy; undefined when the file is not UTF-16.
+ */
+async function utf8CopyOf(path: string): Promise<string | undefined> {
+  if (/\.gz$/i.test(path)) return undefined;
+  const fh = await open(path, "r");
+  const head = Buffer.alloc(2);
+  try {
+    await fh.read(head, 0, 2, 0);
+  } finally {
+    await fh.close();
+  }
+  const le = head[0] === 0xff && head[1] === 0xfe;
+  const be = head[0] === 0xfe && head[1] === 0xff;
+  if (!le && !be) return undefined;
+  const decoder = new TextDecoder(le ? "utf-16le" : "utf-16be");
+  const tmp = join(spool(), `${Date.now()}-${basename(path)}.utf8`);
+  async function* transcode() {
+    for await (const chunk of createReadStream(path)) yield decoder.decode(chunk as Buffer, { stream: true });
+    yield decoder.decode();
+  }
+  await pipeline(Readable.from(transcode()), createWriteStream(tmp));
+  return tmp;
+}
+
+async function planInput(path: string, exclude: (rel: string) => boolean): Promise<InputPlan> {
   let st: Awaited<ReturnType<typeof stat>>;
+  if (path === "-") {
+    if (process.stdin.isTTY)
+      throw new UsageError("--input - reads standard input, but it is a terminal: pipe the records in");
+    const copy = await copyStream(process.stdin, "stdin.json");
+    return { path: "stdin", files: [copy], notRead: [], shownAs: { [copy]: "stdin" } };
+  }
   try {
     st = await stat(path);
   } catch {
     throw new UsageError(`input path does not exist or cannot be read: ${path}`);
   }
-  if (st.isFile()) return { path, files: [path], ignored: [] };
-  if (!st.isDirectory()) throw new UsageError(`input is neither a file nor a directory: ${path}`);
-  const files: string[] = [];
-  const ignored: string[] = [];
-  await walk(path, files, ignored);
-  const metaPath = join(path, SNAPSHOT_META);
-  let meta: SnapshotMeta | undefined;
-  if (files.includes(metaPath)) {
-    files.splice(files.indexOf(metaPath), 1);
-    meta = await readMeta(metaPath);
+  if (st.isFIFO() || st.isSocket()) {
+    const copy = await copyStream(createReadStream(path), "stream.json");
+    return { path, files: [copy], notRead: [], shownAs: { [copy]: basename(path) } };
   }
-  if (files.length === 0) {
+  if (st.isFile()) return { path, files: [path], notRead: [] };
+  if (!st.isDirectory()) throw new UsageError(`input is neither a file nor a directory: ${path}`);
+  const w: Walk = { root: path, files: [], notRead: [], metas: [], exclude, seen: new Set() };
+  await walk(path, w);
+  const meta = mergeMeta(await Promise.all(w.metas.map(readMeta)));
+  if (w.files.length === 0) {
     throw new UsageError(`input directory has no .json, .jsonl or .gz files: ${path}`);
   }
-  // Layer blobs of the snapshot layout (images/<registry>/blobs/sha256/<digest>) are registry
-  // content the emulator serves, not records; they are not worth a note.
-  const quiet = (f: string) =>
-    /(^|\/)(README\.md|\.gitkeep)$/i.test(f) || /(^|\/)images\/[^/]+\/blobs\/sha256\/[0-9a-f]{64}$/.test(f);
-  return { path, files, ignored: ignored.filter((f) => !quiet(f)), meta };
+  return { path, files: w.files, notRead: w.notRead, meta };
 }
 
 /** The earliest declared start and the latest declared end over all snapshot metadata. */
-function declaredWindow(inputs: InputPlan[]): TimeWindow | undefined {
-  const froms = inputs.map((p) => p.meta?.window?.from).filter((x): x is string => !!x);
-  const tos = inputs.map((p) => p.meta?.window?.to).filter((x): x is string => !!x);
+function declaredWindowOf(metas: (SnapshotMeta | undefined)[]): TimeWindow | undefined {
+  const froms = metas.map((m) => m?.window?.from).filter((x): x is string => !!x);
+  const tos = metas.map((m) => m?.window?.to).filter((x): x is string => !!x);
   if (froms.length === 0 && tos.length === 0) return undefined;
   const w: TimeWindow = {};
   if (froms.length > 0) w.from = froms.sort()[0];
   if (tos.length > 0) w.to = tos.sort()[tos.length - 1];
   return w;
+}
+
+function declaredWindow(inputs: InputPlan[]): TimeWindow | undefined {
+  return declaredWindowOf(inputs.map((p) => p.meta));
+}
+
+/** `--exclude` globs (`*` any run, `?` one character) against a path relative to its input, or its base name. */
+export function excluder(globs: readonly string[]): (rel: string) => boolean {
+  if (globs.length === 0) return () => false;
+  const patterns = globs.map((g) => encodeGlob(g.replace(/\*\*\/?/g, "*")));
+  return (rel) => {
+    const base = rel.slice(rel.lastIndexOf("/") + 1);
+    return patterns.some((p) => globMatch(p, rel) || globMatch(p, base));
+  };
 }
 
 /** A file's name in coverage: relative to its input, or its base name when it is the input. */
@@ -132,6 +288,8 @@ export interface FilesOptions {
   workers?: number;
   /** Plain JSON Lines files at least this large are split across the workers (default 32 MiB). */
   parallelBytes?: number;
+  /** Globs of files and directories in an input directory not to read (`--exclude`). */
+  exclude?: string[];
 }
 
 /** The default number of workers: every core, up to four (more seldom pays on one file). */
@@ -153,9 +311,10 @@ export class FilesCollector implements Collector {
       throw new UsageError("no input given: pass --input <file or directory> or --demo");
     }
     const inputs: InputPlan[] = [];
+    const exclude = excluder(this.options.exclude ?? []);
     for (const path of this.paths) {
       checkAbort(options.abortSignal);
-      inputs.push(await planInput(path));
+      inputs.push(await planInput(path, exclude));
     }
     const plan: FilesPlan = { source: "files", scopes: inputs.map((p) => p.path), inputs };
     const window = declaredWindow(inputs);
@@ -174,12 +333,15 @@ export class FilesCollector implements Collector {
     const scopeOf = new Map<string, { scope: ScopeTally; input: InputPlan }>();
     for (const input of plan.inputs) {
       checkAbort(abortSignal);
-      const scope = tally.open("files", input.path, input.files.length);
+      const scope = tally.open("files", input.path, input.files.length + input.notRead.length);
       scope.declareWindow(input.meta?.window);
-      for (const file of input.files) {
-        scopeOf.set(file, { scope, input });
-        const rel = relativeTo(input.path, file);
+      for (const { file: f, why } of input.notRead) scope.partFailed({ file: relativeTo(input.path, f) }, why);
+      for (const original of input.files) {
+        const rel = input.shownAs?.[original] ?? relativeTo(input.path, original);
+        let file = original;
         try {
+          file = (await utf8CopyOf(original)) ?? original;
+          scopeOf.set(file, { scope, input });
           const gzip = /\.gz$/i.test(file);
           const workers = this.options.workers ?? defaultWorkers();
           // Plain files only (a gzip stream cannot be split), and only with two workers or more.
@@ -207,7 +369,10 @@ export class FilesCollector implements Collector {
               if (to !== undefined && (seen.to === undefined || to > seen.to)) seen.to = to;
               const batch: CollectedItem[] = [];
               for (const it of items) {
-                if (it.t === "problem") scope.unreadableRecord({ file: rel, line: it.line }, it.error);
+                if (it.t === "problem")
+                  scope.unreadableRecord({ file: rel, line: it.line, element: it.element }, it.error);
+                else if (it.t === "skipped")
+                  scope.skippedRecord(it.kind, { file: rel, line: it.line, element: it.element }, it.reason);
                 else if (it.t === "observation") {
                   scope.record(it.o.time);
                   const at = { file, line: it.line, offset: it.offset, length: it.length, gzip };
@@ -241,11 +406,6 @@ export class FilesCollector implements Collector {
           if (e instanceof NotJsonError) scope.partFailed({ file: rel }, e.message);
           else scope.partFailed({ file: rel }, `could not be read (${(e as Error).message})`);
         }
-      }
-      if (input.ignored.length > 0) {
-        scope.note(
-          `${input.ignored.length} non-JSON file(s) ignored (e.g. ${relativeTo(input.path, input.ignored[0] as string)})`,
-        );
       }
     }
     for (const orphan of sites.orphanSettings()) {

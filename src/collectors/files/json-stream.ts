@@ -13,22 +13,31 @@
  */
 import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
-import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
-import type { ActivityObservation } from "../../model/records.js";
+import { expandEnvelopes } from "../../azure/normalize/envelope.js";
+import type { ActivityObservation, Origin } from "../../model/records.js";
 import type { LineFilter } from "../types.js";
 
 export type StreamItem =
-  | { ok: true; value: unknown; line: number }
+  /** `element`: the record's index among several on its line (a one-line document, a batch). */
+  | { ok: true; value: unknown; line: number; element?: number }
   /** A line the filter cleared: not parsed, only observed. */
   | { ok: true; observation: Omit<ActivityObservation, "kind" | "at">; line: number; offset: number; length: number }
   | { ok: false; error: string; line: number };
 
 export class NotJsonError extends Error {}
 
-/** Wrapper members whose array elements are records. */
+/** Where a streamed record is, as records and evidence name it. */
+export function originOf(location: string, item: { line: number; element?: number }): Omit<Origin, "shape"> {
+  return item.element === undefined
+    ? { location, index: item.line }
+    : { location, index: item.line, element: item.element };
+}
+
+/** Wrapper members whose array elements are records (any case). */
 const WRAPPER_KEYS = new Set(["value", "records"]);
+type Json = Record<string, unknown>;
 
 /** Largest single JSON value we accept; anything bigger is reported, not parsed. */
 export const MAX_VALUE_CHARS = 32 * 1024 * 1024;
@@ -115,27 +124,42 @@ export async function lineRanges(path: string, size: number, parts: number): Pro
   return ranges;
 }
 
+/** Bytes looked at to choose the mode: a first line longer than this is read as a document. */
+const PEEK_BYTES = 1 << 20;
+
+/**
+ * JSON Lines when the first non-blank line is a whole JSON document, else one document. A first
+ * line longer than PEEK_BYTES (a minified document of any size) is read as a document: the
+ * document reader streams its records and also reads documents that follow one another, so
+ * JSON Lines with a very long first line are read all the same.
+ */
 export async function detectMode(path: string): Promise<"lines" | "document" | "empty"> {
-  const input = openText(path);
-  const rl = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
-  try {
-    for await (let line of rl) {
-      if (line.charCodeAt(0) === 0xfeff) line = line.slice(1);
-      const t = line.trim();
-      if (t === "") continue;
-      const c = t[0];
-      if (c !== "{" && c !== "[") throw new NotJsonError("is not JSON or JSON Lines");
-      try {
-        JSON.parse(t);
-        return "lines";
-      } catch {
-        return "document";
-      }
+  let head: Buffer = Buffer.alloc(0);
+  let complete = false;
+  for await (const c of chunks(path)) {
+    head = head.length === 0 ? c : Buffer.concat([head, c]);
+    if (head.length >= PEEK_BYTES) break;
+  }
+  complete = head.length < PEEK_BYTES;
+  let start = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+  for (;;) {
+    while (start < head.length && (head[start] === 32 || head[start] === 9 || head[start] === 13)) start++;
+    if (start >= head.length) return "empty";
+    const nl = head.indexOf(10, start);
+    if (nl === start) {
+      start++;
+      continue;
     }
-    return "empty";
-  } finally {
-    rl.close();
-    input.destroy();
+    const c = head[start];
+    if (c !== 123 && c !== 91 && c !== 34) throw new NotJsonError("is not JSON or JSON Lines");
+    const end = nl >= 0 ? nl : head.length;
+    if (nl < 0 && !complete) return "document";
+    try {
+      JSON.parse(head.toString("utf8", start, end));
+      return "lines";
+    } catch {
+      return "document";
+    }
   }
 }
 
@@ -334,20 +358,28 @@ export async function readLines(path: string, lines: ReadonlySet<number>): Promi
 }
 
 function* unwrap(value: unknown, line: number): Generator<StreamItem> {
-  if (Array.isArray(value)) {
-    for (const v of value) yield { ok: true, value: v, line };
+  // One record per line is the common case: no envelope to look into.
+  if (value !== null && typeof value === "object" && !Array.isArray(value) && !maybeEnvelope(value as Json)) {
+    yield { ok: true, value, line };
     return;
   }
-  if (value && typeof value === "object") {
-    for (const k of WRAPPER_KEYS) {
-      const inner = (value as Record<string, unknown>)[k];
-      if (Array.isArray(inner)) {
-        for (const v of inner) yield { ok: true, value: v, line };
-        return;
-      }
-    }
+  const values = expandEnvelopes(value);
+  if (values.length === 1) {
+    yield { ok: true, value: values[0], line };
+    return;
   }
-  yield { ok: true, value, line };
+  for (const [element, v] of values.entries()) yield { ok: true, value: v, line, element };
+}
+
+/** Whether an object may be an envelope (expandEnvelopes decides): cheap, no key is lower-cased. */
+function maybeEnvelope(o: Json): boolean {
+  for (const k in o) {
+    const c = k.charCodeAt(0) | 0x20;
+    const n = k.length;
+    // records, value, body, responses, in any case: the first letter and the length.
+    if ((c === 114 && (n === 7 || n === 9)) || (c === 118 && n === 5) || (c === 98 && n === 4)) return true;
+  }
+  return false;
 }
 
 /**
@@ -355,16 +387,34 @@ function* unwrap(value: unknown, line: number): Generator<StreamItem> {
  * (elements of a top-level array or of a wrapper member) and hands each to JSON.parse, so
  * memory is bounded by the largest record, not the file.
  */
-/** One JSON document's records, batched like lines. */
+/**
+ * One JSON document's records, batched like lines. Envelopes inside elements are unwrapped; a
+ * record that shares its line with others (a one-line document) gets its index on that line,
+ * so evidence finds it: one item is held back until the next shows whether its line is shared.
+ */
 async function* streamDocument(path: string): AsyncGenerator<StreamItem[]> {
   let batch: StreamItem[] = [];
+  let held: StreamItem | undefined;
+  let onLine = 0;
+  const take = (item: StreamItem) => {
+    if (held && held.line === item.line) {
+      if (held.ok && "value" in held && held.element === undefined) held.element = onLine;
+      onLine++;
+      if (item.ok && "value" in item) item.element = onLine;
+    } else onLine = 0;
+    if (held) batch.push(held);
+    held = item;
+  };
   for await (const item of documentItems(path)) {
-    batch.push(item);
+    if (item.ok && "value" in item)
+      for (const v of expandEnvelopes(item.value)) take({ ok: true, value: v, line: item.line });
+    else take(item);
     if (batch.length >= 512) {
       yield batch;
       batch = [];
     }
   }
+  if (held) batch.push(held);
   if (batch.length > 0) yield batch;
 }
 
@@ -436,7 +486,16 @@ async function* documentItems(path: string): AsyncGenerator<StreamItem> {
           continue;
         }
         if (ch === 32 || ch === 9 || ch === 13 || ch === 10) continue;
-        if (rootDone) throw new NotJsonError("has text after the end of its JSON document");
+        if (rootDone) {
+          // Another document after the first (JSON Lines whose first line was too long to choose
+          // by, or documents written one after another): read it the same way.
+          if (ch !== 123 && ch !== 91) throw new NotJsonError("has text after the end of its JSON document");
+          rootDone = false;
+          recordDepth = -1;
+          rootIsObject = false;
+          awaitingValueOfKey = false;
+          lastKey = "";
+        }
         // Start of a record value?
         if (!capturing && depth === recordDepth && ch !== 44 && ch !== 93) {
           capturing = true;
@@ -470,7 +529,7 @@ async function* documentItems(path: string): AsyncGenerator<StreamItem> {
             recordDepth < 0 &&
             awaitingValueOfKey &&
             ch === 91 &&
-            WRAPPER_KEYS.has(lastKey)
+            WRAPPER_KEYS.has(lastKey.toLowerCase())
           ) {
             // `{"value": [` — stream the elements and drop the wrapper text.
             recordDepth = 2;

@@ -8,7 +8,7 @@
 import { type Classified, classify } from "../../azure/normalize/index.js";
 import type { CollectedItem } from "../../model/records.js";
 import type { ScopeTally } from "../tally.js";
-import type { StreamItem } from "./json-stream.js";
+import { originOf, type StreamItem } from "./json-stream.js";
 
 export interface LineSource {
   /** How problems name the file (a path relative to the input, a blob name). */
@@ -38,8 +38,13 @@ export function takeLines(items: readonly StreamItem[], src: LineSource): Collec
       batch.push({ kind: "observation", ...item.observation, at });
       continue;
     }
-    const c = classify(item.value, { location: src.location, index: item.line });
-    if ("error" in c) scope.unreadableRecord({ file: src.shown, line: item.line }, c.error);
+    const c = classify(item.value, originOf(src.location, item));
+    const loc =
+      item.element === undefined
+        ? { file: src.shown, line: item.line }
+        : { file: src.shown, line: item.line, element: item.element };
+    if ("error" in c) scope.unreadableRecord(loc, c.error);
+    else if ("skipped" in c) scope.skippedRecord(c.skipped, loc, c.reason);
     else if ("pending" in c) {
       if (src.pending) src.pending(c, item.line);
       else

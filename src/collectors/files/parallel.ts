@@ -19,7 +19,8 @@ export interface WorkerTask {
 export type WorkerItem =
   | { t: "record"; record: AuditRecord }
   | { t: "observation"; line: number; offset: number; length: number; o: Omit<ActivityObservation, "kind" | "at"> }
-  | { t: "problem"; line: number; error: string }
+  | { t: "problem"; line: number; element?: number; error: string }
+  | { t: "skipped"; line: number; element?: number; kind: "not-activity" | "unresolved"; reason: string }
   | { t: "pending"; line: number; pending: "site" | "appsettings"; key: string; value: Json; shape: string };
 
 export interface WorkerBatch {

@@ -10,7 +10,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { classify } from "../../azure/normalize/index.js";
 import type { LineAggregator } from "../../azure/prefilter.js";
 import type { LineFilter } from "../types.js";
-import { type LineRange, streamLineRange } from "./json-stream.js";
+import { type LineRange, originOf, streamLineRange } from "./json-stream.js";
 import type { WorkerBatch, WorkerTask } from "./parallel.js";
 
 const WINDOW = 4;
@@ -74,8 +74,10 @@ async function run(): Promise<void> {
           o: item.observation,
         });
       } else {
-        const c = classify(item.value, { location: task.file, index: item.line });
-        if ("error" in c) batch.items.push({ t: "problem", line: item.line, error: c.error });
+        const c = classify(item.value, originOf(task.file, item));
+        if ("error" in c) batch.items.push({ t: "problem", line: item.line, element: item.element, error: c.error });
+        else if ("skipped" in c)
+          batch.items.push({ t: "skipped", line: item.line, element: item.element, kind: c.skipped, reason: c.reason });
         else if ("pending" in c)
           batch.items.push({
             t: "pending",

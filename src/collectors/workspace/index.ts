@@ -25,7 +25,7 @@ import {
 } from "@azure/monitor-query-logs";
 import { Attribution } from "../../azure/enrich/attribution.js";
 import type { AzureSession } from "../../azure/live/session.js";
-import { fromTable } from "../../azure/normalize/activity.js";
+import { fromTable, readTable } from "../../azure/normalize/activity.js";
 import type { Json } from "../../azure/normalize/util.js";
 import { FirstSeenStage } from "../../engine/firstseen.js";
 import { DEFAULT_LIMITS, MemoryState } from "../../engine/state.js";
@@ -280,12 +280,13 @@ export class WorkspaceCollector implements Collector {
         for await (const rows of run.read(slice, (s, take) => eventsQuery(s, ops, take))) {
           const batch: CollectedItem[] = [];
           for (const row of rows) {
-            const e = fromTable(row, origin);
-            if (!e) {
-              scope.unreadableRecord(
-                { url: label(plan.workspaceId, slice) },
-                "row without TimeGenerated or OperationNameValue",
-              );
+            const e = readTable(row, origin);
+            if ("error" in e) {
+              scope.unreadableRecord({ url: label(plan.workspaceId, slice) }, e.error);
+              continue;
+            }
+            if ("unresolved" in e) {
+              scope.skippedRecord("unresolved", { url: label(plan.workspaceId, slice) }, e.unresolved);
               continue;
             }
             scope.record(e.time);
