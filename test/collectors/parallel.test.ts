@@ -31,7 +31,7 @@ describe("worker threads", () => {
     const one = await scan([DEMO_TENANT_DIR], 1);
     expect(one.findings.length).toBeGreaterThan(0);
     expect(await scan([DEMO_TENANT_DIR], 2)).toEqual(one);
-  }, 60_000);
+  }, 180_000);
 
   it("a generated export corpus with a cut line: the same report, the cut line located once", async () => {
     const out = join(tmp.dir, "gen.jsonl");
@@ -48,5 +48,5 @@ describe("worker threads", () => {
     expect(two).toEqual(one);
     expect(one.coverage[0]).toMatchObject({ status: "partial", unreadable: 1 });
     expect(one.coverage[0]?.reason).toMatch(/gen\.jsonl:5001 not valid JSON/);
-  }, 60_000);
+  }, 180_000);
 });

@@ -70,7 +70,7 @@ describe("user rules", () => {
     // Not loaded through the probe: a pattern the adversarial inputs would catch, to reach the run-time guard.
     const { rules } = prepareText(userRule("7c1bd3c2-44f8-4c4e-9a59-0a3c0d9a0b03", "^(q+)+$"), "slow.yml");
     for (const r of rules) r.budgeted = true;
-    const slow = `${"q".repeat(27)}!`;
+    const slow = `${"q".repeat(27)}/write`;
     tmp.write(
       "slow/events.json",
       JSON.stringify(
