@@ -1,9 +1,9 @@
-import { access, mkdtemp, readFile } from "node:fs/promises";
+import { access, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { fileSink, sinkFor, stringSink } from "../../src/outputs/sink.js";
+import { fileSink, removeUnfinishedReports, sinkFor, stringSink } from "../../src/outputs/sink.js";
 
 /** A stream that takes `delayMs` per chunk and buffers at most `highWaterMark` bytes. */
 function slowStream(highWaterMark: number, delayMs: number, fail?: Error) {
@@ -61,14 +61,18 @@ describe("sinkFor", () => {
 });
 
 describe("fileSink", () => {
-  it("creates the file on the first write, not before", async () => {
-    const path = join(await mkdtemp(join(tmpdir(), "aea-sink-")), "report.txt");
+  it("creates the file on the first write, not before, and only when the report ends", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "aea-sink-"));
+    const path = join(dir, "report.txt");
     const sink = fileSink(path);
     await expect(access(path)).rejects.toThrow();
     await sink.write("a");
     await sink.write("b\n");
+    // Until end() the target is untouched: a report cut short never replaces it.
+    await expect(access(path)).rejects.toThrow();
     await sink.end();
     expect(await readFile(path, "utf8")).toBe("ab\n");
+    expect(await readdir(dir)).toEqual(["report.txt"]);
   });
 
   it("ending an unwritten sink creates nothing", async () => {
@@ -77,9 +81,31 @@ describe("fileSink", () => {
     await expect(access(path)).rejects.toThrow();
   });
 
-  it("rejects the first write when the file cannot be opened", async () => {
-    const path = join(await mkdtemp(join(tmpdir(), "aea-sink-")), "missing", "report.txt");
-    await expect(fileSink(path).write("x")).rejects.toMatchObject({ code: "ENOENT" });
+  it("creates a missing directory", async () => {
+    const path = join(await mkdtemp(join(tmpdir(), "aea-sink-")), "missing", "deeper", "report.txt");
+    const sink = fileSink(path);
+    await sink.write("x");
+    await sink.end();
+    expect(await readFile(path, "utf8")).toBe("x");
+  });
+
+  it("abort leaves the previous file as it was and no temporary file", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "aea-sink-"));
+    const path = join(dir, "report.txt");
+    await writeFile(path, "previous");
+    const sink = fileSink(path);
+    await sink.write("half a rep");
+    await sink.abort();
+    expect(await readFile(path, "utf8")).toBe("previous");
+    expect(await readdir(dir)).toEqual(["report.txt"]);
+  });
+
+  it("removeUnfinishedReports deletes reports still being written (what a signal does)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "aea-sink-"));
+    await fileSink(join(dir, "report.txt")).write("half");
+    expect((await readdir(dir)).length).toBe(1);
+    removeUnfinishedReports();
+    expect(await readdir(dir)).toEqual([]);
   });
 });
 
