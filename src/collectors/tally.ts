@@ -15,6 +15,14 @@ function where(loc: Location): string {
   return `${at}${loc.line ? `:${loc.line}` : ""}`;
 }
 
+/**
+ * Sources that always hold records when they work: an Activity Log read that returns none, or
+ * an input that yields none, is more likely a broken export, a wrong path or a wrong window
+ * than a quiet tenant, so it is `empty`, not `complete` (the gate fails closed on it). The
+ * inventory sources (rbac, app-service, …) may truly hold nothing.
+ */
+const EMPTY_IS_SUSPECT: ReadonlySet<SourceKind> = new Set(["files", "activity-log", "workspace", "archive"]);
+
 export class ScopeTally {
   records = 0;
   unreadable = 0;
@@ -105,8 +113,11 @@ export class ScopeTally {
         ? "failed"
         : bad > 0 || missed
           ? "partial"
-          : "complete";
+          : this.records === 0 && EMPTY_IS_SUSPECT.has(this.source)
+            ? "empty"
+            : "complete";
     const reasons: string[] = [];
+    if (status === "empty") reasons.push("no records read");
     if (this.failure !== undefined) reasons.push(this.failure);
     reasons.push(...this.missedReads);
     if (this.unreadable > 0) reasons.push(`${this.unreadable} unreadable record(s) skipped`);
@@ -133,6 +144,11 @@ export class CoverageTally {
     const t = new ScopeTally(source, scope, parts);
     this.scopes.push(t);
     return t;
+  }
+
+  /** Scopes opened so far (progress on a terminal). */
+  get size(): number {
+    return this.scopes.length;
   }
 
   entries(): CoverageEntry[] {

@@ -257,7 +257,11 @@ export interface CoverageEntry {
   scope: string;
   from?: string;
   to?: string;
-  status: "complete" | "partial" | "failed";
+  /**
+   * `empty`: read without error, but no record at all came out of a source that always has some
+   * (an Activity Log, an export): a broken export that writes empty files must not pass a gate.
+   */
+  status: "complete" | "partial" | "failed" | "empty";
   records: number;
   /** Records that could not be read (counted and located; the entry is then partial). */
   unreadable?: number;

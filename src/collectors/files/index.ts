@@ -4,6 +4,7 @@
  * every input (usage errors before anything is read); `collect` streams records out one at a
  * time, and each input becomes one coverage entry in the scan's tally.
  */
+import type { Dirent } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { basename, join, relative } from "node:path";
@@ -26,6 +27,8 @@ export interface InputPlan {
   path: string;
   files: string[];
   ignored: string[];
+  /** Directories that could not be listed (EACCES, …), with why: failed parts, not a failed scan. */
+  unreadable?: { dir: string; error: string }[];
   /** snapshot.json of a snapshot directory, when present. */
   meta?: SnapshotMeta;
 }
@@ -46,12 +49,24 @@ function isFilesPlan(plan: CollectionPlan): plan is FilesPlan {
   return plan.source === "files" && Array.isArray((plan as Partial<FilesPlan>).inputs);
 }
 
-async function walk(dir: string, files: string[], ignored: string[]): Promise<void> {
-  const entries = await readdir(dir, { withFileTypes: true });
+async function walk(
+  dir: string,
+  files: string[],
+  ignored: string[],
+  unreadable: { dir: string; error: string }[],
+): Promise<void> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    // What is below is unknown, so the scope is partial, and the rest of the tree is still read.
+    unreadable.push({ dir, error: (e as NodeJS.ErrnoException).code ?? (e as Error).message });
+    return;
+  }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) await walk(p, files, ignored);
+    if (e.isDirectory()) await walk(p, files, ignored, unreadable);
     else if (e.isFile() && DATA_FILE.test(e.name)) files.push(p);
     else ignored.push(p);
   }
@@ -88,21 +103,28 @@ async function planInput(path: string): Promise<InputPlan> {
   if (!st.isDirectory()) throw new UsageError(`input is neither a file nor a directory: ${path}`);
   const files: string[] = [];
   const ignored: string[] = [];
-  await walk(path, files, ignored);
+  const unreadable: { dir: string; error: string }[] = [];
+  await walk(path, files, ignored, unreadable);
   const metaPath = join(path, SNAPSHOT_META);
   let meta: SnapshotMeta | undefined;
   if (files.includes(metaPath)) {
     files.splice(files.indexOf(metaPath), 1);
     meta = await readMeta(metaPath);
   }
-  if (files.length === 0) {
+  if (files.length === 0 && unreadable.length === 0) {
     throw new UsageError(`input directory has no .json, .jsonl or .gz files: ${path}`);
   }
   // Layer blobs of the snapshot layout (images/<registry>/blobs/sha256/<digest>) are registry
   // content the emulator serves, not records; they are not worth a note.
   const quiet = (f: string) =>
     /(^|\/)(README\.md|\.gitkeep)$/i.test(f) || /(^|\/)images\/[^/]+\/blobs\/sha256\/[0-9a-f]{64}$/.test(f);
-  return { path, files, ignored: ignored.filter((f) => !quiet(f)), meta };
+  return {
+    path,
+    files,
+    ignored: ignored.filter((f) => !quiet(f)),
+    meta,
+    ...(unreadable.length > 0 ? { unreadable } : {}),
+  };
 }
 
 /** The earliest declared start and the latest declared end over all snapshot metadata. */
@@ -174,8 +196,10 @@ export class FilesCollector implements Collector {
     const scopeOf = new Map<string, { scope: ScopeTally; input: InputPlan }>();
     for (const input of plan.inputs) {
       checkAbort(abortSignal);
-      const scope = tally.open("files", input.path, input.files.length);
+      const scope = tally.open("files", input.path, input.files.length + (input.unreadable?.length ?? 0));
       scope.declareWindow(input.meta?.window);
+      for (const u of input.unreadable ?? [])
+        scope.partFailed({ file: `${relativeTo(input.path, u.dir)}/` }, `directory could not be read (${u.error})`);
       for (const file of input.files) {
         scopeOf.set(file, { scope, input });
         const rel = relativeTo(input.path, file);
