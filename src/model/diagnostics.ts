@@ -15,6 +15,12 @@ export interface Location {
 export const DIAGNOSTIC_CODES = {
   /** A rule file or document could not be loaded; the other rules ran. */
   ruleSkipped: "rule/skipped",
+  /** A user rule with a built-in rule's id replaced the built-in one. */
+  ruleReplaced: "rule/replaced",
+  /** --enable / --disable turned rules off. */
+  ruleDisabled: "rule/disabled",
+  /** --severity left findings out of the report. */
+  severityFiltered: "report/severity-filtered",
   /** A first-seen rule's window is shorter than its learning period. */
   ruleNeedsHistory: "rule/needs-history",
   /** A correlation buffer reached its bound; later matches were not correlated. */
