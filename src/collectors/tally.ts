@@ -58,6 +58,14 @@ export class ScopeTally {
     if (to !== undefined && (this.to === undefined || to > this.to)) this.to = to;
   }
 
+  /** Items read here that become a record in another scope (app settings joined to their site). */
+  private held = 0;
+
+  /** An item was read that is not a record by itself here: the scope is not empty. */
+  heldForJoin(): void {
+    this.held++;
+  }
+
   /** One record could not be read; counted, and the first few located. */
   unreadableRecord(loc: Location, what: string): void {
     this.unreadable++;
@@ -113,7 +121,7 @@ export class ScopeTally {
         ? "failed"
         : bad > 0 || missed
           ? "partial"
-          : this.records === 0 && EMPTY_IS_SUSPECT.has(this.source)
+          : this.records === 0 && this.held === 0 && EMPTY_IS_SUSPECT.has(this.source)
             ? "empty"
             : "complete";
     const reasons: string[] = [];

@@ -237,6 +237,7 @@ export class FilesCollector implements Collector {
                   const at = { file, line: it.line, offset: it.offset, length: it.length, gzip };
                   batch.push({ kind: "observation", ...it.o, at });
                 } else if (it.t === "pending") {
+                  scope.heldForJoin();
                   sites.add(it.pending, it.key, it.value, { shape: it.shape, location: file, index: it.line });
                 } else {
                   scope.record(it.record.kind === "activity" ? it.record.time : undefined);
@@ -254,8 +255,10 @@ export class FilesCollector implements Collector {
               location: file,
               gzip,
               scope,
-              pending: (c, line) =>
-                sites.add(c.pending, c.key, c.value, { shape: c.shape, location: file, index: line }),
+              pending: (c, line) => {
+                scope.heldForJoin();
+                sites.add(c.pending, c.key, c.value, { shape: c.shape, location: file, index: line });
+              },
             });
             if (batch.length > 0) yield batch;
           }
