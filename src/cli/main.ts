@@ -166,8 +166,10 @@ async function writeReport(report: Report, result: ScanResult, ctx: RenderContex
       await format.render(result, ctx, {
         write: async (chunk) => {
           if (chunk.length === 0) return;
+          const first = last === "";
           last = chunk;
           await file.write(chunk);
+          if (first) await testPause("reporting", io);
         },
       });
       if (!last.endsWith("\n")) await file.write("\n");
@@ -330,10 +332,14 @@ function plannedReports(flags: ScanCommandFlags, io: Io): Report[] {
 
 /**
  * Crash-safety tests stop a scan (or `state prune`) at a named point
- * (`AZURE_EXEC_AUDIT_TEST_PAUSE=opened|applied|written|pruned`) and kill it there with SIGKILL:
- * the process says where it is on stderr and waits for ever.
+ * (`AZURE_EXEC_AUDIT_TEST_PAUSE=opened|applied|reporting|written|pruned`) and kill it there
+ * (SIGKILL; SIGINT/SIGTERM at `reporting`, half-way through a report file): the process says
+ * where it is on stderr and waits for ever.
  */
-export async function testPause(point: "opened" | "applied" | "written" | "pruned", io: Io): Promise<void> {
+export async function testPause(
+  point: "opened" | "applied" | "reporting" | "written" | "pruned",
+  io: Io,
+): Promise<void> {
   if (process.env.AZURE_EXEC_AUDIT_TEST_PAUSE !== point) return;
   io.stderr(`azure-exec-audit: paused at ${point}\n`);
   await new Promise(() => setInterval(() => undefined, 60_000));
