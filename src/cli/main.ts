@@ -88,6 +88,8 @@ export interface Io {
   isTTY: boolean;
   /** Whether stderr is a terminal (progress is drawn only there); default false. */
   stderrIsTTY?: boolean;
+  /** How long a scan runs before progress is drawn (default 1 s; tests set 0). */
+  progressDelayMs?: number;
   /** stdout's width when it is a terminal (process.stdout.columns). */
   columns?: number;
   /** AZURE_EXEC_AUDIT_* variables are read here (default process.env). */
@@ -407,7 +409,7 @@ async function scanCommand(
   // Locked before anything is read; a second scan on the same state stops here (exit 3).
   const state = flags.state === false ? undefined : await openState(flags.state ?? DEFAULT_STATE_FILE);
   const env = io.env ?? process.env;
-  const progress = io.stderrIsTTY && !flags.quiet ? new Progress(io.stderr) : undefined;
+  const progress = io.stderrIsTTY && !flags.quiet ? new Progress(io.stderr, io.progressDelayMs) : undefined;
   let result: ScanResult;
   let cut = false;
   try {

@@ -61,7 +61,7 @@ function pad(s: string, width: number): string {
 const BREAK_AFTER = new Set(["/", ",", "-", "·", "→", "."]);
 
 /**
- * Wraps text into lines of at most `width` code points: at a space in the second half of the
+ * Wraps text into lines of at most `width` code points: at a space in the last two thirds of the
  * line, else after another separator there, else in the middle of a word (ids have few breaks).
  */
 export function wrap(s: string, width: number): string[] {
@@ -71,7 +71,7 @@ export function wrap(s: string, width: number): string[] {
   let start = 0;
   const breakAt = (accept: (c: string) => boolean): number | undefined => {
     if (accept(" ") && chars[start + w] === " ") return start + w;
-    for (let i = start + w - 1; i > start + w / 2; i--) if (accept(chars[i] as string)) return i + 1;
+    for (let i = start + w - 1; i > start + w / 3; i--) if (accept(chars[i] as string)) return i + 1;
     return undefined;
   };
   while (chars.length - start > w) {
@@ -109,7 +109,8 @@ interface Column {
 
 const COLUMNS: readonly Column[] = [
   { header: "SEVERITY", max: 13, min: 8 },
-  { header: "TIME", max: 20, min: 10 },
+  // Wide enough for "config as of 2026-11-19 02:04:11Z" on one line when there is room.
+  { header: "TIME", max: 33, min: 10 },
   { header: "TECHNIQUE(S)", max: 20, min: 9 },
   { header: "TITLE", max: 60, min: 18, weight: 3 },
   { header: "RESOURCE", max: 56, min: 16, weight: 3 },
