@@ -5,7 +5,7 @@
  */
 
 import { unlinkSync } from "node:fs";
-import { mkdir, open, rename, unlink } from "node:fs/promises";
+import { mkdir, open, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 export interface OutputSink {
@@ -110,6 +110,14 @@ export function fileSink(path: string): FileSink {
   return {
     async write(chunk) {
       if (!inner) {
+        // A device or a pipe (/dev/null, /dev/stdout, a FIFO) is written as it is: renaming a
+        // file over it would replace the device itself.
+        const existing = await stat(path).catch(() => undefined);
+        if (existing && !existing.isFile()) {
+          inner = sinkFor((await open(path, "w")).createWriteStream());
+          await inner.write(chunk);
+          return;
+        }
         await mkdir(dirname(path), { recursive: true });
         temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
         unfinished.add(temp);
@@ -119,6 +127,7 @@ export function fileSink(path: string): FileSink {
       await inner.write(chunk);
     },
     async end() {
+      if (inner && temp === undefined) return inner.end();
       if (!inner || temp === undefined) return;
       try {
         await inner.end();
