@@ -100,6 +100,7 @@ export function removeUnfinishedReports(): void {
 export function fileSink(path: string): FileSink {
   let inner: StreamSink | undefined;
   let temp: string | undefined;
+  let direct = false;
   const drop = async (): Promise<void> => {
     if (temp === undefined) return;
     const t = temp;
@@ -114,6 +115,7 @@ export function fileSink(path: string): FileSink {
         // file over it would replace the device itself.
         const existing = await stat(path).catch(() => undefined);
         if (existing && !existing.isFile()) {
+          direct = true;
           inner = sinkFor((await open(path, "w")).createWriteStream());
           await inner.write(chunk);
           return;
@@ -127,7 +129,10 @@ export function fileSink(path: string): FileSink {
       await inner.write(chunk);
     },
     async end() {
-      if (inner && temp === undefined) return inner.end();
+      if (direct) {
+        direct = false;
+        return inner?.end();
+      }
       if (!inner || temp === undefined) return;
       try {
         await inner.end();
