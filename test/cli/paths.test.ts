@@ -113,7 +113,7 @@ describe("every command takes ./x", () => {
     );
     expect(r.code).toBe(0);
     const report = JSON.parse(readFileSync(join(cwd, "out/report.json"), "utf8"));
-    expect(report.scan.coverage[0]).toMatchObject({ scope: "in", status: "complete", records: 2 });
+    expect(report.scan.coverage[0]).toMatchObject({ scope: "./in", status: "complete", records: 2 });
     expect(report.findings.map((f: { ruleId: string }) => f.ruleId)).toContain(USER_ID);
   });
 
