@@ -1,4 +1,6 @@
-import { access, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { createReadStream } from "node:fs";
+import { access, lstat, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -98,6 +100,23 @@ describe("fileSink", () => {
     await sink.abort();
     expect(await readFile(path, "utf8")).toBe("previous");
     expect(await readdir(dir)).toEqual(["report.txt"]);
+  });
+
+  it("a pipe (a FIFO, /dev/null) is written in place, never replaced by a renamed file", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "aea-sink-"));
+    const fifo = join(dir, "report.fifo");
+    execFileSync("mkfifo", [fifo]);
+    const received: Buffer[] = [];
+    const reader = createReadStream(fifo).on("data", (d) => received.push(d as Buffer));
+    const done = new Promise((resolve) => reader.on("end", resolve));
+    const sink = fileSink(fifo);
+    await sink.write("through ");
+    await sink.write("the pipe\n");
+    await sink.end();
+    await done;
+    expect(Buffer.concat(received).toString()).toBe("through the pipe\n");
+    expect((await lstat(fifo)).isFIFO()).toBe(true);
+    expect(await readdir(dir)).toEqual(["report.fifo"]);
   });
 
   it("removeUnfinishedReports deletes reports still being written (what a signal does)", async () => {
