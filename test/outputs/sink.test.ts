@@ -108,7 +108,7 @@ describe("fileSink", () => {
     execFileSync("mkfifo", [fifo]);
     const received: Buffer[] = [];
     const reader = createReadStream(fifo).on("data", (d) => received.push(d as Buffer));
-    const done = new Promise((resolve) => reader.on("end", resolve));
+    const done = new Promise<void>((resolve) => reader.on("end", () => resolve()));
     const sink = fileSink(fifo);
     await sink.write("through ");
     await sink.write("the pipe\n");
