@@ -7,6 +7,7 @@ import { type LoadedRules, loadRules } from "../rules/loader.js";
 import { testableFor, testRule } from "../rules/tester.js";
 import { summarize } from "../scan/run.js";
 import { sanitizeForTerminal } from "../util/text.js";
+import { isUnder } from "../util/user-path.js";
 import type { Io } from "./main.js";
 
 async function load(dirs: string[] | undefined): Promise<{ loaded: LoadedRules; dirs: string[] }> {
@@ -15,20 +16,20 @@ async function load(dirs: string[] | undefined): Promise<{ loaded: LoadedRules; 
 }
 
 const pad = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s.padEnd(n));
+const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
 
 export async function rulesList(dirs: string[] | undefined, format: string, io: Io): Promise<number> {
   const { loaded } = await load(dirs);
   const all = [...loaded.rules.filter((r) => !r.private), ...loaded.correlations];
   for (const e of loaded.errors) io.stderr(`azure-exec-audit: rule skipped: ${e.message}\n`);
+  const failed = (): number => {
+    if (loaded.errors.length === 0) return 0;
+    io.stderr(`azure-exec-audit: ${loaded.errors.length} rule file(s) could not be loaded (above)\n`);
+    return 1;
+  };
   if (format === "json") {
-    io.stdout(
-      `${JSON.stringify(
-        all.map((r) => ({ ...summarize(r), kind: "correlation" in r ? "correlation" : "detection" })),
-        null,
-        2,
-      )}\n`,
-    );
-    return 0;
+    io.stdout(json(all.map((r) => ({ ...summarize(r), kind: "correlation" in r ? "correlation" : "detection" }))));
+    return failed();
   }
   io.stdout(`${pad("LEVEL", 13)} ${pad("TECHNIQUES", 28)} ${pad("TITLE", 80)} ID\n`);
   const order = ["critical", "high", "medium", "low", "informational"];
@@ -41,37 +42,64 @@ export async function rulesList(dirs: string[] | undefined, format: string, io: 
   io.stdout(
     `${all.length} rules (${loaded.correlations.length} correlations)${loaded.errors.length ? `, ${loaded.errors.length} skipped` : ""}\n`,
   );
-  return loaded.errors.length > 0 ? 1 : 0;
+  return failed();
 }
 
-export async function rulesTest(dirs: string[] | undefined, io: Io): Promise<number> {
+export async function rulesTest(dirs: string[] | undefined, format: string, io: Io): Promise<number> {
   const { loaded } = await load(dirs);
   let passed = 0;
-  let failed = 0;
-  for (const e of loaded.errors) {
-    failed++;
-    io.stdout(`FAIL ${e.message}\n`);
-  }
+  const failures: { file: string; line?: number; kind?: string; name?: string; problem: string }[] = [];
+  for (const e of loaded.errors)
+    failures.push({ file: e.file, ...(e.line ? { line: e.line } : {}), problem: e.problem });
   for (const subject of [...loaded.rules.filter((r) => !r.private), ...loaded.correlations]) {
     for (const c of await testRule(testableFor(subject, loaded))) {
       if (c.passed) passed++;
-      else {
-        failed++;
-        io.stdout(`FAIL ${subject.file}: ${c.kind} "${sanitizeForTerminal(c.name)}": ${c.problem}\n`);
-      }
+      else failures.push({ file: subject.file, kind: c.kind, name: c.name, problem: c.problem ?? "failed" });
     }
   }
-  io.stdout(`${passed} passed, ${failed} failed\n`);
-  return failed > 0 ? 1 : 0;
+  if (format === "json") io.stdout(json({ passed, failed: failures.length, failures }));
+  else {
+    for (const f of failures)
+      io.stdout(
+        f.kind === undefined
+          ? `FAIL ${f.file}${f.line ? `:${f.line}` : ""}: ${f.problem}\n`
+          : `FAIL ${f.file}: ${f.kind} "${sanitizeForTerminal(f.name ?? "")}": ${f.problem}\n`,
+      );
+    io.stdout(`${passed} passed, ${failures.length} failed\n`);
+  }
+  if (failures.length === 0) return 0;
+  io.stderr(`azure-exec-audit: ${failures.length} rule test(s) failed, ${passed} passed\n`);
+  return 1;
 }
 
-export async function rulesLint(dirs: string[] | undefined, io: Io): Promise<number> {
+export async function rulesLint(dirs: string[] | undefined, format: string, io: Io): Promise<number> {
   const { loaded, dirs: used } = await load(dirs);
   const problems = used.flatMap((d) => lintRules(filterTo(loaded, d), join(d, "vectors.yml")));
-  for (const p of problems) io.stdout(`${p.file}${p.line ? `:${p.line}` : ""}: ${p.problem}\n`);
+  // A user rule with a built-in id replaces that rule in a scan: say so, so it is never a surprise.
+  const notes: { file: string; line: number; note: string }[] = [];
+  if (!used.every((d) => isUnder(d, BUILTIN_RULES_DIR))) {
+    const builtin = await loadRules([BUILTIN_RULES_DIR]);
+    const byId = new Map([...builtin.rules, ...builtin.correlations].map((r) => [r.id, r]));
+    for (const r of [...loaded.rules, ...loaded.correlations]) {
+      const b = byId.get(r.id);
+      if (b && !isUnder(r.file, BUILTIN_RULES_DIR))
+        notes.push({
+          file: r.file,
+          line: r.line,
+          note: `id ${r.id} is the built-in rule "${b.title}" (${b.file}): in a scan this rule replaces it; give it its own id to add a rule instead`,
+        });
+    }
+  }
   const n = loaded.rules.filter((r) => !r.private).length + loaded.correlations.length;
-  io.stdout(problems.length === 0 ? `${n} rules, no problems\n` : `${problems.length} problem(s) in ${n} rules\n`);
-  return problems.length > 0 ? 1 : 0;
+  if (format === "json") io.stdout(json({ rules: n, problems, notes }));
+  else {
+    for (const p of problems) io.stdout(`${p.file}${p.line ? `:${p.line}` : ""}: ${p.problem}\n`);
+    for (const p of notes) io.stdout(`${p.file}:${p.line}: note: ${p.note}\n`);
+    io.stdout(problems.length === 0 ? `${n} rules, no problems\n` : `${problems.length} problem(s) in ${n} rules\n`);
+  }
+  if (problems.length === 0) return 0;
+  io.stderr(`azure-exec-audit: rules lint found ${problems.length} problem(s) in ${n} rules\n`);
+  return 1;
 }
 
 export async function rulesCoverage(io: Io): Promise<number> {
@@ -81,9 +109,13 @@ export async function rulesCoverage(io: Io): Promise<number> {
   return 0;
 }
 
-/** Lint per directory so each pack is checked against its own vectors.yml. */
+/**
+ * Lint per directory so each pack is checked against its own vectors.yml. Paths are compared
+ * resolved: `./my-rules` and `my-rules` are one directory (a prefix test on the text once
+ * matched no file for `./my-rules`, and lint passed a broken pack).
+ */
 function filterTo(loaded: LoadedRules, dir: string): LoadedRules {
-  const inDir = (f: string) => f.startsWith(dir);
+  const inDir = (f: string) => isUnder(f, dir);
   return {
     rules: loaded.rules.filter((r) => inDir(r.file)),
     correlations: loaded.correlations.filter((r) => inDir(r.file)),

@@ -15,6 +15,16 @@ function where(loc: Location): string {
   return `${at}${loc.line ? `:${loc.line}` : ""}${loc.element !== undefined ? ` [element ${loc.element}]` : ""}`;
 }
 
+/**
+ * Sources that always hold records when they work: an Activity Log read that returns none, or
+ * an input that yields none, is more likely a broken export, a wrong path or a wrong window
+ * than a quiet tenant, so it is `empty`, not `complete` (the gate fails closed on it). The
+ * inventory sources (rbac, app-service, …) may truly hold nothing. A scope an incremental scan
+ * resumed (read in full before, now from its watermark) may have had a quiet hour: `complete`,
+ * with a note.
+ */
+const EMPTY_IS_SUSPECT: ReadonlySet<SourceKind> = new Set(["files", "activity-log", "workspace", "archive"]);
+
 export class ScopeTally {
   records = 0;
   unreadable = 0;
@@ -48,6 +58,14 @@ export class ScopeTally {
     this.records += n;
     if (from !== undefined && (this.from === undefined || from < this.from)) this.from = from;
     if (to !== undefined && (this.to === undefined || to > this.to)) this.to = to;
+  }
+
+  /** Items read here that become a record in another scope (app settings joined to their site). */
+  private held = 0;
+
+  /** An item was read that is not a record by itself here: the scope is not empty. */
+  heldForJoin(): void {
+    this.held++;
   }
 
   /** One record could not be read; counted, and the first few located. */
@@ -118,8 +136,13 @@ export class ScopeTally {
         ? "failed"
         : bad > 0 || missed
           ? "partial"
-          : "complete";
+          : this.records === 0 && this.held === 0 && EMPTY_IS_SUSPECT.has(this.source) && !this.declared?.resumedFrom
+            ? "empty"
+            : "complete";
     const reasons: string[] = [];
+    if (status === "empty") reasons.push("no records read");
+    if (status === "complete" && this.records === 0 && this.declared?.resumedFrom)
+      reasons.push(`no events since the last complete read (resumed from ${this.declared.resumedFrom})`);
     if (this.failure !== undefined) reasons.push(this.failure);
     reasons.push(...this.missedReads);
     if (this.unreadable > 0) reasons.push(`${this.unreadable} unreadable record(s) skipped`);
@@ -157,6 +180,11 @@ export class CoverageTally {
     const t = new ScopeTally(source, scope, parts);
     this.scopes.push(t);
     return t;
+  }
+
+  /** Scopes opened so far (progress on a terminal). */
+  get size(): number {
+    return this.scopes.length;
   }
 
   entries(): CoverageEntry[] {

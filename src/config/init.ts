@@ -53,11 +53,19 @@ suppressions: []
 failOn: high
 
 # The report: format (table, json or sarif; default table on a terminal, json otherwise)
-# and the file it is written to (default stdout).
+# and the file it is written to (default stdout); reports, more files of the same scan.
 # output:
-#   format: sarif
-#   file: results.sarif
+#   format: table
+#   reports:
+#     json: reports/report.json
+#     sarif: results.sarif
 #   sarifArtifactUri: .github/azure-exec-audit.yml
+
+# Report (and gate on) only these severities.
+# severity: [critical, high, medium]
+
+# Which rules run: ids, tags (attack.t1651), levels, or globs over ids and rule files.
+# disable: [attack.t1059.009]
 
 # The state store's file, or false for none.
 # state: ./.azure-exec-audit/state.db

@@ -17,7 +17,13 @@ const when = text.refine((s) => parseDuration(s) !== undefined || (ISO_DATE.test
   message: "must be a duration back from now (7d, 24h, 90m) or an ISO date (2026-11-20T00:00:00Z)",
 });
 
+/** One of `values`, whatever its case (`HIGH`, `Sarif`): the flags accept any case, so the file does too. */
+function anyCase<T extends string>(values: readonly [T, ...T[]]) {
+  return z.preprocess((v) => (typeof v === "string" ? v.trim().toLowerCase() : v), z.enum(values));
+}
+
 export function configSchema(formats: readonly string[]) {
+  const format = anyCase(formats as [string, ...string[]]);
   return z.strictObject({
     /** Which subscriptions the live collectors read (one of the three). */
     scopes: z
@@ -54,12 +60,19 @@ export function configSchema(formats: readonly string[]) {
     baseline: text.optional(),
     output: z
       .strictObject({
-        format: z.enum(formats as [string, ...string[]]).optional(),
+        format: format.optional(),
         file: text.optional(),
+        /** More reports of the same scan: format → file (`--output FORMAT=PATH`). */
+        reports: z.partialRecord(format, text).optional(),
         sarifArtifactUri: text.optional(),
       })
       .optional(),
-    failOn: z.enum(SEVERITIES).optional(),
+    failOn: anyCase(SEVERITIES).optional(),
+    /** Only findings of these severities are reported and gated (`--severity`). */
+    severity: z.array(anyCase(SEVERITIES)).min(1).optional(),
+    /** Rule selectors (`--enable`, `--disable`): ids, tags, levels, globs over ids and rule files. */
+    enable: z.array(text).min(1).optional(),
+    disable: z.array(text).min(1).optional(),
     /** The state store's file, or false for none (read by the state store). */
     state: z.union([text, z.literal(false)]).optional(),
     maxConcurrency: z.number().int().min(1).max(64).optional(),

@@ -32,8 +32,13 @@ export interface Settings {
   baseline?: string;
   format?: string;
   output?: string;
+  /** More reports: `FORMAT=PATH` each (`--output sarif=results.sarif`, `output.reports`). */
+  reports?: string[];
   sarifArtifactUri?: string;
   failOn?: string;
+  severity?: string[];
+  enable?: string[];
+  disable?: string[];
   /** The state store's file, or false for none. Passed through for the state store to read. */
   state?: string | false;
   maxConcurrency?: string;
@@ -105,8 +110,14 @@ export function settingsFromConfig(config: Config, baseDir: string, inline: Supp
     baseline: path(config.baseline),
     format: output?.format,
     output: path(output?.file),
+    reports: output?.reports
+      ? Object.entries(output.reports).flatMap(([f, p]) => (p === undefined ? [] : [`${f}=${path(p)}`]))
+      : undefined,
     sarifArtifactUri: output?.sarifArtifactUri,
     failOn: config.failOn,
+    severity: config.severity,
+    enable: config.enable,
+    disable: config.disable,
     state: config.state === false ? false : path(config.state),
     maxConcurrency: config.maxConcurrency === undefined ? undefined : String(config.maxConcurrency),
     readAppSettings: config.readAppSettings,

@@ -78,7 +78,7 @@ interface Deferred {
 
 export class Engine {
   /** Records processed (derived ones included), of them events only observed, and rule evaluations. */
-  readonly stats = { records: 0, observed: 0, evaluations: 0 };
+  readonly stats = { records: 0, observed: 0, evaluations: 0, matches: 0 };
   readonly diagnostics: Diagnostics;
   private readonly dispatcher: Dispatcher;
   private readonly firstSeen: FirstSeenStage;
@@ -170,6 +170,7 @@ export class Engine {
     if (rule.budgeted ? !this.timed(rule, view) : !rule.matcher.predicate(view)) return;
     if (this.correlator.wants(rule.id)) this.correlator.offer(rule.id, r, view);
     if (rule.private) return;
+    this.stats.matches++;
     let fsKey: string | undefined;
     const fs = rule.ext.firstseen;
     if (fs) {

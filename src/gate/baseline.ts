@@ -6,7 +6,7 @@
  */
 import type { ScanResult } from "../model/finding.js";
 import { TOOL_NAME } from "../outputs/common.js";
-import { JSON_SCHEMA_VERSION } from "../outputs/formats/json.js";
+import { JSON_SCHEMA_VERSION, SAME_FINDING_IDS } from "../outputs/formats/json.js";
 import { UsageError } from "../util/errors.js";
 import { readUserText, showValue } from "../util/yaml-config.js";
 
@@ -25,9 +25,9 @@ export function readBaseline(file: string): Set<string> {
     throw new UsageError(
       `--baseline ${file} is not a JSON report of ${TOOL_NAME} (no tool.name '${TOOL_NAME}'); ${fix}`,
     );
-  if (r.schemaVersion !== JSON_SCHEMA_VERSION)
+  if (typeof r.schemaVersion !== "string" || !SAME_FINDING_IDS.includes(r.schemaVersion))
     throw new UsageError(
-      `--baseline ${file} is a report of schema ${showValue(r.schemaVersion)}, and finding ids are comparable only within schema '${JSON_SCHEMA_VERSION}'; write the baseline again with this version`,
+      `--baseline ${file} is a report of schema ${showValue(r.schemaVersion)}, and finding ids are comparable only within schemas ${SAME_FINDING_IDS.map((v) => `'${v}'`).join(" and ")} (this version writes '${JSON_SCHEMA_VERSION}'); write the baseline again with this version`,
     );
   if (!Array.isArray(r.findings) || r.findings.some((f) => typeof (f as { id?: unknown } | null)?.id !== "string"))
     throw new UsageError(`--baseline ${file} has no list of findings with ids; ${fix}`);

@@ -19,6 +19,12 @@ export const DIAGNOSTIC_CODES = {
   ruleSkipped: "rule/skipped",
   /** A user rule took longer than its per-record budget and was disabled for the rest of the scan. */
   ruleOverBudget: "rule/over-budget",
+  /** A user rule with a built-in rule's id replaced the built-in one. */
+  ruleReplaced: "rule/replaced",
+  /** --enable / --disable turned rules off. */
+  ruleDisabled: "rule/disabled",
+  /** --severity left findings out of the report. */
+  severityFiltered: "report/severity-filtered",
   /** A first-seen rule's window is shorter than its learning period. */
   ruleNeedsHistory: "rule/needs-history",
   /** A correlation buffer reached its bound; later matches were not correlated. */

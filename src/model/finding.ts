@@ -264,7 +264,11 @@ export interface CoverageEntry {
    * complete read ended; `from` is it minus the overlap for late events.
    */
   resumedFrom?: string;
-  status: "complete" | "partial" | "failed";
+  /**
+   * `empty`: read without error, but no record at all came out of a source that always has some
+   * (an Activity Log, an export): a broken export that writes empty files must not pass a gate.
+   */
+  status: "complete" | "partial" | "failed" | "empty";
   records: number;
   /** Records that could not be read (counted and located; the entry is then partial). */
   unreadable?: number;

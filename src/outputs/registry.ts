@@ -9,7 +9,7 @@ import type { ScanResult } from "../model/finding.js";
 import { type OutputSink, stringSink } from "./sink.js";
 
 export type { OutputSink, StreamSink } from "./sink.js";
-export { fileSink, sinkFor, stringSink } from "./sink.js";
+export { type FileSink, fileSink, removeUnfinishedReports, sinkFor, stringSink } from "./sink.js";
 
 export type OptionValue = string | boolean | undefined;
 
@@ -28,8 +28,10 @@ export interface RenderContext {
   toolVersion: string;
   /** Whether the output may contain colour codes (a terminal, no --output, no --no-color). */
   color: boolean;
-  /** Terminal width, when known. */
+  /** Terminal width, when known: a table fits its rows to it. */
   width?: number;
+  /** `--wide`: no width limit, ids in full. */
+  wide?: boolean;
   /** Values of this format's options, by `OutputOption.key`. */
   options: Readonly<Record<string, OptionValue>>;
 }

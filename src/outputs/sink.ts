@@ -4,7 +4,9 @@
  * (a pipe, a full disk) slows the writer instead of filling memory.
  */
 
-import { open } from "node:fs/promises";
+import { unlinkSync } from "node:fs";
+import { mkdir, open, rename, stat, unlink } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 
 export interface OutputSink {
   /** Resolves when the chunk may be followed by the next one (the stream drained, if it had to). */
@@ -65,22 +67,86 @@ export function sinkFor(stream: NodeJS.WritableStream): StreamSink {
   };
 }
 
+/** A file sink, which can also be dropped: its temporary file removed, the target left as it was. */
+export interface FileSink extends StreamSink {
+  abort(): Promise<void>;
+}
+
+/** Temporary files of reports being written: removed by `removeUnfinishedReports` on a signal. */
+const unfinished = new Set<string>();
+
 /**
- * A sink for a file that is opened on the first write, so a renderer that fails before writing
- * anything (a bad option value) leaves an existing file as it was.
+ * Removes every report still being written (their temporary files). Synchronous: it runs in a
+ * SIGINT/SIGTERM handler just before the process exits.
  */
-export function fileSink(path: string): StreamSink {
+export function removeUnfinishedReports(): void {
+  for (const p of unfinished) {
+    try {
+      unlinkSync(p);
+    } catch {
+      // Already gone, or never created: nothing is left behind either way.
+    }
+  }
+  unfinished.clear();
+}
+
+/**
+ * A sink for a report file. It writes a temporary file beside the target and renames it over the
+ * target at `end()`, so the target is either the previous file or the whole new report: a scan
+ * that fails, is interrupted or is killed never leaves half a report that a CI step would then
+ * upload. The file (and its directory, when missing) is created on the first write, so a renderer
+ * that fails before writing anything leaves nothing behind.
+ */
+export function fileSink(path: string): FileSink {
   let inner: StreamSink | undefined;
+  let temp: string | undefined;
+  let direct = false;
+  const drop = async (): Promise<void> => {
+    if (temp === undefined) return;
+    const t = temp;
+    temp = undefined;
+    unfinished.delete(t);
+    await unlink(t).catch(() => undefined);
+  };
   return {
     async write(chunk) {
       if (!inner) {
-        const handle = await open(path, "w");
+        // A device or a pipe (/dev/null, /dev/stdout, a FIFO) is written as it is: renaming a
+        // file over it would replace the device itself.
+        const existing = await stat(path).catch(() => undefined);
+        if (existing && !existing.isFile()) {
+          direct = true;
+          inner = sinkFor((await open(path, "w")).createWriteStream());
+          await inner.write(chunk);
+          return;
+        }
+        await mkdir(dirname(path), { recursive: true });
+        temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+        unfinished.add(temp);
+        const handle = await open(temp, "w");
         inner = sinkFor(handle.createWriteStream());
       }
       await inner.write(chunk);
     },
     async end() {
-      await inner?.end();
+      if (direct) {
+        direct = false;
+        return inner?.end();
+      }
+      if (!inner || temp === undefined) return;
+      try {
+        await inner.end();
+        await rename(temp, path);
+        unfinished.delete(temp);
+        temp = undefined;
+      } catch (e) {
+        await drop();
+        throw e;
+      }
+    },
+    async abort() {
+      await inner?.end().catch(() => undefined);
+      await drop();
     },
   };
 }

@@ -1,10 +1,11 @@
 /**
  * Finds and loads rule files: parse (the Sigma model), the Azure processing pipeline, then the
  * in-process matcher. A broken rule is collected as a RuleError (file, line, problem) and the
- * others still load; duplicate ids are errors too, since findings key on them.
+ * others still load; duplicate ids are errors too, since findings key on them — except that a
+ * user rule with a built-in rule's id replaces it (how a team tunes a built-in detection).
  */
 import { readdir, stat } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { AZURE_FIELDS } from "../azure/fields.js";
 import { AZURE_MATCHER_PIPELINE, isOperationField } from "../azure/pipeline.js";
 import { type CompiledRule, compileRule, requiredValues } from "../matcher/compile.js";
@@ -16,6 +17,7 @@ import { loadRuleFile, parseRules } from "../sigma/parse.js";
 import type { ProcessedRule } from "../sigma/pipeline.js";
 import { UsageError } from "../util/errors.js";
 import { cap } from "../util/text.js";
+import { isUnder } from "../util/user-path.js";
 import { PROBE_BUDGET_MS, PROBE_LENGTH, probeRegexes, regexesOf } from "./redos.js";
 
 export type { ResolvedCorrelation } from "../sigma/ast.js";
@@ -84,16 +86,42 @@ export interface LoadedRules {
   rules: EngineRule[];
   correlations: ResolvedCorrelation[];
   errors: RuleError[];
+  /** Built-in rules a user rule with the same id replaced. */
+  replaced?: ReplacedRule[];
 }
 
-export async function loadRules(dirs: readonly string[]): Promise<LoadedRules> {
+export interface ReplacedRule {
+  id: string;
+  /** The user rule's file, and the built-in file it replaced. */
+  file: string;
+  builtin: string;
+  title: string;
+}
+
+export interface LoadOptions {
+  /** The built-in pack's directory: a rule from another directory with one of its ids replaces it. */
+  builtin?: string;
+}
+
+export async function loadRules(dirs: readonly string[], opts: LoadOptions = {}): Promise<LoadedRules> {
   const rules: EngineRule[] = [];
   const correlations: CorrelationRule[] = [];
   const errors: RuleError[] = [];
+  const replaced: ReplacedRule[] = [];
   const seen = new Map<string, string>();
-  const add = <T extends { id: string; line: number }>(list: T[], r: T, file: string) => {
+  const isBuiltin = (f: string): boolean => opts.builtin !== undefined && isUnder(f, opts.builtin);
+  const add = <T extends { id: string; line: number; title: string }>(list: T[], r: T, file: string) => {
     const other = seen.get(r.id);
-    if (other) {
+    if (other && isBuiltin(other) && !isBuiltin(file)) {
+      // Drop the built-in one, detection or correlation, wherever it is; references by id now reach the user's.
+      for (const l of [rules, correlations] as { id: string; title: string }[][]) {
+        const i = l.findIndex((x) => x.id === r.id);
+        if (i >= 0) {
+          replaced.push({ id: r.id, file, builtin: other, title: l[i]?.title ?? "" });
+          l.splice(i, 1);
+        }
+      }
+    } else if (other) {
       errors.push(new RuleError(file, r.line, `id ${r.id} is already used by ${other}`));
       return;
     }
@@ -101,7 +129,7 @@ export async function loadRules(dirs: readonly string[]): Promise<LoadedRules> {
     list.push(r);
   };
   for (const dir of dirs) {
-    const user = resolve(dir) !== resolve(BUILTIN_RULES_DIR);
+    const user = !isUnder(dir, BUILTIN_RULES_DIR);
     for (const file of await listRuleFiles(dir)) {
       try {
         const parsed = await loadRuleFile(file);
@@ -117,7 +145,12 @@ export async function loadRules(dirs: readonly string[]): Promise<LoadedRules> {
       }
     }
   }
-  return { rules, correlations: resolveCorrelations(rules, correlations, errors), errors };
+  return {
+    rules,
+    correlations: resolveCorrelations(rules, correlations, errors),
+    errors,
+    ...(replaced.length > 0 ? { replaced } : {}),
+  };
 }
 
 /**

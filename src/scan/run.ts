@@ -23,6 +23,7 @@ import {
   type ResolvedCorrelation,
   VECTORS_FILE,
 } from "../rules/loader.js";
+import { type RuleSelection, selectRules } from "../rules/select.js";
 import type { RuleError } from "../sigma/errors.js";
 import { readKind } from "../store/lifecycle.js";
 import { RecordPipeline } from "./pipeline.js";
@@ -31,6 +32,10 @@ export interface ScanOptions {
   collectors: Collector[];
   /** Extra rule directories (user rules), loaded after the built-in pack. */
   ruleDirs?: string[];
+  /** Called after each batch of records (a terminal's progress line); must be cheap. */
+  onProgress?: (p: ScanProgress) => void;
+  /** --enable / --disable (src/rules/select.ts). */
+  select?: RuleSelection;
   /** Replace the built-in pack entirely (tests, `rules test`). */
   onlyRuleDirs?: boolean;
   now?: () => Date;
@@ -49,6 +54,14 @@ export interface ScanOptions {
    * earlier scan read in its overlap are skipped; the others are offered to `read`.
    */
   overlap?: { seen(id: string): boolean; read(id: string, time: string): void };
+}
+
+export interface ScanProgress {
+  records: number;
+  /** Coverage scopes opened so far (inputs, subscriptions, …). */
+  sources: number;
+  /** Rule matches so far (findings group them). */
+  matches: number;
 }
 
 export interface ScanOutcome {
@@ -101,8 +114,18 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutcome> {
   const plans: CollectionPlan[] = [];
   for (const c of opts.collectors) plans.push(await c.plan({ abortSignal: opts.abortSignal }));
   const dirs = opts.onlyRuleDirs ? (opts.ruleDirs ?? []) : [BUILTIN_RULES_DIR, ...(opts.ruleDirs ?? [])];
-  const { rules, correlations, errors } = opts.loaded ?? (await loadRules(dirs));
+  const all = opts.loaded ?? (await loadRules(dirs, opts.onlyRuleDirs ? {} : { builtin: BUILTIN_RULES_DIR }));
+  const selected = opts.select ? selectRules(all, opts.select) : { loaded: all };
+  const { rules, correlations, errors } = selected.loaded;
   const diagnostics = new Diagnostics();
+  for (const r of all.replaced ?? [])
+    diagnostics.add({
+      code: DIAGNOSTIC_CODES.ruleReplaced,
+      message: `rule ${r.id} (${r.title}) of the built-in pack is replaced by ${r.file}`,
+      location: { file: r.file },
+      ruleId: r.id,
+    });
+  if (selected.note) diagnostics.add({ code: DIAGNOSTIC_CODES.ruleDisabled, message: selected.note });
   // A broken rule is a detection gap, not unread data: it is reported, and the scan stays complete.
   for (const e of errors) {
     diagnostics.add({
@@ -153,6 +176,10 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutcome> {
           overlap.read(r.id, r.time);
         }
         pipeline.push(r);
+      }
+      if (opts.onProgress) {
+        const st = pipeline.engine.stats;
+        opts.onProgress({ records: st.records, sources: tally.size, matches: st.matches });
       }
     }
   }

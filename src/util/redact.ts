@@ -132,7 +132,7 @@ const USER_COLON_PASS =
  * (`ConvertTo-SecureString -AsPlainText -Force -String x`); a `$variable` is left alone.
  */
 const SECURE_STRING =
-  /(ConvertTo-SecureString(?:[ \t]{1,8}-(?:AsPlainText|Force)\b){0,2}[ \t]{1,8}(?:-String[ \t]{1,8})?)("(?:[^"`\r\n]|`.){0,1024}"?|'[^'\r\n]{0,1024}'?|[^\s"'$(\-][^\s;|)]{0,1024})/gi;
+  /(ConvertTo-SecureString(?:[ \t]{1,8}-(?:AsPlainText|Force)\b){0,2}[ \t]{1,8}(?:-String[ \t]{1,8})?)("(?:[^"`\r\n]|`.){0,1024}"?|'[^'\r\n]{0,1024}'?|[^\s"'$(-][^\s;|)]{0,1024})/gi;
 /** `net user bob P@ss /add`. */
 const NET_USER =
   /(\bnet(?:\.exe)?[ \t]{1,8}user[ \t]{1,8}[^\s"'/]{1,256}[ \t]{1,8})("[^"\r\n]{0,1024}"?|[^\s"'/*][^\s"']*)/gi;

@@ -345,13 +345,14 @@ describe("reading the archive", () => {
     }
   });
 
-  it("an hour with no blob is normal; a subscription with no folder, a missing container and a refused SAS fail their scope", async () => {
+  it("a window with no blob is empty (not complete: the gate fails closed); a subscription with no folder, a missing container and a refused SAS fail their scope", async () => {
     const { result: empty } = await scan(urlOf("insights-activity-logs", sas("insights-activity-logs")), {
       since: new Date("2026-10-24T03:00:00Z"),
       until: new Date("2026-10-24T05:00:00Z"),
     });
-    expect(empty.coverage[0]).toMatchObject({ status: "complete", records: 0 });
-    expect(empty.complete).toBe(true);
+    expect(empty.coverage[0]).toMatchObject({ status: "empty", records: 0 });
+    expect(empty.coverage[0]?.reason).toMatch(/^no records read\. 0 hourly blob/);
+    expect(empty.complete).toBe(false);
 
     const other = "11111111-2222-3333-4444-555555555555";
     const { result: partly } = await scan(urlOf("insights-activity-logs", sas("insights-activity-logs")), {

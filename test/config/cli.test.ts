@@ -44,7 +44,10 @@ describe("init", () => {
     expect(() => parseConfigText(written, "azure-exec-audit.yaml", ["table", "json", "sarif"])).not.toThrow();
     // scan reads it: the starter's failOn: high fails on the demo, and nothing is reported wrong with it.
     const scan = await p.cli("scan --demo");
-    expect(scan.stderr).toBe("");
+    // The one line that says why the gate failed, and nothing else.
+    expect(scan.stderr).toMatch(
+      /^azure-exec-audit: 7 findings at or above high \(2 critical, 5 high\): see the report\n$/,
+    );
     expect(scan.code).toBe(1);
 
     writeFileSync(file, "failOn: low\n");
@@ -78,7 +81,7 @@ describe("precedence: command line > environment > config file", () => {
     expect(sarif.version).toBe("2.1.0");
     const env = await p.cli("scan --demo", { AZURE_EXEC_AUDIT_FORMAT: "json" });
     const report = JSON.parse(env.stdout) as Json;
-    expect(report.schemaVersion).toBe("2");
+    expect(report.schemaVersion).toBe("3");
     expect(
       report.findings.filter((f: Json) => f.status === "suppressed").map((f: Json) => f.suppression.entry),
     ).toEqual(expect.arrayContaining(["azure-exec-audit.yaml:2", "azure-exec-audit.yaml:5"]));
@@ -149,7 +152,7 @@ describe("config errors: one sentence naming the key and what is allowed, exit 3
     [
       "unknown top-level key",
       "fail_on: high\n",
-      "azure-exec-audit.yaml:1: the file has an unknown key 'fail_on' (allowed: scopes, sources, lookback, rules, suppressions, baseline, output, failOn, state, maxConcurrency, readAppSettings)",
+      "azure-exec-audit.yaml:1: the file has an unknown key 'fail_on' (allowed: scopes, sources, lookback, rules, suppressions, baseline, output, failOn, severity, enable, disable, state, maxConcurrency, readAppSettings)",
     ],
     ["type", "readAppSettings: yes\n", "azure-exec-audit.yaml:1: readAppSettings must be true or false (got 'yes')"],
     ["range", "maxConcurrency: 100\n", "azure-exec-audit.yaml:1: maxConcurrency must be at most 64 (got 100)"],

@@ -123,6 +123,7 @@ describe("the starter config", () => {
     expect(Object.keys(config).sort()).toEqual(
       [
         "baseline",
+        "disable",
         "failOn",
         "lookback",
         "maxConcurrency",
@@ -130,6 +131,7 @@ describe("the starter config", () => {
         "readAppSettings",
         "rules",
         "scopes",
+        "severity",
         "sources",
         "state",
         "suppressions",

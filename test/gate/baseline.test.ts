@@ -79,6 +79,10 @@ describe("scan --baseline", () => {
     const old = await cli("scan --demo --baseline old.json --fail-on high");
     expect(old.code).toBe(3);
     expect(old.stderr).toMatch(/^azure-exec-audit: --baseline old\.json is a report of schema '1'[^\n]*\n$/);
+    // Schema 3 only added the `empty` coverage status: a schema-2 report's finding ids still gate.
+    tmp.write("v2.json", JSON.stringify({ ...read("report.json"), schemaVersion: "2" }));
+    const v2 = await cli("scan --demo --baseline v2.json --fail-on high");
+    expect(v2.code).toBe(0);
     tmp.write("table.txt", "SEVERITY  TIME\n");
     const text = await cli("scan --demo --baseline table.txt");
     expect(text.code).toBe(3);

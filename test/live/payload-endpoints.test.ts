@@ -140,6 +140,8 @@ describe("payload endpoints the demo has none of", () => {
         "json",
         "--output",
         liveOut,
+        // The snapshot holds resources and no Activity Log: its scopes are empty, and that is expected here.
+        "--allow-empty",
       ],
       {
         NODE_EXTRA_CA_CERTS: emu.info.caFile,
@@ -153,8 +155,9 @@ describe("payload endpoints the demo has none of", () => {
     const files = await runCli(["scan", "--no-state", "--input", dir, "--format", "json", "--output", filesOut]);
     const liveReport = JSON.parse(readFileSync(liveOut, "utf8")) as Report;
     const filesReport = JSON.parse(readFileSync(filesOut, "utf8")) as Report;
-    expect(liveReport.scan.coverage.filter((c) => c.status !== "complete")).toEqual([]);
-    expect(liveReport.scan.complete).toBe(true);
+    const notComplete = liveReport.scan.coverage.filter((c) => c.status !== "complete");
+    expect(notComplete.length).toBeGreaterThan(0);
+    for (const c of notComplete) expect(c).toMatchObject({ source: "activity-log", status: "empty", records: 0 });
     expect(files.code).toBe(live.code);
 
     const findings = liveReport.findings.map(keyOf).sort();

@@ -21,7 +21,7 @@ describe("renderJson", () => {
   it("has exactly the contract's top-level shape", async () => {
     const { report, result } = await render();
     expect(Object.keys(report)).toEqual(["schemaVersion", "tool", "scan", "findings"]);
-    expect(report.schemaVersion).toBe("2");
+    expect(report.schemaVersion).toBe("3");
     expect(report.tool).toEqual({ name: "azure-exec-audit", version: "0.1.0" });
     const scan = report.scan as Json;
     expect(Object.keys(scan)).toEqual(["id", "startedAt", "finishedAt", "complete", "coverage"]);
@@ -102,7 +102,7 @@ describe("renderJson", () => {
     const { result } = makeResult();
     const text = await renderJson({ ...result, findings: [], coverage: [], complete: true }, { toolVersion: "1.2.3" });
     expect(JSON.parse(text)).toEqual({
-      schemaVersion: "2",
+      schemaVersion: "3",
       tool: { name: "azure-exec-audit", version: "1.2.3" },
       scan: { id: result.id, startedAt: result.startedAt, finishedAt: result.finishedAt, complete: true, coverage: [] },
       findings: [],

@@ -163,6 +163,8 @@ describe("--output and --sarif-artifact-uri through the CLI", () => {
 
   it("an unwritable --output is a usage error", async () => {
     const dir = await mkdtemp(join(tmpdir(), "aea-out-"));
+    // A missing directory is created; one that cannot be (a file is in the way) cannot be written.
+    await writeFile(join(dir, "no"), "a file");
     let stderr = "";
     const io: Io = { ...quiet, stderr: (s) => (stderr += s) };
     const code = await main(
@@ -170,6 +172,6 @@ describe("--output and --sarif-artifact-uri through the CLI", () => {
       io,
     );
     expect(code).toBe(EXIT.usage);
-    expect(stderr).toMatch(/cannot write --output .*\(ENOENT\)/);
+    expect(stderr).toMatch(/cannot write --output .*\(ENOTDIR\)/);
   });
 });

@@ -1,9 +1,11 @@
-import { access, mkdtemp, readFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { createReadStream } from "node:fs";
+import { access, lstat, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { fileSink, sinkFor, stringSink } from "../../src/outputs/sink.js";
+import { fileSink, removeUnfinishedReports, sinkFor, stringSink } from "../../src/outputs/sink.js";
 
 /** A stream that takes `delayMs` per chunk and buffers at most `highWaterMark` bytes. */
 function slowStream(highWaterMark: number, delayMs: number, fail?: Error) {
@@ -61,14 +63,18 @@ describe("sinkFor", () => {
 });
 
 describe("fileSink", () => {
-  it("creates the file on the first write, not before", async () => {
-    const path = join(await mkdtemp(join(tmpdir(), "aea-sink-")), "report.txt");
+  it("creates the file on the first write, not before, and only when the report ends", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "aea-sink-"));
+    const path = join(dir, "report.txt");
     const sink = fileSink(path);
     await expect(access(path)).rejects.toThrow();
     await sink.write("a");
     await sink.write("b\n");
+    // Until end() the target is untouched: a report cut short never replaces it.
+    await expect(access(path)).rejects.toThrow();
     await sink.end();
     expect(await readFile(path, "utf8")).toBe("ab\n");
+    expect(await readdir(dir)).toEqual(["report.txt"]);
   });
 
   it("ending an unwritten sink creates nothing", async () => {
@@ -77,9 +83,48 @@ describe("fileSink", () => {
     await expect(access(path)).rejects.toThrow();
   });
 
-  it("rejects the first write when the file cannot be opened", async () => {
-    const path = join(await mkdtemp(join(tmpdir(), "aea-sink-")), "missing", "report.txt");
-    await expect(fileSink(path).write("x")).rejects.toMatchObject({ code: "ENOENT" });
+  it("creates a missing directory", async () => {
+    const path = join(await mkdtemp(join(tmpdir(), "aea-sink-")), "missing", "deeper", "report.txt");
+    const sink = fileSink(path);
+    await sink.write("x");
+    await sink.end();
+    expect(await readFile(path, "utf8")).toBe("x");
+  });
+
+  it("abort leaves the previous file as it was and no temporary file", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "aea-sink-"));
+    const path = join(dir, "report.txt");
+    await writeFile(path, "previous");
+    const sink = fileSink(path);
+    await sink.write("half a rep");
+    await sink.abort();
+    expect(await readFile(path, "utf8")).toBe("previous");
+    expect(await readdir(dir)).toEqual(["report.txt"]);
+  });
+
+  it("a pipe (a FIFO, /dev/null) is written in place, never replaced by a renamed file", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "aea-sink-"));
+    const fifo = join(dir, "report.fifo");
+    execFileSync("mkfifo", [fifo]);
+    const received: Buffer[] = [];
+    const reader = createReadStream(fifo).on("data", (d) => received.push(d as Buffer));
+    const done = new Promise<void>((resolve) => reader.on("end", () => resolve()));
+    const sink = fileSink(fifo);
+    await sink.write("through ");
+    await sink.write("the pipe\n");
+    await sink.end();
+    await done;
+    expect(Buffer.concat(received).toString()).toBe("through the pipe\n");
+    expect((await lstat(fifo)).isFIFO()).toBe(true);
+    expect(await readdir(dir)).toEqual(["report.fifo"]);
+  });
+
+  it("removeUnfinishedReports deletes reports still being written (what a signal does)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "aea-sink-"));
+    await fileSink(join(dir, "report.txt")).write("half");
+    expect((await readdir(dir)).length).toBe(1);
+    removeUnfinishedReports();
+    expect(await readdir(dir)).toEqual([]);
   });
 });
 

@@ -13,9 +13,9 @@ function renderTable(result: ScanResult, opts: { color: boolean; width?: number 
   return renderToString(tableFormat, result, { toolVersion: "0.1.0", ...opts });
 }
 
-/** Finding rows only: the lines after the header rule, without the detail lines under them. */
+/** Finding rows only: the first line of each row after the header rule (wrapped cells continue indented). */
 function findingRows(lines: readonly string[], header: number): string[] {
-  return lines.slice(header + 2).filter((l) => !l.includes("↳"));
+  return lines.slice(header + 2).filter((l) => /^\S/.test(l));
 }
 
 describe("renderTable", () => {
@@ -102,7 +102,7 @@ describe("format registry", () => {
       const out = await render(name);
       expect(out.endsWith("\n")).toBe(true);
     }
-    expect(JSON.parse(await render("json")).schemaVersion).toBe("2");
+    expect(JSON.parse(await render("json")).schemaVersion).toBe("3");
     expect(JSON.parse(await render("sarif", { artifactUri: "audit.yml" })).version).toBe("2.1.0");
   });
 });

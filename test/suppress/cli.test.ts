@@ -75,10 +75,12 @@ describe("scan --suppressions", () => {
     const r = await cli("scan --demo --suppressions ./expired.yaml --fail-on high");
     expect(r.code).toBe(1);
     const lines = r.stderr.trim().split("\n");
-    expect(lines).toHaveLength(1);
+    expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(
       /^azure-exec-audit: suppression \.\/expired\.yaml:2 \(rule 'f4339963-\*'\) expired on 2025-01-01/,
     );
+    // Then the gate's one line saying why it failed.
+    expect(lines[1]).toMatch(/^azure-exec-audit: \d+ findings at or above high \(/);
     const report = JSON.parse(r.stdout) as Json;
     expect(report.findings.filter((f: Json) => f.status === "suppressed")).toEqual([]);
     expect(report.scan.diagnostics).toContainEqual(

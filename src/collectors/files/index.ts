@@ -4,7 +4,7 @@
  * every input (usage errors before anything is read); `collect` streams records out one at a
  * time, and each input becomes one coverage entry in the scan's tally.
  */
-import { createReadStream, createWriteStream, mkdtempSync, rmSync } from "node:fs";
+import { createReadStream, createWriteStream, type Dirent, mkdtempSync, rmSync } from "node:fs";
 import { open, readdir, readFile, realpath, rename, stat } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { basename, join, relative, sep } from "node:path";
@@ -29,8 +29,11 @@ const SNAPSHOT_META = "snapshot.json";
 export interface InputPlan {
   path: string;
   files: string[];
-  /** Files in a directory that are not read: not JSON (by their first bytes), a broken link. */
-  notRead: { file: string; why: string }[];
+  /**
+   * Files in a directory that are not read: not JSON (by their first bytes), a broken link; and
+   * directories that could not be listed (EACCES, …: `dir`), failed parts, not a failed scan.
+   */
+  notRead: { file: string; why: string; dir?: true }[];
   /** snapshot.json of a snapshot directory, when present (the windows of all found, merged). */
   meta?: SnapshotMeta;
   /** How coverage names a file that is a copy (stdin, a transcoded file), by the copy's path. */
@@ -79,7 +82,7 @@ export function startsLikeJson(b: Buffer): boolean {
 interface Walk {
   root: string;
   files: string[];
-  notRead: { file: string; why: string }[];
+  notRead: { file: string; why: string; dir?: true }[];
   metas: string[];
   exclude: (rel: string) => boolean;
   /** Real paths of directories walked, so a symbolic link loop ends. */
@@ -87,10 +90,18 @@ interface Walk {
 }
 
 async function walk(dir: string, w: Walk): Promise<void> {
-  const real = await realpath(dir);
-  if (w.seen.has(real)) return;
-  w.seen.add(real);
-  const entries = await readdir(dir, { withFileTypes: true });
+  let entries: Dirent[];
+  try {
+    const real = await realpath(dir);
+    if (w.seen.has(real)) return;
+    w.seen.add(real);
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    // What is below is unknown, so the input is partial, and the rest of the tree is still read.
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    w.notRead.push({ file: dir, why: `directory could not be read (${code})`, dir: true });
+    return;
+  }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     const p = join(dir, e.name);
@@ -241,7 +252,7 @@ async function planInput(path: string, exclude: (rel: string) => boolean): Promi
   const w: Walk = { root: path, files: [], notRead: [], metas: [], exclude, seen: new Set() };
   await walk(path, w);
   const meta = mergeMeta(await Promise.all(w.metas.map(readMeta)));
-  if (w.files.length === 0) {
+  if (w.files.length === 0 && !w.notRead.some((n) => n.dir)) {
     throw new UsageError(`input directory has no .json, .jsonl or .gz files: ${path}`);
   }
   return { path, files: w.files, notRead: w.notRead, meta };
@@ -335,7 +346,8 @@ export class FilesCollector implements Collector {
       checkAbort(abortSignal);
       const scope = tally.open("files", input.path, input.files.length + input.notRead.length);
       scope.declareWindow(input.meta?.window);
-      for (const { file: f, why } of input.notRead) scope.partFailed({ file: relativeTo(input.path, f) }, why);
+      for (const { file: f, why, dir } of input.notRead)
+        scope.partFailed({ file: `${relativeTo(input.path, f)}${dir ? "/" : ""}` }, why);
       for (const original of input.files) {
         const rel = input.shownAs?.[original] ?? relativeTo(input.path, original);
         let file = original;
@@ -378,6 +390,7 @@ export class FilesCollector implements Collector {
                   const at = { file, line: it.line, offset: it.offset, length: it.length, gzip };
                   batch.push({ kind: "observation", ...it.o, at });
                 } else if (it.t === "pending") {
+                  scope.heldForJoin();
                   sites.add(it.pending, it.key, it.value, { shape: it.shape, location: file, index: it.line });
                 } else {
                   scope.record(it.record.kind === "activity" ? it.record.time : undefined);
@@ -395,8 +408,10 @@ export class FilesCollector implements Collector {
               location: file,
               gzip,
               scope,
-              pending: (c, line) =>
-                sites.add(c.pending, c.key, c.value, { shape: c.shape, location: file, index: line }),
+              pending: (c, line) => {
+                scope.heldForJoin();
+                sites.add(c.pending, c.key, c.value, { shape: c.shape, location: file, index: line });
+              },
             });
             if (batch.length > 0) yield batch;
           }

@@ -10,7 +10,13 @@ import { safeCoverage, safeFinding, safeResolved, safeText, safeValue, TOOL_NAME
 import { StreamedArray, writeJson } from "../json-writer.js";
 import type { OutputFormat } from "../registry.js";
 
-export const JSON_SCHEMA_VERSION = "2";
+/**
+ * 3: a coverage entry may be `empty` (a source that gave no records at all). Finding ids are the
+ * same as in schema 2, so a schema-2 report still serves as a --baseline.
+ */
+export const JSON_SCHEMA_VERSION = "3";
+/** Schemas whose finding ids are this version's: a baseline written by any of them gates as well. */
+export const SAME_FINDING_IDS: readonly string[] = ["2", "3"];
 
 function safeDiagnostic(d: Diagnostic): Diagnostic {
   return safeValue({
