@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type SpawnSyncReturns, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -187,4 +187,26 @@ export async function startAzurite(): Promise<{ port: number; stop: () => void }
     throw e;
   }
   return { port, stop: () => child.kill() };
+}
+
+/**
+ * Root reads and writes whatever the file modes say, so tests of permission errors run the bin
+ * as `nobody` (setpriv drops to it) when the suite runs as root; false where that is not possible.
+ */
+export const CAN_RUN_AS_NOBODY = process.getuid?.() === 0 && spawnSync("setpriv", ["--version"]).status === 0;
+
+/** The bin run as `nobody` in `cwd` (which, and whose parents, nobody must be able to enter). */
+export function runCliAsNobody(args: string[], cwd: string): SpawnSyncReturns<string> {
+  return spawnSync(
+    "setpriv",
+    [
+      "--reuid=65534",
+      "--regid=65534",
+      "--clear-groups",
+      process.execPath,
+      join(PACKAGE_ROOT, "bin/azure-exec-audit.js"),
+      ...args,
+    ],
+    { cwd, encoding: "utf8", env: { PATH: process.env.PATH } },
+  );
 }

@@ -4,13 +4,12 @@
  * report still written. Several reports per run; choices in any case; conflicting repeats refused;
  * --severity; --enable/--disable; a user rule replacing a built-in one.
  */
-import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { EXIT, main } from "../../src/cli/main.js";
 import { PACKAGE_ROOT } from "../../src/paths.js";
-import { tempDir } from "../helpers.js";
+import { CAN_RUN_AS_NOBODY, runCliAsNobody, tempDir } from "../helpers.js";
 
 const tmp = tempDir();
 afterAll(() => {
@@ -73,8 +72,7 @@ describe("every non-zero exit says why on stderr, in one line", () => {
 
 describe("an unreadable directory", () => {
   // root reads any directory whatever its mode, so the scan runs as nobody (setpriv drops to it).
-  const asNobody = process.getuid?.() === 0 && spawnSync("setpriv", ["--version"]).status === 0;
-  it.runIf(asNobody)("is a failed part of a partial input, and the report is written (run as nobody)", () => {
+  it.runIf(CAN_RUN_AS_NOBODY)("is a failed part of a partial input, and the report is written (run as nobody)", () => {
     chmodSync(tmp.dir, 0o777);
     tmp.write(
       "tree/ok.jsonl",
@@ -91,19 +89,7 @@ describe("an unreadable directory", () => {
     for (const d of ["tree"]) chmodSync(join(tmp.dir, d), 0o755);
     chmodSync(join(tmp.dir, "tree/ok.jsonl"), 0o644);
     chmodSync(join(tmp.dir, "tree/locked"), 0o000);
-    const nobody = (...args: string[]) =>
-      spawnSync(
-        "setpriv",
-        [
-          "--reuid=65534",
-          "--regid=65534",
-          "--clear-groups",
-          process.execPath,
-          join(PACKAGE_ROOT, "bin/azure-exec-audit.js"),
-          ...args,
-        ],
-        { cwd: tmp.dir, encoding: "utf8", env: { PATH: process.env.PATH } },
-      );
+    const nobody = (...args: string[]) => runCliAsNobody(args, tmp.dir);
     const out = join(tmp.dir, "partial.json");
     const r = nobody(
       "scan",

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, describe, expect, it } from "vitest";
 import { SCHEMA_VERSION } from "../../src/store/sqlite.js";
-import { runCli, tempDir } from "../helpers.js";
+import { CAN_RUN_AS_NOBODY, runCli, runCliAsNobody, tempDir } from "../helpers.js";
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -77,20 +77,30 @@ describe("state paths that cannot be used", () => {
     expect(r.stderr).toContain(`state file ${join(file, "state.db")}`);
   });
 
-  // Root writes through file modes, so this runs only as another user.
-  it.skipIf(process.getuid?.() === 0)("a read-only state file and a read-only directory", async () => {
+  // Root writes through file modes, so as root the scans run as nobody (setpriv drops to it).
+  const asOther = process.getuid?.() !== 0 || CAN_RUN_AS_NOBODY;
+  it.runIf(asOther)("a read-only state file and a read-only directory", async () => {
     const { chmodSync } = await import("node:fs");
     const dir = join(tmp.dir, "ro");
     const state = join(dir, "state.db");
-    expect((await scan(state)).code).toBe(0);
+    const run = async (file: string) => {
+      const args = ["scan", "--demo", "--state", file, "--format", "json", "-o", "/dev/null"];
+      if (process.getuid?.() !== 0) return runCli(args);
+      const r = runCliAsNobody(args, tmp.dir);
+      return { code: r.status, stderr: r.stderr };
+    };
+    chmodSync(tmp.dir, 0o755);
+    mkdirSync(dir, { recursive: true });
+    chmodSync(dir, 0o777);
+    expect((await run(state)).code).toBe(0);
     chmodSync(state, 0o444);
-    const r = await scan(state);
+    const r = await run(state);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain("cannot be written (read-only file or directory)");
-    chmodSync(state, 0o644);
+    chmodSync(state, 0o666);
     chmodSync(dir, 0o555);
-    const d = await scan(state);
-    chmodSync(dir, 0o755);
+    const d = await run(state);
+    chmodSync(dir, 0o777);
     expect(d.code).toBe(3);
     expect(d.stderr).toContain("cannot be written (read-only file or directory)");
   });
