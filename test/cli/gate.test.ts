@@ -13,7 +13,7 @@ import { CAN_RUN_AS_NOBODY, runCliAsNobody, tempDir } from "../helpers.js";
 
 const tmp = tempDir();
 afterAll(() => {
-  chmodSync(join(tmp.dir, "tree/locked"), 0o755);
+  if (existsSync(join(tmp.dir, "tree/locked"))) chmodSync(join(tmp.dir, "tree/locked"), 0o755);
   tmp.cleanup();
 });
 
