@@ -44,6 +44,16 @@ import { sanitizeForTerminal } from "../util/text.js";
 import { type FindingsDiffFlags, type FindingsListFlags, findingsDiff, findingsList, openState } from "./findings.js";
 import { DEFAULT_LOOKBACK, isLive, type LiveFlags } from "./live-flags.js";
 import { rulesCoverage, rulesLint, rulesList, rulesTest } from "./rules.js";
+import {
+  addSentinelOptions,
+  connectSentinel,
+  deliverScan,
+  type ExportSentinelFlags,
+  enqueueScan,
+  exportSentinel,
+  type SentinelFlags,
+  sentinelTarget,
+} from "./sentinel.js";
 import { type StatePruneFlags, statePrune } from "./state.js";
 
 /**
@@ -73,7 +83,7 @@ interface ScanFlags {
   overlap?: string;
 }
 
-type ScanCommandFlags = ScanFlags & LiveFlags;
+type ScanCommandFlags = ScanFlags & LiveFlags & SentinelFlags;
 
 export interface Io {
   stdout: (s: string) => void;
@@ -202,6 +212,9 @@ const SETTING_KEYS = [
   "state",
   "maxConcurrency",
   "readAppSettings",
+  "sentinelEndpoint",
+  "sentinelRuleId",
+  "sentinelStream",
 ] as const satisfies readonly SettingKey[];
 
 /**
@@ -244,7 +257,7 @@ function overlapMs(value: string | undefined): number {
   return ms;
 }
 
-export async function testPause(point: "opened" | "applied" | "written" | "pruned", io: Io): Promise<void> {
+export async function testPause(point: "opened" | "applied" | "written" | "pruned" | "sent", io: Io): Promise<void> {
   if (process.env.AZURE_EXEC_AUDIT_TEST_PAUSE !== point) return;
   io.stderr(`azure-exec-audit: paused at ${point}\n`);
   await new Promise(() => setInterval(() => undefined, 60_000));
@@ -287,6 +300,9 @@ async function scanCommand(
       ? loadSuppressionFile(flags.suppressions, shortPath(flags.suppressions, io))
       : []);
   const baseline = flags.baseline !== undefined ? readBaseline(flags.baseline) : undefined;
+  // Signed in before anything is read: a Sentinel export that cannot get a token costs no scan.
+  const target = sentinelTarget(flags);
+  const sentinel = target ? await connectSentinel(target, flags, io.env ?? process.env) : undefined;
   // Locked before anything is read; a second scan on the same state stops here (exit 3).
   const state = flags.state === false ? undefined : await openState(flags.state ?? DEFAULT_STATE_FILE);
   let result: ScanResult;
@@ -326,6 +342,8 @@ async function scanCommand(
         io.stderr(`azure-exec-audit: ${sanitizeForTerminal(d.message)}\n`);
     if (baseline) result = markBaseline(result, baseline);
     if (state) result = state.apply(result, outcome.readKinds);
+    // The rows commit with the findings, or neither does.
+    if (state && sentinel) enqueueScan(state, result, sentinel);
     if (state) await testPause("applied", io);
     const ctx: RenderContext = {
       toolVersion: toolVersion(),
@@ -340,6 +358,10 @@ async function scanCommand(
     state?.abandon();
     throw e;
   }
+  // After the commit: what is not delivered now waits in the outbox (docs/sentinel.md).
+  const delivery = sentinel
+    ? await deliverScan(sentinel, state?.file, result, io, state ? () => testPause("sent", io) : undefined)
+    : undefined;
   if (!result.complete) {
     const bad = result.coverage.filter((c) => c.status !== "complete");
     for (const c of bad)
@@ -351,6 +373,8 @@ async function scanCommand(
       return EXIT.incomplete;
     }
   }
+  // Undelivered rows are not silent: exit 2, as for what could not be read.
+  if (delivery && !delivery.ok) return EXIT.incomplete;
   if (failOn && failingFindings(result.findings, failOn).length > 0) return EXIT.findings;
   return EXIT.ok;
 }
@@ -445,7 +469,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     )
     .option("--no-state", "keep no state: the report is this scan alone")
     .option("--no-color", "plain table output")
-    .option("--debug", "print stack traces for errors")
+    .option("--debug", "print stack traces for errors");
+  addSentinelOptions(scan)
     .addHelpText(
       "after",
       `
@@ -461,9 +486,10 @@ Examples:
   azure-exec-audit scan --subscription <id> --auth cli --read-app-settings
   azure-exec-audit scan --subscription <id> --workspace <workspace GUID> --since 30d
   azure-exec-audit scan --archive "https://<account>.blob.core.windows.net/insights-activity-logs?<SAS>" --since 180d
+  azure-exec-audit scan --subscription <id> --sentinel-endpoint https://<dcr>.ingest.monitor.azure.com --sentinel-rule-id dcr-<hex>
 
 Exit codes: 0 complete, nothing at or above --fail-on; 1 findings at or above --fail-on;
-            2 scan incomplete (some input unreadable); 3 usage or configuration error
+            2 scan incomplete (some input unreadable, or Sentinel rows not delivered); 3 usage or configuration error
             (including a state file that is locked, read-only, corrupted or not ours);
             4 internal error.`,
     )
@@ -519,6 +545,25 @@ Exit codes: 0 complete, nothing at or above --fail-on; 1 findings at or above --
     .option("--since <scan id>", "compare with this scan (default: the previous scan)")
     .addOption(new Option("-f, --format <format>", "output format").choices(["table", "json"]).default("table"))
     .action(async (flags: FindingsDiffFlags) => setExit(await findingsDiff(flags, io)));
+  program
+    .command("export")
+    .description("send what the state file's outbox holds to an external system")
+    .command("sentinel")
+    .description(
+      "send the rows waiting in the outbox to Microsoft Sentinel (Logs Ingestion API); exit 2 when some still wait",
+    )
+    .option("--state <file>", `state file (default ${DEFAULT_STATE_FILE})`)
+    .option("--sentinel-endpoint <url>", "the data collection rule's logs ingestion endpoint (or its DCE)")
+    .option("--sentinel-rule-id <id>", "the data collection rule's immutable id (dcr-…)")
+    .option("--sentinel-stream <name>", "the DCR's input stream (default Custom-AzureExecAudit_CL)")
+    .addOption(
+      new Option("--auth <credential>", "pin one credential (default: DefaultAzureCredential)").choices([
+        ...AUTH_MODES,
+      ]),
+    )
+    .addOption(new Option("--cloud <name>", "Azure cloud (default: public)").choices([...CLOUDS]))
+    .option("--config <file>", `config file (default ./${CONFIG_FILE} when present)`)
+    .action(async (flags: ExportSentinelFlags, cmd: Command) => setExit(await exportSentinel(flags, io, cmd)));
   program
     .command("state")
     .description("the state file itself: what it keeps, and for how long")
