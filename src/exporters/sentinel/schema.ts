@@ -12,6 +12,14 @@
  * dcr-direct-example.json (streamDeclarations `Custom-<name>` with name + type per column, and
  * a dataFlow whose outputStream is `Custom-<table>_CL`). Both from MicrosoftDocs/azure-monitor-docs
  * (provenance in the reference SOURCES-schemas.md).
+ *
+ * One departure from the column list in issue 12: the Entra tenant is `AADTenantId`, not
+ * `TenantId`. Log Analytics reserves `TenantId` (it holds the workspace id in every table) and
+ * refuses it as a custom column name ("Don't use names that conflict with system or reserved
+ * columns, including … TenantId …": MicrosoftDocs/azure-monitor-docs @08c110a0,
+ * articles/azure-monitor/logs/create-custom-table.md; log-standard-columns.md). `AADTenantId` is
+ * the name Microsoft's own SigninLogs table gives the Entra tenant (MicrosoftDocs/
+ * azure-reference-other @58cd3064, azure-monitor-ref/tables/signinlogs.md).
  */
 
 export type KqlColumnType = "string" | "datetime" | "dynamic";
@@ -55,7 +63,12 @@ export const SENTINEL_COLUMNS: readonly SentinelColumn[] = Object.freeze([
     type: "string",
     description: "new, open, resolved or suppressed (empty when the scan kept no state).",
   },
-  { name: "TenantId", type: "string", description: "Entra tenant of the scanned subscription, when known." },
+  {
+    name: "AADTenantId",
+    type: "string",
+    description:
+      "Entra tenant the scan signed in to (the token's tid), when known. TenantId is reserved: it is the workspace id.",
+  },
   { name: "SubscriptionId", type: "string", description: "Subscription of the resource." },
   { name: "ResourceId", type: "string", description: "ARM resource id the finding is about." },
   { name: "ResourceType", type: "string", description: "ARM resource type (provider/type), derived from ResourceId." },
@@ -97,7 +110,7 @@ export interface SentinelRow {
   RuleName: string;
   Severity: string;
   Status: string;
-  TenantId: string;
+  AADTenantId: string;
   SubscriptionId: string;
   ResourceId: string;
   ResourceType: string;

@@ -99,7 +99,7 @@ describe("scan --sentinel-* (acceptance)", () => {
     expect([...counts.keys()].sort()).toEqual(report.findings.map((f) => `${f.id} ${report.scan.id}`).sort());
     expect([...counts.values()].every((c) => c === 1)).toBe(true);
     for (const r of fake.accepted()) {
-      expect(r.TenantId).toBe(TENANT);
+      expect(r.AADTenantId).toBe(TENANT);
       expect(r.Status).toBe("new");
     }
     expect(outboxRows(state)).toBe(0);

@@ -143,7 +143,7 @@ describe("IngestionSender against the fake endpoint", () => {
     // One call carries all five small rows: it failed (after the SDK's retries of a 503).
     expect(report.accepted).toBe(0);
     expect(report.rejected.map((r) => r.finding.id).sort()).toEqual(findings.map((f) => f.id).sort());
-    expect(fake.calls.every((c) => c.rows.every((r) => r.TenantId === TENANT))).toBe(true);
+    expect(fake.calls.every((c) => c.rows.every((r) => r.AADTenantId === TENANT))).toBe(true);
   });
 });
 
