@@ -215,9 +215,15 @@ export async function exportSentinel(flags: ExportSentinelFlags, io: Io, cmd: Co
       "export sentinel needs --sentinel-endpoint and --sentinel-rule-id (or sentinel.endpoint and sentinel.ruleId in the config file, or AZURE_EXEC_AUDIT_SENTINEL_ENDPOINT and _RULE_ID)",
     );
   const stateFile = merged.state ?? DEFAULT_STATE_FILE;
-  // Checked before signing in: a wrong path costs no token.
+  // Checked before signing in: a wrong path, or nothing to send, costs no token.
   const { openOutbox } = await storeModule();
-  openOutbox(stateFile).close();
+  const outbox = openOutbox(stateFile);
+  const waiting = outbox.waiting(OUTBOX_EXPORTER).rows;
+  outbox.close();
+  if (waiting === 0) {
+    io.stdout(`${sanitizeForTerminal(stateFile)}: nothing waits in the outbox for ${SENTINEL_TABLE}\n`);
+    return 0;
+  }
   const link = await connectSentinel(target, flags, env);
   const d = await flushFile(stateFile, link, io);
   io.stdout(

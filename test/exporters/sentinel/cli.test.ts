@@ -161,6 +161,13 @@ describe("a crash between send and acknowledgement", () => {
     expect(flush.stdout).toContain(`delivered ${sent.length} row(s) to AzureExecAudit_CL; 0 wait`);
     expect(fake.accepted().map((r) => `${r.FindingId} ${r.ScanId}`)).toEqual(sent);
     expect(outboxRows(state)).toBe(0);
+    // Nothing left: no sign-in needed, even with a credential that would fail.
+    const empty = await runCli(["export", "sentinel", "--state", state, ...sentinelFlags()], {
+      ...fake.env(),
+      AZURE_CLIENT_SECRET: "wrong",
+    });
+    expect(empty.code, empty.stderr).toBe(0);
+    expect(empty.stdout).toContain("nothing waits in the outbox");
   }, 120_000);
 });
 
