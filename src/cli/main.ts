@@ -245,7 +245,7 @@ function effectiveFlags(
 
 /**
  * Crash-safety tests stop a scan (or `state prune`) at a named point
- * (`AZURE_EXEC_AUDIT_TEST_PAUSE=opened|applied|written|pruned`) and kill it there with SIGKILL:
+ * (`AZURE_EXEC_AUDIT_TEST_PAUSE=opened|applied|written|pruned|sent`; `sent`: after a Sentinel page is sent, before the outbox is settled) and kill it there with SIGKILL:
  * the process says where it is on stderr and waits for ever.
  */
 /** --overlap: a duration up to a day (default one hour). */
