@@ -45,6 +45,16 @@ import { userPath } from "../util/user-path.js";
 import { type FindingsDiffFlags, type FindingsListFlags, findingsDiff, findingsList, openState } from "./findings.js";
 import { DEFAULT_LOOKBACK, isLive, type LiveFlags } from "./live-flags.js";
 import { rulesCoverage, rulesLint, rulesList, rulesTest } from "./rules.js";
+import {
+  addSentinelOptions,
+  connectSentinel,
+  deliverScan,
+  type ExportSentinelFlags,
+  enqueueScan,
+  exportSentinel,
+  type SentinelFlags,
+  sentinelTarget,
+} from "./sentinel.js";
 import { type StatePruneFlags, statePrune } from "./state.js";
 import { colorAllowed, Progress, terminalWidth } from "./terminal.js";
 
@@ -84,7 +94,7 @@ interface ScanFlags {
   overlap?: string;
 }
 
-type ScanCommandFlags = ScanFlags & LiveFlags;
+type ScanCommandFlags = ScanFlags & LiveFlags & SentinelFlags;
 
 export interface Io {
   stdout: (s: string) => void;
@@ -233,6 +243,9 @@ const SETTING_KEYS = [
   "state",
   "maxConcurrency",
   "readAppSettings",
+  "sentinelEndpoint",
+  "sentinelRuleId",
+  "sentinelStream",
 ] as const satisfies readonly SettingKey[];
 
 /** `FORMAT=PATH` when FORMAT is a registered format (any case); anything else is a plain path. */
@@ -336,12 +349,6 @@ function plannedReports(flags: ScanCommandFlags, io: Io): Report[] {
   return reports;
 }
 
-/**
- * Crash-safety tests stop a scan (or `state prune`) at a named point
- * (`AZURE_EXEC_AUDIT_TEST_PAUSE=opened|applied|reporting|written|pruned`) and kill it there
- * (SIGKILL; SIGINT/SIGTERM at `reporting`, half-way through a report file): the process says
- * where it is on stderr and waits for ever.
- */
 /** --overlap: a duration up to a day (default one hour). */
 function overlapMs(value: string | undefined): number {
   if (value === undefined) return DEFAULT_OVERLAP_MS;
@@ -351,8 +358,15 @@ function overlapMs(value: string | undefined): number {
   return ms;
 }
 
+/**
+ * Crash-safety tests stop a scan (or `state prune`) at a named point
+ * (`AZURE_EXEC_AUDIT_TEST_PAUSE=opened|applied|reporting|written|pruned|sent`) and kill it there
+ * (SIGKILL; SIGINT/SIGTERM at `reporting`, half-way through a report file; `sent`: after a
+ * Sentinel page is sent, before the outbox is settled): the process says where it is on stderr
+ * and waits for ever.
+ */
 export async function testPause(
-  point: "opened" | "applied" | "reporting" | "written" | "pruned",
+  point: "opened" | "applied" | "reporting" | "written" | "pruned" | "sent",
   io: Io,
 ): Promise<void> {
   if (process.env.AZURE_EXEC_AUDIT_TEST_PAUSE !== point) return;
@@ -419,6 +433,9 @@ async function scanCommand(
       ? loadSuppressionFile(flags.suppressions, shortPath(flags.suppressions, io))
       : []);
   const baseline = flags.baseline !== undefined ? readBaseline(flags.baseline) : undefined;
+  // Signed in before anything is read: a Sentinel export that cannot get a token costs no scan.
+  const target = sentinelTarget(flags);
+  const sentinel = target ? await connectSentinel(target, flags, io.env ?? process.env) : undefined;
   // Locked before anything is read; a second scan on the same state stops here (exit 3).
   const state = flags.state === false ? undefined : await openState(flags.state ?? DEFAULT_STATE_FILE);
   const env = io.env ?? process.env;
@@ -478,6 +495,8 @@ async function scanCommand(
     if (state) result = state.apply(result, outcome.readKinds);
     // After the lifecycle, so a finding outside --severity is neither resolved nor reported.
     if (severities.length > 0) result = filterSeverity(result, severities);
+    // The rows commit with the findings, or neither does.
+    if (state && sentinel) enqueueScan(state, result, sentinel);
     if (state) await testPause("applied", io);
     const color = colorAllowed(env, io.isTTY, flags.color);
     const width = flags.wide ? undefined : terminalWidth(env, io.isTTY ? io.columns : undefined);
@@ -501,9 +520,19 @@ async function scanCommand(
     state?.abandon();
     throw e;
   }
+  // After the commit: what is not delivered now waits in the outbox (docs/sentinel.md).
+  const delivery = sentinel
+    ? await deliverScan(sentinel, state?.file, result, io, state ? () => testPause("sent", io) : undefined)
+    : undefined;
   return verdict(
     result,
-    { failOn, reports, allowIncomplete: !!flags.allowIncomplete, allowEmpty: !!flags.allowEmpty },
+    {
+      failOn,
+      reports,
+      allowIncomplete: !!flags.allowIncomplete,
+      allowEmpty: !!flags.allowEmpty,
+      undelivered: delivery !== undefined && !delivery.ok,
+    },
     io,
   );
 }
@@ -529,7 +558,14 @@ function filterSeverity(result: ScanResult, keep: readonly Severity[]): ScanResu
  */
 function verdict(
   result: ScanResult,
-  opts: { failOn?: Severity; reports: readonly Report[]; allowIncomplete: boolean; allowEmpty: boolean },
+  opts: {
+    failOn?: Severity;
+    reports: readonly Report[];
+    allowIncomplete: boolean;
+    allowEmpty: boolean;
+    /** Sentinel rows that wait in the outbox (deliverScan said why on stderr). */
+    undelivered?: boolean;
+  },
   io: Io,
 ): number {
   const empty = result.coverage.filter((c) => c.status === "empty");
@@ -551,6 +587,8 @@ function verdict(
     );
     return EXIT.incomplete;
   }
+  // Undelivered rows are not silent: exit 2, as for what could not be read.
+  if (opts.undelivered) return EXIT.incomplete;
   if (opts.failOn) {
     const failing = failingFindings(result.findings, opts.failOn);
     if (failing.length > 0) {
@@ -698,7 +736,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option("--no-color", "plain table output (NO_COLOR=1 and TERM=dumb do the same; FORCE_COLOR=1 forces colour)")
     .option("--wide", "table: no width limit, ids and resource paths in full")
     .option("-q, --quiet", "no progress line on stderr")
-    .option("--debug", "print stack traces for errors")
+    .option("--debug", "print stack traces for errors");
+  addSentinelOptions(scan)
     .addHelpText(
       "after",
       `
@@ -716,10 +755,11 @@ Examples:
   azure-exec-audit scan --subscription <id> --auth cli --read-app-settings
   azure-exec-audit scan --subscription <id> --workspace <workspace GUID> --since 30d
   azure-exec-audit scan --archive "https://<account>.blob.core.windows.net/insights-activity-logs?<SAS>" --since 180d
+  azure-exec-audit scan --subscription <id> --sentinel-endpoint https://<dcr>.ingest.monitor.azure.com --sentinel-rule-id dcr-<hex>
 
 Exit codes: 0 complete, nothing at or above --fail-on; 1 findings at or above --fail-on;
-            2 scan incomplete (some input unreadable, or no records at all: --allow-empty);
-            3 usage or configuration error
+            2 scan incomplete (some input unreadable, no records at all: --allow-empty, or Sentinel
+            rows not delivered); 3 usage or configuration error
             (including a state file that is locked, read-only, corrupted or not ours);
             4 internal error.`,
     )
@@ -789,6 +829,25 @@ Exit codes: 0 complete, nothing at or above --fail-on; 1 findings at or above --
     .option("--since <scan id>", "compare with this scan (default: the previous scan)")
     .addOption(choice("-f, --format <format>", "output format", ["table", "json"], "table"))
     .action(async (flags: FindingsDiffFlags) => setExit(await findingsDiff(stateOf(flags), io)));
+  program
+    .command("export")
+    .description("send what the state file's outbox holds to an external system")
+    .command("sentinel")
+    .description(
+      "send the rows waiting in the outbox to Microsoft Sentinel (Logs Ingestion API); exit 2 when some still wait",
+    )
+    .option("--state <file>", `state file (default ${DEFAULT_STATE_FILE})`)
+    .option("--sentinel-endpoint <url>", "the data collection rule's logs ingestion endpoint (or its DCE)")
+    .option("--sentinel-rule-id <id>", "the data collection rule's immutable id (dcr-…)")
+    .option("--sentinel-stream <name>", "the DCR's input stream (default Custom-AzureExecAudit_CL)")
+    .addOption(
+      new Option("--auth <credential>", "pin one credential (default: DefaultAzureCredential)").choices([
+        ...AUTH_MODES,
+      ]),
+    )
+    .addOption(new Option("--cloud <name>", "Azure cloud (default: public)").choices([...CLOUDS]))
+    .option("--config <file>", `config file (default ./${CONFIG_FILE} when present)`)
+    .action(async (flags: ExportSentinelFlags, cmd: Command) => setExit(await exportSentinel(flags, io, cmd)));
   program
     .command("state")
     .description("the state file itself: what it keeps, and for how long")

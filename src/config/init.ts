@@ -75,6 +75,12 @@ maxConcurrency: 8
 
 # Read Function App settings (they hold secrets: only what rules read is kept, redacted).
 readAppSettings: false
+
+# Send findings to Microsoft Sentinel (docs/sentinel.md): the data collection rule's logs
+# ingestion endpoint and immutable id. Rows not delivered wait in the state's outbox.
+# sentinel:
+#   endpoint: https://<dcr>.<region>.ingest.monitor.azure.com
+#   ruleId: dcr-00000000000000000000000000000000
 `;
 
 /** Writes the starter config; an existing file is kept unless `force`. */

@@ -77,6 +77,14 @@ export function configSchema(formats: readonly string[]) {
     state: z.union([text, z.literal(false)]).optional(),
     maxConcurrency: z.number().int().min(1).max(64).optional(),
     readAppSettings: z.boolean().optional(),
+    /** Export findings to Microsoft Sentinel through the Logs Ingestion API (docs/sentinel.md). */
+    sentinel: z
+      .strictObject({
+        endpoint: text.optional(),
+        ruleId: text.optional(),
+        stream: text.optional(),
+      })
+      .optional(),
   });
 }
 

@@ -43,6 +43,10 @@ export interface Settings {
   state?: string | false;
   maxConcurrency?: string;
   readAppSettings?: boolean;
+  /** Sentinel export (docs/sentinel.md): the ingestion endpoint, the DCR's immutable id, the stream. */
+  sentinelEndpoint?: string;
+  sentinelRuleId?: string;
+  sentinelStream?: string;
 }
 
 export type SettingKey = keyof Settings;
@@ -70,6 +74,9 @@ export const ENV_VARS = {
   [`${ENV_PREFIX}SINCE`]: { key: "since", path: ["lookback", "since"] },
   [`${ENV_PREFIX}SUPPRESSIONS`]: { key: "suppressions", path: ["suppressions"] },
   [`${ENV_PREFIX}BASELINE`]: { key: "baseline", path: ["baseline"] },
+  [`${ENV_PREFIX}SENTINEL_ENDPOINT`]: { key: "sentinelEndpoint", path: ["sentinel", "endpoint"] },
+  [`${ENV_PREFIX}SENTINEL_RULE_ID`]: { key: "sentinelRuleId", path: ["sentinel", "ruleId"] },
+  [`${ENV_PREFIX}SENTINEL_STREAM`]: { key: "sentinelStream", path: ["sentinel", "stream"] },
 } as const satisfies Record<string, { key: SettingKey | undefined; path: readonly string[] }>;
 
 const defined = <T extends object>(o: T): T =>
@@ -121,6 +128,9 @@ export function settingsFromConfig(config: Config, baseDir: string, inline: Supp
     state: config.state === false ? false : path(config.state),
     maxConcurrency: config.maxConcurrency === undefined ? undefined : String(config.maxConcurrency),
     readAppSettings: config.readAppSettings,
+    sentinelEndpoint: config.sentinel?.endpoint,
+    sentinelRuleId: config.sentinel?.ruleId,
+    sentinelStream: config.sentinel?.stream,
   });
 }
 
@@ -161,6 +171,9 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv, formats: readonly string
     since: config.lookback?.since,
     suppressions: typeof config.suppressions === "string" ? config.suppressions : undefined,
     baseline: config.baseline,
+    sentinelEndpoint: config.sentinel?.endpoint,
+    sentinelRuleId: config.sentinel?.ruleId,
+    sentinelStream: config.sentinel?.stream,
   });
 }
 

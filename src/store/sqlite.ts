@@ -33,6 +33,9 @@ import type {
   FindingRow,
   Incremental,
   ListStatus,
+  Outbox,
+  OutboxEntry,
+  OutboxItem,
   ReadKinds,
   ScanDiff,
   ScanRow,
@@ -139,6 +142,20 @@ const MIGRATIONS: readonly string[] = [
      value TEXT NOT NULL
    );
    CREATE UNIQUE INDEX correlation_events_key ON correlation_events(correlation, ref, id);`,
+  // The exporters' outbox (at-least-once delivery, docs/sentinel.md): rows a scan enqueued in its
+  // own transaction, deleted only once the receiver accepted them.
+  `CREATE TABLE outbox (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     exporter TEXT NOT NULL,
+     finding_id TEXT NOT NULL,
+     scan_id TEXT NOT NULL,
+     payload TEXT NOT NULL,
+     enqueued_at TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     last_attempt TEXT,
+     last_error TEXT,
+     UNIQUE (exporter, finding_id, scan_id)
+   );`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -771,6 +788,18 @@ class SqliteScanSession implements ScanSession {
     };
   }
 
+  enqueue(exporter: string, items: readonly OutboxItem[]): void {
+    try {
+      const put = this.db.prepare(
+        "INSERT OR IGNORE INTO outbox (exporter, finding_id, scan_id, payload, enqueued_at) VALUES (?, ?, ?, ?, ?)",
+      );
+      const at = new Date().toISOString();
+      for (const item of items) put.run(exporter, item.findingId, item.scanId, JSON.stringify(item.payload), at);
+    } catch (e) {
+      throw stateError(this.file, e, "recording the scan");
+    }
+  }
+
   commit(): void {
     if (this.done) return;
     this.done = true;
@@ -998,6 +1027,92 @@ export function openPruneSession(file: string): PruneSession {
       } finally {
         finish();
       }
+    },
+  };
+}
+
+/**
+ * The outbox of an existing state file, for flushing it. The schema is brought up to date under
+ * the scan lock, which is then released at once: a flush holds the lock only to settle a page.
+ */
+export function openOutbox(file: string): Outbox {
+  if (!existsSync(file))
+    throw new UsageError(
+      `no state file at ${file}: run a scan with state and --sentinel-* settings first (or pass --state <file>)`,
+    );
+  const db = openLocked(file, "flushing the outbox");
+  try {
+    db.exec("COMMIT");
+  } catch (e) {
+    db.close();
+    throw stateError(file, e, "flushing the outbox");
+  }
+  const guard = <T>(what: () => T): T => {
+    try {
+      return what();
+    } catch (e) {
+      try {
+        if (db.isTransaction) db.exec("ROLLBACK");
+      } catch {
+        // closing rolls back
+      }
+      throw stateError(file, e, "flushing the outbox");
+    }
+  };
+  return {
+    file,
+    page(exporter, afterSeq, limit, maxBytes) {
+      return guard(() => {
+        const out: OutboxEntry[] = [];
+        let bytes = 0;
+        for (const r of db
+          .prepare(
+            "SELECT seq, finding_id, scan_id, payload, attempts FROM outbox WHERE exporter = ? AND seq > ? ORDER BY seq LIMIT ?",
+          )
+          .iterate(exporter, afterSeq, limit)) {
+          const payload = r.payload as string;
+          if (out.length > 0 && bytes + payload.length > maxBytes) break;
+          bytes += payload.length;
+          out.push({
+            seq: Number(r.seq),
+            findingId: r.finding_id as string,
+            scanId: r.scan_id as string,
+            payload: JSON.parse(payload),
+            attempts: Number(r.attempts),
+          });
+        }
+        return out;
+      });
+    },
+    settle(exporter, accepted, failed) {
+      guard(() => {
+        db.exec("BEGIN IMMEDIATE");
+        const del = db.prepare("DELETE FROM outbox WHERE exporter = ? AND seq = ?");
+        for (const seq of accepted) del.run(exporter, seq);
+        const at = new Date().toISOString();
+        const keep = db.prepare(
+          "UPDATE outbox SET attempts = attempts + 1, last_attempt = ?, last_error = ? WHERE exporter = ? AND seq = ?",
+        );
+        for (const f of failed) keep.run(at, cap(f.reason, MAX_TEXT), exporter, f.seq);
+        db.exec("COMMIT");
+      });
+    },
+    waiting(exporter) {
+      return guard(() => {
+        const n = db.prepare("SELECT count(*) AS n FROM outbox WHERE exporter = ?").get(exporter);
+        const last = db
+          .prepare(
+            "SELECT last_error FROM outbox WHERE exporter = ? AND last_error IS NOT NULL ORDER BY last_attempt DESC LIMIT 1",
+          )
+          .get(exporter);
+        return {
+          rows: Number(n?.n ?? 0),
+          ...(typeof last?.last_error === "string" ? { lastError: last.last_error } : {}),
+        };
+      });
+    },
+    close() {
+      db.close();
     },
   };
 }

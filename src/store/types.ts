@@ -94,6 +94,11 @@ export interface ScanSession {
    */
   incremental(overlapMs: number, resume: boolean): Incremental;
   apply(result: ScanResult, read: ReadKinds): ScanResult;
+  /**
+   * Puts rows for an exporter in the outbox, in this scan's transaction: they commit with the
+   * findings or not at all. A row already there (same exporter, finding and scan) is kept as it is.
+   */
+  enqueue(exporter: string, items: readonly OutboxItem[]): void;
   commit(): void;
   /** Drops everything this scan wrote and releases the lock. */
   abandon(): void;
@@ -106,5 +111,34 @@ export interface StateReader {
   findings(status?: ListStatus): FindingRow[];
   /** The latest scan against `since` (a scan id; default the scan before the latest). */
   diff(since?: string): ScanDiff;
+  close(): void;
+}
+
+/** A row waiting for an exporter: already redacted, in the shape the receiver takes. */
+export interface OutboxItem {
+  findingId: string;
+  scanId: string;
+  payload: unknown;
+}
+
+export interface OutboxEntry extends OutboxItem {
+  seq: number;
+  attempts: number;
+}
+
+/**
+ * The outbox outside a scan (`export sentinel`, and a scan's own export after its commit). It
+ * holds no lock while rows travel: reading a page and settling it are short transactions of their
+ * own, so a scan is never kept waiting for the network. Two flushes at once may send a row twice;
+ * at-least-once delivery allows that, and FindingId + ScanId deduplicate downstream.
+ */
+export interface Outbox {
+  readonly file: string;
+  /** Entries after `afterSeq`, in order, up to `limit` rows or about `maxBytes` of payload. */
+  page(exporter: string, afterSeq: number, limit: number, maxBytes: number): OutboxEntry[];
+  /** Drops what the receiver accepted; counts an attempt and keeps the reason for what it did not. */
+  settle(exporter: string, accepted: readonly number[], failed: readonly { seq: number; reason: string }[]): void;
+  /** Rows waiting, and the reason of the latest failure among them. */
+  waiting(exporter: string): { rows: number; lastError?: string };
   close(): void;
 }

@@ -152,7 +152,7 @@ describe("config errors: one sentence naming the key and what is allowed, exit 3
     [
       "unknown top-level key",
       "fail_on: high\n",
-      "azure-exec-audit.yaml:1: the file has an unknown key 'fail_on' (allowed: scopes, sources, lookback, rules, suppressions, baseline, output, failOn, severity, enable, disable, state, maxConcurrency, readAppSettings)",
+      "azure-exec-audit.yaml:1: the file has an unknown key 'fail_on' (allowed: scopes, sources, lookback, rules, suppressions, baseline, output, failOn, severity, enable, disable, state, maxConcurrency, readAppSettings, sentinel)",
     ],
     ["type", "readAppSettings: yes\n", "azure-exec-audit.yaml:1: readAppSettings must be true or false (got 'yes')"],
     ["range", "maxConcurrency: 100\n", "azure-exec-audit.yaml:1: maxConcurrency must be at most 64 (got 100)"],

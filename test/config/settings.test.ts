@@ -82,6 +82,24 @@ describe("settingsFromEnv", () => {
       ),
     ).toEqual({ failOn: "medium", format: "sarif", output: "r.sarif", since: "24h", suppressions: "s.yaml" });
   });
+  it("reads the Sentinel target, and the config file's sentinel section maps to the same keys", () => {
+    const target = { sentinelEndpoint: "https://dcr.example", sentinelRuleId: "dcr-1", sentinelStream: "Custom-X_CL" };
+    expect(
+      settingsFromEnv(
+        {
+          AZURE_EXEC_AUDIT_SENTINEL_ENDPOINT: "https://dcr.example",
+          AZURE_EXEC_AUDIT_SENTINEL_RULE_ID: "dcr-1",
+          AZURE_EXEC_AUDIT_SENTINEL_STREAM: "Custom-X_CL",
+        },
+        FORMATS,
+      ),
+    ).toEqual(target);
+    const config = configSchema(FORMATS).parse({
+      sentinel: { endpoint: "https://dcr.example", ruleId: "dcr-1", stream: "Custom-X_CL" },
+    });
+    expect(settingsFromConfig(config, "/d")).toEqual(target);
+    expect(() => configSchema(FORMATS).parse({ sentinel: { endpont: "x" } })).toThrow();
+  });
   it("a bad value is one sentence naming the variable and what is allowed", () => {
     const error = (env: NodeJS.ProcessEnv) => {
       try {
@@ -132,6 +150,7 @@ describe("the starter config", () => {
         "rules",
         "scopes",
         "severity",
+        "sentinel",
         "sources",
         "state",
         "suppressions",
