@@ -214,7 +214,8 @@ export function analyticsForRule(rule: Parameters<typeof AZURE_KQL_PIPELINE.appl
     f.lines[0] as string,
     "| where TimeGenerated >= ago(lookback)",
     ...f.lines.slice(1),
-    `| where ${nonEmpty}`,
+    // A match missing a key part is reported as it is (the engine gates only complete keys);
+    // the baseline never holds an empty part, so the anti-join keeps it.
     `| join kind=leftanti Baseline on ${keyNames.join(", ")}`,
     ...outputLines(keyNames.filter((k) => !OUTPUT.includes(k))),
   ].join("\n");
