@@ -84,4 +84,44 @@ describe("KQL backend agrees with the in-process matcher on every rule case", ()
       });
     }
   }
+
+  for (const c of loaded.correlations) {
+    const compiled = byRule.get(c.id);
+    if (!compiled) {
+      it(`correlation ${c.title}: not exported, with a reason`, () => {
+        expect(refused.get(c.id)).toMatch(/\w+/);
+      });
+      continue;
+    }
+    for (const { kind, c: tc } of cases(c.file)) {
+      it(`correlation ${c.title} — ${kind}: ${tc.name ?? "(unnamed)"}`, () => {
+        const matcher = runCase(testableFor(c, loaded), tc.records).findings.length > 0;
+        expect(matcher).toBe(kind === "match");
+        const events = normaliseCase(tc.records).records.filter((r): r is ActivityEvent => r.kind === "activity");
+        expect(kqlVerdict(compiled, events, undefined)).toBe(matcher);
+      });
+    }
+  }
+
+  it("known limit: a fixed bin splits a burst the engine's sliding window keeps (docs/sentinel.md)", () => {
+    const c = loaded.correlations.find((x) => x.id === "7cd3877e-04ad-46a0-bb11-cb7e45f54f75");
+    const compiled = c && byRule.get(c.id);
+    if (!c || !compiled) throw new Error("bulk-run-command is exported");
+    // Three VMs within six minutes, across the 10:15 boundary of the 15-minute bins.
+    const rows = ["10:13", "10:16", "10:19"].map((t, i) => ({
+      TimeGenerated: `2026-11-19T${t}:00Z`,
+      OperationNameValue: "Microsoft.Compute/virtualMachines/runCommand/action",
+      ActivityStatusValue: "Succeeded",
+      EventDataId: `e${i}`,
+      CorrelationId: `c${i}`,
+      _ResourceId: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm${i}`,
+      Caller: "5a5a5a5a-0000-0000-0000-000000000001",
+      Claims_d: {
+        "http://schemas.microsoft.com/identity/claims/objectidentifier": "5a5a5a5a-0000-0000-0000-000000000001",
+      },
+    }));
+    expect(runCase(testableFor(c, loaded), rows).findings.length).toBe(1);
+    const events = normaliseCase(rows).records.filter((r): r is ActivityEvent => r.kind === "activity");
+    expect(kqlVerdict(compiled, events, undefined)).toBe(false);
+  });
 });

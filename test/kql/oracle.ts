@@ -7,7 +7,8 @@
  * `endswith` case-insensitive unless `_cs`, `matches regex` (RE2; the patterns we write are the
  * shared subset of RE2 and JavaScript), `tostring`/`parse_json` on dynamic values, `coalesce`
  * skipping null and empty strings, `ago`, `let`, `where`, `extend`, `project`, `distinct`,
- * `join kind=leftanti`). Anything else throws, so a new operator in the backend fails the test
+ * `join kind=leftanti`, `union`, `summarize` with `bin`, `count`, `dcount`, `make_set`,
+ * `take_any`, `min(if)`, `max(if)`). Anything else throws, so a new operator in the backend fails the test
  * until the oracle learns it.
  */
 import { BlockList, isIP } from "node:net";
@@ -531,9 +532,83 @@ function tabular(p: Parser, tables: Map<string, Row[]>, scalars: Record<string, 
       } while (p.isOp(","));
       const keys = new Set(right.map((r) => JSON.stringify(cols.map((c) => r[c]))));
       rows = rows.filter((r) => !keys.has(JSON.stringify(cols.map((c) => r[c]))));
+    } else if (op === "summarize") {
+      rows = summarize(p, rows, ctx);
     } else fail(`operator | ${op} is not in the subset`);
   }
   return rows;
+}
+
+/** `summarize Name = agg(...), … by key, bin(TimeGenerated, span)`: the aggregations the correlations use. */
+function summarize(p: Parser, rows: Row[], ctx: (r: Row) => Ctx): Row[] {
+  const aggs: [string, string, Expr[]][] = [];
+  do {
+    if (p.isOp(",")) p.pos++;
+    const name = p.ident();
+    p.expectOp("=");
+    const e = p.expr();
+    if (e.k !== "call") fail("summarize: an aggregation must be a call");
+    aggs.push([name, e.fn, e.args]);
+  } while (p.isOp(","));
+  if (!p.isId("by")) fail("summarize without by");
+  p.pos++;
+  const keys: [string, Expr][] = [];
+  do {
+    if (p.isOp(",")) p.pos++;
+    const e = p.expr();
+    if (e.k === "col") keys.push([e.name, e]);
+    else if (e.k === "call" && e.fn === "bin" && e.args[0]?.k === "col") keys.push([e.args[0].name, e]);
+    else fail("summarize: a key must be a column or bin(column, span)");
+  } while (p.isOp(","));
+  const groups = new Map<string, { key: Row; rows: Row[] }>();
+  for (const r of rows) {
+    const c = ctx(r);
+    const key: Row = {};
+    for (const [n, e] of keys) {
+      if (e.k === "call") {
+        const t = ev(e.args[0] as Expr, c) as number;
+        const span = ev(e.args[1] as Expr, c) as number;
+        key[n] = Math.floor(t / span) * span;
+      } else key[n] = ev(e, c);
+    }
+    const id = JSON.stringify(key);
+    const g = groups.get(id) ?? { key, rows: [] };
+    g.rows.push(r);
+    groups.set(id, g);
+  }
+  return [...groups.values()].map(({ key, rows: rs }) => {
+    const out: Row = { ...key };
+    for (const [name, fn, args] of aggs) {
+      const vals = (i: number, pred?: Expr) =>
+        rs.filter((r) => !pred || ev(pred, ctx(r)) === true).map((r) => ev(args[i] as Expr, ctx(r)));
+      const present = (xs: unknown[]) => xs.filter((x) => x !== null && x !== undefined);
+      switch (fn) {
+        case "count":
+          out[name] = rs.length;
+          break;
+        case "dcount":
+          out[name] = new Set(present(vals(0)).map((x) => JSON.stringify(x))).size;
+          break;
+        case "make_set":
+          out[name] = [...new Set(present(vals(0)).map((x) => JSON.stringify(x)))].map((x) => JSON.parse(x));
+          break;
+        case "take_any":
+          out[name] = vals(0)[0] ?? null;
+          break;
+        case "min":
+        case "minif":
+        case "max":
+        case "maxif": {
+          const xs = present(vals(0, fn.endsWith("if") ? args[1] : undefined)) as number[];
+          out[name] = xs.length === 0 ? null : fn.startsWith("min") ? Math.min(...xs) : Math.max(...xs);
+          break;
+        }
+        default:
+          fail(`aggregation ${fn} is not in the subset`);
+      }
+    }
+    return out;
+  });
 }
 
 function fail(msg: string): never {
