@@ -123,7 +123,11 @@ function regexTest(x: string, v: Extract<SigmaValue, { type: "regex" }>): string
 
 /** Is the comparison in this item case-sensitive (the schema picks its path by it)? */
 function itemCased(it: DetectionItem): boolean {
-  return it.values.some((v) => (v.type === "string" && v.cased) || (v.type === "fieldref" && v.cased));
+  return it.values.some(
+    (v) =>
+      ((v.type === "string" || v.type === "fieldref") && v.cased) ||
+      (v.type === "expansion" && v.values.some((s) => s.cased)),
+  );
 }
 
 class Compiler {
