@@ -4,7 +4,7 @@
  * must agree with the in-process matcher row by row; what it cannot express is refused with why.
  */
 import { describe, expect, it } from "vitest";
-import { analyticsForRule } from "../../src/azure/sentinel/analytics.js";
+import { analyticsForRule, analyticsPack, MAX_QUERY_CHARS } from "../../src/azure/sentinel/analytics.js";
 import { KqlUnsupported } from "../../src/kql/backend.js";
 import type { ActivityEvent } from "../../src/model/records.js";
 import { prepareRule } from "../../src/rules/loader.js";
@@ -135,5 +135,13 @@ describe("KQL backend, modifier by modifier", () => {
     expect(refuse("  s:\n    Caller: ''\n  condition: s")).toMatch(/empty/);
     expect(refuse("  s:\n    grant.canExecute: true\n  condition: s")).toMatch(/role definitions/);
     expect(refuse("  s:\n    NoSuchField: x\n  condition: s")).toMatch(/no AzureActivity column/);
+  });
+
+  it("a query longer than Sentinel allows is refused, not truncated", () => {
+    const ops = Array.from({ length: 400 }, (_, i) => `      - Microsoft.Example/things${i}/write`).join("\n");
+    const r = { ...rule(`  s:\n    operationName:\n${ops}\n  condition: s`), private: false };
+    const pack = analyticsPack([r], []);
+    expect(pack.rules).toEqual([]);
+    expect(pack.refused[0]?.reason).toMatch(new RegExp(`over Sentinel's ${MAX_QUERY_CHARS}`));
   });
 });

@@ -19,6 +19,8 @@ import { AZURE_ACTIVITY_SCHEMA, AZURE_KQL_PIPELINE, kqlFieldName } from "../kql.
 
 /** How often a rule runs, in ms (Sentinel's minimum is 5 minutes). */
 export const QUERY_FREQUENCY_MS = 60 * 60 * 1000;
+/** Sentinel's longest rule query (characters; Microsoft Sentinel's scheduled-rule limit). */
+export const MAX_QUERY_CHARS = 10_000;
 /** Sentinel's longest query period. */
 export const MAX_QUERY_PERIOD_MS = 14 * 24 * 60 * 60 * 1000;
 
@@ -308,10 +310,16 @@ export function analyticsPack(
   const refused: Refusal[] = [];
   const refuse = (r: { id: string; file: string; title: string }, reason: string) =>
     refused.push({ ruleId: r.id, file: r.file, title: r.title, reason });
+  const fits = (a: AnalyticsRule): AnalyticsRule => {
+    if (a.query.length > MAX_QUERY_CHARS) {
+      throw new KqlUnsupported(`its query is ${a.query.length} characters, over Sentinel's ${MAX_QUERY_CHARS}`);
+    }
+    return a;
+  };
   for (const r of rules) {
     if (r.private) continue;
     try {
-      out.push(analyticsForRule(r));
+      out.push(fits(analyticsForRule(r)));
     } catch (e) {
       if (e instanceof KqlUnsupported) refuse(r, e.message);
       else throw e;
@@ -320,7 +328,7 @@ export function analyticsPack(
   const byId = new Map(rules.map((r) => [r.id, r]));
   for (const c of correlations) {
     try {
-      out.push(analyticsForCorrelation(c, byId));
+      out.push(fits(analyticsForCorrelation(c, byId)));
     } catch (e) {
       if (e instanceof KqlUnsupported) refuse(c, e.message);
       else throw e;
