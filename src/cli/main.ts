@@ -44,7 +44,15 @@ import { sanitizeForTerminal } from "../util/text.js";
 import { userPath } from "../util/user-path.js";
 import { type FindingsDiffFlags, type FindingsListFlags, findingsDiff, findingsList, openState } from "./findings.js";
 import { DEFAULT_LOOKBACK, isLive, type LiveFlags } from "./live-flags.js";
-import { rulesCoverage, rulesLint, rulesList, rulesTest } from "./rules.js";
+import {
+  EXPORT_FORMATS,
+  EXPORT_TARGETS,
+  rulesCoverage,
+  rulesExport,
+  rulesLint,
+  rulesList,
+  rulesTest,
+} from "./rules.js";
 import {
   addSentinelOptions,
   connectSentinel,
@@ -810,6 +818,22 @@ Exit codes: 0 complete, nothing at or above --fail-on; 1 findings at or above --
     .command("coverage")
     .description("print docs/coverage.md: which rules cover which Azure execution vector")
     .action(async () => setExit(await rulesCoverage(io)));
+  rules
+    .command("export")
+    .description("compile Activity Log rules into Microsoft Sentinel analytics rules (docs/sentinel.md)")
+    .argument("[dir...]", "rule directories")
+    .addOption(
+      new Option("--target <target>", "where the rules run").choices([...EXPORT_TARGETS]).makeOptionMandatory(),
+    )
+    .addOption(
+      new Option("--format <format>", "Azure-Sentinel YAML or an ARM template")
+        .choices([...EXPORT_FORMATS])
+        .default("yaml"),
+    )
+    .option("--output <file>", "write to a file instead of stdout")
+    .action(async (dirs: string[], flags: { target: string; format: string; output?: string }) =>
+      setExit(await rulesExport(dirs, flags, io)),
+    );
   const findings = program
     .command("findings")
     .description("findings kept in the state file by earlier scans: their status, and what changed");

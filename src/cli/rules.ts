@@ -1,11 +1,15 @@
-/** `rules list | test | lint`: the rule pack and user rule directories, without scanning. */
+/** `rules list | test | lint | coverage | export`: the rule pack and user rule directories, without scanning. */
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { analyticsPack } from "../azure/sentinel/analytics.js";
+import { renderArm, renderYaml } from "../azure/sentinel/render.js";
 import { BUILTIN_RULES_DIR, PACKAGE_ROOT } from "../paths.js";
 import { renderCoverage } from "../rules/coverage.js";
 import { lintRules, loadVectors } from "../rules/lint.js";
 import { type LoadedRules, loadRules } from "../rules/loader.js";
 import { testableFor, testRule } from "../rules/tester.js";
 import { summarize } from "../scan/run.js";
+import { UsageError } from "../util/errors.js";
 import { sanitizeForTerminal } from "../util/text.js";
 import { isUnder } from "../util/user-path.js";
 import type { Io } from "./main.js";
@@ -121,4 +125,33 @@ function filterTo(loaded: LoadedRules, dir: string): LoadedRules {
     correlations: loaded.correlations.filter((r) => inDir(r.file)),
     errors: loaded.errors.filter((e) => inDir(e.file)),
   };
+}
+
+export const EXPORT_TARGETS = ["sentinel"] as const;
+export const EXPORT_FORMATS = ["yaml", "arm"] as const;
+
+/**
+ * `rules export --target sentinel`: every Activity Log rule and correlation KQL can express, as
+ * Sentinel analytics rules (Azure-Sentinel YAML or an ARM template); the rest are named on stderr
+ * with why (and kept in the output: a YAML comment, the template's metadata).
+ */
+export async function rulesExport(
+  dirs: string[] | undefined,
+  flags: { target: string; format: string; output?: string },
+  io: Io,
+): Promise<number> {
+  if (!(EXPORT_TARGETS as readonly string[]).includes(flags.target)) {
+    throw new UsageError(`unknown --target '${flags.target}' (use ${EXPORT_TARGETS.join(", ")})`);
+  }
+  const { loaded } = await load(dirs);
+  for (const e of loaded.errors) io.stderr(`azure-exec-audit: rule skipped: ${e.message}\n`);
+  const pack = analyticsPack(loaded.rules, loaded.correlations);
+  const text = flags.format === "arm" ? renderArm(pack) : renderYaml(pack);
+  if (flags.output) await writeFile(flags.output, text);
+  else io.stdout(text);
+  for (const r of pack.refused) {
+    io.stderr(`not exported: ${sanitizeForTerminal(r.title)} (${r.ruleId}): ${sanitizeForTerminal(r.reason)}\n`);
+  }
+  io.stderr(`${pack.rules.length} analytics rules exported, ${pack.refused.length} rules not expressible in KQL\n`);
+  return loaded.errors.length > 0 ? 1 : 0;
 }

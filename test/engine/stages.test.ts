@@ -1,7 +1,7 @@
 /**
  * The engine's seams (issue: architecture): one execution catalogue feeds chains and grants,
  * derivation is independent of input order, correlation buffers are bounded for real, and the
- * Sigma model and matcher know nothing of Azure.
+ * Sigma model, matcher and KQL backend know nothing of Azure.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -156,12 +156,12 @@ describe("correlation buffers are bounded", () => {
   });
 });
 
-describe("the Sigma model and the matcher know nothing of Azure", () => {
+describe("the Sigma model, the matcher and the KQL backend know nothing of Azure", () => {
   const files = (dir: string): string[] =>
     readdirSync(join(PACKAGE_ROOT, dir), { recursive: true, encoding: "utf8" })
       .filter((f) => f.endsWith(".ts"))
       .map((f) => join(PACKAGE_ROOT, dir, f));
-  const sources = [...files("src/sigma"), ...files("src/matcher")];
+  const sources = [...files("src/sigma"), ...files("src/matcher"), ...files("src/kql")];
   it.each([
     ["operation field names", /operationName|OperationNameValue|Properties_d|callerIpAddress|eventDataId/],
     ["operation names", /Microsoft\.[A-Z][A-Za-z]+\//],

@@ -32,7 +32,7 @@ const CLAIM_NAME = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name";
 const CLAIM_TENANT = "http://schemas.microsoft.com/identity/claims/tenantid";
 
 /** Export `resultType` values and the REST status they stand for. */
-const RESULT_TYPE_STATUS: Record<string, string> = {
+export const RESULT_TYPE_STATUS: Record<string, string> = {
   start: "Started",
   started: "Started",
   accept: "Accepted",

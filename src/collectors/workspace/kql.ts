@@ -7,26 +7,9 @@
  * each form and why it is shaped so; the emulator (emulator/logs.ts) recognises exactly these.
  */
 
-/** A KQL string literal: double-quoted, backslash and quote escaped; control characters refused. */
-export function kqlString(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0) as number;
-    // C0/C1 controls, DEL, line and paragraph separators: no operation name has them, and a
-    // literal must never carry one into the query text.
-    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029) {
-      throw new KqlValueError(
-        `refusing to put a control character (U+${c.toString(16).padStart(4, "0")}) in a KQL literal`,
-      );
-    }
-    if (ch === "\\") out += "\\\\";
-    else if (ch === '"') out += '\\"';
-    else out += ch;
-  }
-  return `${out}"`;
-}
+import { KqlValueError, kqlString } from "../../kql/literals.js";
 
-export class KqlValueError extends Error {}
+export { KqlValueError, kqlString } from "../../kql/literals.js";
 
 /** Kusto keeps datetimes to 100 ns: a literal with all seven fraction digits. */
 export function kqlDatetime(ms: number): string {
