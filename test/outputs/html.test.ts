@@ -53,6 +53,17 @@ describe("--format html (static)", () => {
   });
 });
 
+describe("--format html with nothing found", () => {
+  it("still has every section and says there are no findings", async () => {
+    const { result } = makeHostileResult();
+    const html = await render({ ...result, findings: [], coverage: [] });
+    for (const id of ["summary", "matrix", "timeline", "findings", "coverage"])
+      expect(html).toContain(`<section id="${id}">`);
+    expect(html).toContain("<p>No findings.</p>");
+    expect(html).toContain("No attack chain");
+  });
+});
+
 describe("--format html in Chromium", () => {
   let browser: Browser;
   let dir: string;

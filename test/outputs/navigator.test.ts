@@ -89,4 +89,11 @@ describe("--format navigator", () => {
     // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting their absence.
     expect(JSON.stringify(layer)).not.toMatch(/[\u0000-\u001f\u007f-\u009f]|\\u001b|\\n/);
   });
+
+  it("is a valid layer with no techniques when nothing was found", async () => {
+    const { result } = makeHostileResult();
+    const layer = await layerOf({ ...result, findings: [] });
+    expect(layerErrors(layer)).toEqual([]);
+    expect(layer.techniques).toEqual([]);
+  });
 });
