@@ -5,5 +5,14 @@
 
 import "./formats/index.js";
 
-export { jsonFormat, sarifFormat, tableFormat } from "./formats/index.js";
+export {
+  csvFormat,
+  htmlFormat,
+  jsonFormat,
+  markdownFormat,
+  navigatorFormat,
+  sarifFormat,
+  tableFormat,
+} from "./formats/index.js";
+export { type MarkdownOptions, renderMarkdown } from "./formats/markdown.js";
 export * from "./registry.js";

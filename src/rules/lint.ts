@@ -16,9 +16,11 @@ export interface LintProblem {
   problem: string;
 }
 
-interface Technique {
+export interface Technique {
   id: string;
   name: string;
+  tactics: string[];
+  platforms: string[];
   revoked: boolean;
   deprecated: boolean;
 }

@@ -50,18 +50,77 @@ export function sanitizeForTerminal(s: string): string {
   return s.replace(ESCAPE_SEQUENCE, "�").replace(NEWLINE, "⏎").replace(/\t/g, " ").replace(CONTROL, "�");
 }
 
-const MARKDOWN_SPECIAL = /[\\`*_{}[\]()<>#+\-.!|~]/g;
+const MARKDOWN_SPECIAL = /[\\`*_{}[\]()<>#+\-.!|~&]/g;
+/** Zero-width space: breaks what GitHub links on a text node (`@user`, `#12`, `www.`, `http://`) and stays invisible. */
+const ZWSP = "\u200b";
+/** Text GitHub turns into a mention, an issue reference or an autolink even when it is backslash-escaped. */
+const MARKDOWN_LINKISH = /[@#]|:(?=\/\/)|\bwww(?=\\?\.)/gi;
 
 /**
  * Escape text for inline Markdown (GitHub-flavoured, including table cells): special characters
- * get a backslash, line breaks become spaces, and control characters are removed.
+ * get a backslash (so nothing becomes emphasis, a link, a heading or HTML; `&` too, so no entity
+ * is decoded), line breaks become spaces, control characters are removed, and an invisible
+ * zero-width space follows every `@`, `#`, `www` and scheme colon, so no mention, issue reference
+ * or autolink is made from the text (GitHub links those on the rendered text, after escapes).
  */
 export function escapeMarkdown(s: string): string {
   return s
     .replace(ESCAPE_SEQUENCE, "")
     .replace(NEWLINE, " ")
     .replace(CONTROL, "")
-    .replace(MARKDOWN_SPECIAL, (c) => `\\${c}`);
+    .replace(MARKDOWN_SPECIAL, (c) => `\\${c}`)
+    .replace(MARKDOWN_LINKISH, (m) => `${m}${ZWSP}`);
+}
+
+/**
+ * Attacker-controlled text as one Markdown code span: nothing inside is Markdown, HTML, a mention
+ * or an autolink. The fence is one backtick longer than the longest run inside; line breaks become
+ * spaces and control characters are removed. In a GFM table cell (`inTable`) a pipe still ends the
+ * cell even inside a code span, so it is escaped there (GitHub shows it as `|`).
+ */
+export function markdownCode(s: string, opts: { inTable?: boolean } = {}): string {
+  let text = s.replace(ESCAPE_SEQUENCE, "").replace(NEWLINE, " ").replace(CONTROL, "");
+  if (opts.inTable) text = text.replace(/\|/g, "\\|");
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = "`".repeat(longest + 1);
+  // A span that starts or ends with a backtick or a space needs one space of padding each side.
+  const pad = text.length === 0 || /^[` ]|[` ]$/.test(text) ? " " : "";
+  return `${fence}${pad}${text}${pad}${fence}`;
+}
+
+/**
+ * Multi-line attacker-controlled text (a script) made inert for display: escape sequences and
+ * control characters become "�", every line break becomes "\n", tabs stay.
+ */
+export function sanitizeMultiline(s: string): string {
+  return s.replace(ESCAPE_SEQUENCE, "�").replace(NEWLINE, "\n").replace(CONTROL, "�");
+}
+
+/**
+ * A fenced Markdown code block holding `s` verbatim (after `sanitizeMultiline`): the fence is
+ * longer than any backtick run inside, so the text cannot close it, and nothing in a code block
+ * is Markdown, HTML or a link.
+ */
+export function markdownCodeBlock(s: string, info = ""): string {
+  const text = sanitizeMultiline(s).replace(/\n$/, "");
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = "`".repeat(Math.max(3, longest + 1));
+  return `${fence}${info}\n${text}\n${fence}`;
+}
+
+/** Characters that make a spreadsheet read a cell as a formula (or, for tab and line breaks, shift it). */
+const FORMULA_START = /^[=+\-@\t\r\n\uff1d\uff0b\uff0d\uff20]/;
+
+/**
+ * One CSV cell (RFC 4180), always quoted: quotes doubled, escape sequences and control characters
+ * made visible, line breaks kept inside the quotes. A cell that a spreadsheet would read as a formula
+ * (starting with = + - @, a tab or a line break, or their full-width forms) gets a leading apostrophe,
+ * as OWASP's CSV-injection advice says.
+ */
+export function csvCell(s: string): string {
+  let text = sanitizeMultiline(s);
+  if (FORMULA_START.test(text)) text = `'${text}`;
+  return `"${text.replace(/"/g, '""')}"`;
 }
 
 const HTML_ENTITIES: Readonly<Record<string, string>> = {

@@ -158,8 +158,8 @@ describe("config errors: one sentence naming the key and what is allowed, exit 3
     ["range", "maxConcurrency: 100\n", "azure-exec-audit.yaml:1: maxConcurrency must be at most 64 (got 100)"],
     [
       "format",
-      "output:\n  format: html\n",
-      "azure-exec-audit.yaml:2: output.format must be one of table, json, sarif (got 'html')",
+      "output:\n  format: xml\n",
+      "azure-exec-audit.yaml:2: output.format must be one of table, json, sarif, markdown, csv, html, navigator (got 'xml')",
     ],
     [
       "duration",

@@ -42,7 +42,7 @@ function expectAcceptedFlags(args: string[]): void {
 describe("scan --help parsing", () => {
   it("finds the flags and their choices", () => {
     expect(flags.get("--state")).toBeNull();
-    expect(flags.get("--format")).toEqual(["table", "json", "sarif"]);
+    expect(flags.get("--format")).toEqual(["table", "json", "sarif", "markdown", "csv", "html", "navigator"]);
     expect(flags.get("--auth")).toContain("managed-identity");
     expect(flags.size).toBeGreaterThan(25);
     expect(() => expectAcceptedFlags(["scan", "--no-such-flag"])).toThrow("not a scan flag");

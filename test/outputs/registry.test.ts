@@ -12,13 +12,13 @@ import {
   type OutputFormat,
   registerFormat,
 } from "../../src/outputs/index.js";
-import { csvFormat } from "./fixtures/csv-format.js";
+import { tsvFormat } from "./fixtures/tsv-format.js";
 
 const noop: OutputFormat["render"] = async () => undefined;
 
 describe("format registry", () => {
   it("lists the built-ins in order and finds them whatever the case", () => {
-    expect(formatNames().slice(0, 3)).toEqual(["table", "json", "sarif"]);
+    expect(formatNames().slice(0, 7)).toEqual(["table", "json", "sarif", "markdown", "csv", "html", "navigator"]);
     expect(formats().map((f) => f.name)).toEqual(formatNames());
     expect(getFormat("JSON")).toBe(jsonFormat);
     expect(getFormat("Sarif")?.name).toBe("sarif");
@@ -31,7 +31,7 @@ describe("format registry", () => {
 
   it("refuses names and options the CLI could not take", () => {
     const base = { description: "x", render: noop };
-    expect(() => registerFormat({ ...base, name: "CSV2" })).toThrow(/lower-case/);
+    expect(() => registerFormat({ ...base, name: "TSV2" })).toThrow(/lower-case/);
     expect(() => registerFormat({ ...base, name: "my format" })).toThrow(/lower-case/);
     expect(() =>
       registerFormat({ ...base, name: "xml", options: [{ flag: "--pretty", description: "x", key: "pretty" }] }),
@@ -76,20 +76,20 @@ describe("a format registered from one test file", () => {
   beforeAll(async () => {
     // The CLI module is loaded before the format exists: only main() may read the registry.
     ({ main, EXIT } = await import("../../src/cli/main.js"));
-    expect((await run("scan", "--no-state", "--help")).stdout).not.toContain("csv");
-    registerFormat(csvFormat);
+    expect((await run("scan", "--no-state", "--help")).stdout).not.toContain("tsv");
+    registerFormat(tsvFormat);
   });
 
   it("is a --format choice with its options in help", async () => {
     // Commander wraps help lines; one space per gap makes the choices one string.
     const help = (await run("scan", "--no-state", "--help")).stdout.replace(/\s+/g, " ");
-    expect(help).toMatch(/choices: "table", "json", "sarif", "csv"/);
-    expect(help).toContain("--csv-delimiter <char>");
+    expect(help).toMatch(/choices: "table", "json", "sarif", "markdown", "csv", "html", "navigator", "tsv"/);
+    expect(help).toContain("--tsv-delimiter <char>");
     expect(help).toContain("--sarif-artifact-uri <path>");
   });
 
   it("renders the demo scan", async () => {
-    const r = await run("scan", "--no-state", "--demo", "--format", "csv");
+    const r = await run("scan", "--no-state", "--demo", "--format", "tsv");
     expect(r.code, r.stderr).toBe(EXIT.ok);
     const lines = r.stdout.trimEnd().split("\n");
     expect(lines[0]).toBe("id,severity,ruleId,resourceId");
@@ -98,19 +98,19 @@ describe("a format registered from one test file", () => {
   });
 
   it("gets its own option values, defaults included", async () => {
-    const r = await run("scan", "--no-state", "--demo", "--format", "csv", "--csv-delimiter", ";", "--csv-no-header");
+    const r = await run("scan", "--no-state", "--demo", "--format", "tsv", "--tsv-delimiter", ";", "--tsv-no-header");
     expect(r.code, r.stderr).toBe(EXIT.ok);
     const lines = r.stdout.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^"[^"]+";"[a-z]+";/);
   });
 
   it("rejects another format's option as a usage error, before scanning", async () => {
-    const csvWithSarif = await run("scan", "--no-state", "--demo", "--format", "csv", "--sarif-artifact-uri", "a.yml");
-    expect(csvWithSarif.code).toBe(EXIT.usage);
-    expect(csvWithSarif.stderr).toContain("--sarif-artifact-uri applies to --format sarif only");
-    const jsonWithCsv = await run("scan", "--no-state", "--demo", "--format", "json", "--csv-delimiter", ";");
-    expect(jsonWithCsv.code).toBe(EXIT.usage);
-    expect(jsonWithCsv.stderr).toContain("--csv-delimiter applies to --format csv only");
+    const tsvWithSarif = await run("scan", "--no-state", "--demo", "--format", "tsv", "--sarif-artifact-uri", "a.yml");
+    expect(tsvWithSarif.code).toBe(EXIT.usage);
+    expect(tsvWithSarif.stderr).toContain("--sarif-artifact-uri applies to --format sarif only");
+    const jsonWithTsv = await run("scan", "--no-state", "--demo", "--format", "json", "--tsv-delimiter", ";");
+    expect(jsonWithTsv.code).toBe(EXIT.usage);
+    expect(jsonWithTsv.stderr).toContain("--tsv-delimiter applies to --format tsv only");
   });
 });
 

@@ -86,8 +86,8 @@ describe("renderTable", () => {
 });
 
 describe("format registry", () => {
-  it("registers table, json and sarif behind one signature", async () => {
-    expect(formatNames()).toEqual(["table", "json", "sarif"]);
+  it("registers the built-in formats behind one signature", async () => {
+    expect(formatNames()).toEqual(["table", "json", "sarif", "markdown", "csv", "html", "navigator"]);
     expect(getFormat("sarif")?.name).toBe("sarif");
     expect(getFormat("toString")).toBeUndefined();
     expect(getFormat("xml")).toBeUndefined();
