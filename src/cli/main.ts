@@ -447,7 +447,10 @@ async function scanCommand(
   // Locked before anything is read; a second scan on the same state stops here (exit 3).
   const state = flags.state === false ? undefined : await openState(flags.state ?? DEFAULT_STATE_FILE);
   const env = io.env ?? process.env;
-  const progress = io.stderrIsTTY && !flags.quiet ? new Progress(io.stderr, io.progressDelayMs) : undefined;
+  const progress =
+    io.stderrIsTTY && !flags.quiet
+      ? new Progress(io.stderr, io.progressDelayMs, undefined, !colorAllowed(env, true, flags.color))
+      : undefined;
   let result: ScanResult;
   let cut = false;
   try {

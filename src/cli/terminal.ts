@@ -41,10 +41,15 @@ export class Progress {
   private drawn = false;
   private readonly started = Date.now();
 
+  /** Characters of the line last drawn (plain mode overwrites them with spaces). */
+  private shown = 0;
+
   constructor(
     private readonly write: (s: string) => void,
     private readonly delayMs = 1000,
     private readonly everyMs = 250,
+    /** No escape sequences at all (NO_COLOR, TERM=dumb, --no-color): redraw with \r and spaces. */
+    private readonly plain = false,
   ) {}
 
   start(): void {
@@ -63,10 +68,11 @@ export class Progress {
   private draw(): void {
     const p = this.latest;
     const s = Math.round((Date.now() - this.started) / 1000);
-    // \r and erase-line: the line is redrawn in place and never scrolls the terminal.
-    this.write(
-      `\r\u001b[2K${p.records.toLocaleString("en-US")} records read from ${p.sources} source(s), ${p.matches.toLocaleString("en-US")} rule matches so far (${s}s)`,
-    );
+    const text = `${p.records.toLocaleString("en-US")} records read from ${p.sources} source(s), ${p.matches.toLocaleString("en-US")} rule matches so far (${s}s)`;
+    // \r and erase-line: the line is redrawn in place and never scrolls the terminal; plain, the
+    // previous line is overwritten with the new one and spaces.
+    this.write(this.plain ? `\r${text}${" ".repeat(Math.max(0, this.shown - text.length))}` : `\r\u001b[2K${text}`);
+    this.shown = text.length;
     this.drawn = true;
   }
 
@@ -77,7 +83,7 @@ export class Progress {
       clearInterval(this.timer);
     }
     this.timer = undefined;
-    if (this.drawn) this.write("\r\u001b[2K");
+    if (this.drawn) this.write(this.plain ? `\r${" ".repeat(this.shown)}\r` : "\r\u001b[2K");
     this.drawn = false;
   }
 }

@@ -28,6 +28,24 @@ describe("Progress", () => {
     expect(err.endsWith("\r\u001b[2K")).toBe(true);
   });
 
+  it("plain (NO_COLOR, TERM=dumb, --no-color): no escape sequence, the line overwritten with spaces", () => {
+    vi.useFakeTimers();
+    let err = "";
+    const p = new Progress((s) => (err += s), 1000, 250, true);
+    p.start();
+    p.update({ records: 123456, sources: 1, matches: 3 });
+    vi.advanceTimersByTime(1100);
+    p.update({ records: 7, sources: 1, matches: 3 });
+    vi.advanceTimersByTime(250);
+    p.stop();
+    expect(err).not.toContain("\u001b");
+    const first = "123,456 records read from 1 source(s), 3 rule matches so far (1s)";
+    const second = "7 records read from 1 source(s), 3 rule matches so far (1s)";
+    expect(err).toBe(
+      `\r${first}\r${second}${" ".repeat(first.length - second.length)}\r${" ".repeat(second.length)}\r`,
+    );
+  });
+
   it("a scan shorter than the delay leaves stderr untouched", () => {
     vi.useFakeTimers();
     let err = "";
