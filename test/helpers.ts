@@ -1,4 +1,4 @@
-import { type SpawnSyncReturns, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, type SpawnSyncReturns, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -209,4 +209,33 @@ export function runCliAsNobody(args: string[], cwd: string): SpawnSyncReturns<st
     ],
     { cwd, encoding: "utf8", env: { PATH: process.env.PATH } },
   );
+}
+
+/**
+ * The bin started with AZURE_EXEC_AUDIT_TEST_PAUSE=`point` (src/cli/main.ts testPause): resolves
+ * with the child once it says it is paused there, for crash tests to kill it at that point.
+ */
+export function pausedCli(args: string[], point: string, env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(PACKAGE_ROOT, "bin/azure-exec-audit.js"), ...args], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env, AZURE_EXEC_AUDIT_TEST_PAUSE: point },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr?.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+      if (stderr.includes(`paused at ${point}`)) resolve(child);
+    });
+    child.on("error", reject);
+    child.on("close", (code) => reject(new Error(`exited ${code} before pausing: ${stderr}`)));
+  });
+}
+
+/** SIGKILL, resolved once the child is gone. */
+export function kill9(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.removeAllListeners("close");
+    child.on("close", () => resolve());
+    child.kill("SIGKILL");
+  });
 }

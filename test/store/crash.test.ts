@@ -3,13 +3,13 @@
  * point (AZURE_EXEC_AUDIT_TEST_PAUSE) and killed with SIGKILL leaves the state as it was, holds
  * no lock afterwards, and a re-run gives what an uninterrupted run gives.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { cpSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_TENANT_DIR, PACKAGE_ROOT } from "../../src/paths.js";
-import { runCli, tempDir } from "../helpers.js";
+import { kill9, pausedCli, runCli, tempDir } from "../helpers.js";
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -17,29 +17,6 @@ const BIN = join(PACKAGE_ROOT, "bin/azure-exec-audit.js");
 const CONTAINER_GROUP = "resources/8b1811f6-5813-475a-8054-5d2939bd681f-containerGroups.json";
 
 /** Starts a scan that stops at `point` and resolves once it says so. */
-function paused(args: string[], point: string): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, AZURE_EXEC_AUDIT_TEST_PAUSE: point },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let stderr = "";
-    child.stderr?.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-      if (stderr.includes(`paused at ${point}`)) resolve(child);
-    });
-    child.on("error", reject);
-    child.on("close", (code) => reject(new Error(`exited ${code} before pausing: ${stderr}`)));
-  });
-}
-
-function kill9(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.removeAllListeners("close");
-    child.on("close", () => resolve());
-    child.kill("SIGKILL");
-  });
-}
 
 /** Everything a state file says, read through the CLI, plus SQLite's own integrity check. */
 async function snapshot(file: string): Promise<unknown> {
@@ -105,7 +82,7 @@ describe("a scan killed with SIGKILL", () => {
       expect((await runCli(scanArgs(state, join(tmp.dir, `${point}-1.json`)))).code).toBe(0);
       const before = await snapshot(state);
       rmSync(join(tenant, CONTAINER_GROUP));
-      await kill9(await paused(scanArgs(state, join(tmp.dir, `${point}-killed.json`)), point));
+      await kill9(await pausedCli(scanArgs(state, join(tmp.dir, `${point}-killed.json`)), point));
       expect(await snapshot(state)).toEqual(before);
       const again = join(tmp.dir, `${point}-2.json`);
       const r = await runCli(scanArgs(state, again));
@@ -144,7 +121,10 @@ describe("a scan killed with SIGKILL", () => {
 describe("two scans on one state", () => {
   it("a second scan while one holds the state fails with one sentence (exit 3); the state is intact", async () => {
     const state = join(tmp.dir, "locked.db");
-    const holder = await paused(["scan", "--demo", "--state", state, "--format", "json", "-o", "/dev/null"], "opened");
+    const holder = await pausedCli(
+      ["scan", "--demo", "--state", state, "--format", "json", "-o", "/dev/null"],
+      "opened",
+    );
     const t0 = Date.now();
     const second = await runCli(["scan", "--demo", "--state", state, "--format", "json", "-o", "/dev/null"]);
     expect(second.code).toBe(3);

@@ -1,22 +1,12 @@
-/**
- * The Sentinel export as a user runs it: the CLI as a child process, pointed at the loopback fake
- * of the ingestion and token endpoints through the custom-authority settings (NODE_EXTRA_CA_CERTS,
- * AZURE_AUTHORITY_HOST, AZURE_TENANT_ID / _CLIENT_ID / _CLIENT_SECRET, --auth env).
- *
- * Acceptance: a scan of the demo with --sentinel-* delivers every finding exactly once per scan,
- * even when the endpoint throttles and fails a call. A scan killed between the send and the
- * acknowledgement re-sends the same rows (same FindingId and ScanId) on the next flush.
- */
-import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { PACKAGE_ROOT } from "../../../src/paths.js";
-import { runCli, tempDir } from "../../helpers.js";
+import { kill9, pausedCli, runCli, tempDir } from "../../helpers.js";
 import { type FakeIngestion, RULE_ID, startFakeIngestion, TENANT } from "./fake-ingestion.js";
 
-const BIN = join(PACKAGE_ROOT, "bin/azure-exec-audit.js");
+const _BIN = join(PACKAGE_ROOT, "bin/azure-exec-audit.js");
 const tmp = tempDir();
 let fake: FakeIngestion;
 
@@ -117,37 +107,13 @@ describe("scan --sentinel-* (acceptance)", () => {
   }, 120_000);
 });
 
-function paused(args: string[], env: NodeJS.ProcessEnv, point: string): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env, AZURE_EXEC_AUDIT_TEST_PAUSE: point },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let stderr = "";
-    child.stderr?.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-      if (stderr.includes(`paused at ${point}`)) resolve(child);
-    });
-    child.on("error", reject);
-    child.on("close", (code) => reject(new Error(`exited ${code} before pausing: ${stderr}`)));
-  });
-}
-
-function kill9(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.removeAllListeners("close");
-    child.on("close", () => resolve());
-    child.kill("SIGKILL");
-  });
-}
-
 describe("a crash between send and acknowledgement", () => {
   it("re-sends the same rows (same FindingId and ScanId) on the next flush: at least once", async () => {
     const state = `${fresh("state")}.db`;
-    const child = await paused(
+    const child = await pausedCli(
       ["scan", "--demo", "--state", state, "--format", "json", "--output", `${fresh("r")}.json`, ...sentinelFlags()],
-      fake.env(),
       "sent",
+      fake.env(),
     );
     await kill9(child);
     const sent = fake.accepted().map((r) => `${r.FindingId} ${r.ScanId}`);
