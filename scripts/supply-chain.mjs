@@ -25,7 +25,9 @@ for (const name of undocumented) {
   console.error(`runtime dependency ${name} is not in docs/security.md's dependency table (with its reason)`);
   failed = true;
 }
-console.log(`runtime dependencies documented: ${Object.keys(pkg.dependencies ?? {}).length - undocumented.length}/${Object.keys(pkg.dependencies ?? {}).length}`);
+console.log(
+  `runtime dependencies documented: ${Object.keys(pkg.dependencies ?? {}).length - undocumented.length}/${Object.keys(pkg.dependencies ?? {}).length}`,
+);
 
 const audit = npm(["audit", "--omit=dev", "--audit-level=high", "--loglevel=error"]);
 const said = `${audit.stdout}${audit.stderr}`;
