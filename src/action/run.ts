@@ -10,7 +10,7 @@ import { dirname } from "node:path";
 import * as core from "@actions/core";
 import { ClientAssertionCredential } from "@azure/identity";
 import type { CloudName } from "../azure/live/options.js";
-import { cloudEndpoints, supplyCredential } from "../azure/live/session.js";
+import { cloudEndpoints, credentialOptions, supplyCredential } from "../azure/live/session.js";
 import { EXIT, type Io, main } from "../cli/main.js";
 import { failingFindings } from "../gate/index.js";
 import type { ScanResult } from "../model/finding.js";
@@ -151,9 +151,12 @@ export function oidcCredential(inputs: Inputs): void {
   });
   supplyCredential({
     name: "the runner's OIDC token (client-id, tenant-id)",
-    credential: new ClientAssertionCredential(tenantId, clientId, () => core.getIDToken(OIDC_AUDIENCE), {
-      authorityHost: cloud.authorityHost,
-    }),
+    credential: new ClientAssertionCredential(
+      tenantId,
+      clientId,
+      () => core.getIDToken(OIDC_AUDIENCE),
+      credentialOptions(cloud),
+    ),
     fix: "give the job `permissions: id-token: write`, and add a federated credential for this repository (and branch, environment or pull_request) to the app registration named by client-id",
   });
 }
@@ -182,7 +185,11 @@ export async function scanPlanned(plan: Plan): Promise<Outcome> {
     },
   };
   const code = await main(plan.argv, io);
-  const last = lines.at(-1)?.replace(/^azure-exec-audit: /, "");
+  // Commander closes a usage error with a pointer to --help, which a workflow cannot follow.
+  const last = lines
+    .filter((l) => !l.startsWith("(run with --help"))
+    .at(-1)
+    ?.replace(/^(azure-exec-audit|error): /, "");
   return { code, result, reason: last };
 }
 

@@ -150,11 +150,16 @@ export function cloudEndpoints(o: SessionOptions): CloudEndpoints {
 
 const KNOWN_AUTHORITIES = new Set<string>(Object.values(AzureAuthorityHosts).map((h) => trimSlash(h)));
 
-function makeCredential(mode: AuthMode, cloud: CloudEndpoints, env: NodeJS.ProcessEnv) {
+/** The identity options every credential of this cloud is built with. */
+export function credentialOptions(cloud: CloudEndpoints): { authorityHost: string; disableInstanceDiscovery: boolean } {
   const authorityHost = cloud.authorityHost;
   // MSAL validates unknown authorities against login.microsoftonline.com; a custom cloud has none there.
   const disableInstanceDiscovery = !KNOWN_AUTHORITIES.has(trimSlash(authorityHost));
-  const common = { authorityHost, disableInstanceDiscovery };
+  return { authorityHost, disableInstanceDiscovery };
+}
+
+function makeCredential(mode: AuthMode, cloud: CloudEndpoints, env: NodeJS.ProcessEnv) {
+  const common = credentialOptions(cloud);
   switch (mode) {
     case "cli":
       return { name: "AzureCliCredential", credential: new AzureCliCredential() };
