@@ -75,6 +75,15 @@ function flag(name: string, value: string): string {
   return `--${name}=${value}`;
 }
 
+/**
+ * The running workflow's file (`.github/workflows/gate.yml`), from GITHUB_WORKFLOW_REF
+ * (`owner/repo/.github/workflows/gate.yml@refs/heads/main`): code scanning shows each result at
+ * a file of the repository, and the workflow that gates is the one a reader should open.
+ */
+export function workflowFile(ref: string | undefined): string | undefined {
+  return ref ? /^[^/]+\/[^/]+\/(\.github\/workflows\/[^@]+)@/.exec(ref)?.[1] : undefined;
+}
+
 export interface Plan {
   argv: string[];
   reportFile: string;
@@ -119,6 +128,8 @@ export function planScan(inputs: Inputs): Plan {
     const v = inputs(name);
     if (v !== "") argv.push(flag(name, v));
   }
+  const artifact = inputs("sarif-artifact-uri") || workflowFile(process.env.GITHUB_WORKFLOW_REF);
+  if (artifact) argv.push(flag("sarif-artifact-uri", artifact));
   for (const dir of list(inputs("rules"))) argv.push(flag("rules", dir));
   for (const name of ["sentinel-endpoint", "sentinel-rule-id", "sentinel-stream"] as const) {
     const v = inputs(name);

@@ -103,7 +103,16 @@ describe("action.yml", () => {
         (m) => m[1] ?? m[2] ?? m[3],
       ),
     );
-    for (const name of ["suppressions", "baseline", "max-concurrency", "cloud", "arm-endpoint", "auth"]) read.add(name);
+    for (const name of [
+      "suppressions",
+      "baseline",
+      "max-concurrency",
+      "cloud",
+      "arm-endpoint",
+      "auth",
+      "sarif-artifact-uri",
+    ])
+      read.add(name);
     for (const name of ["sentinel-endpoint", "sentinel-rule-id", "sentinel-stream"]) read.add(name);
     expect([...read].sort()).toEqual(Object.keys(action.inputs).sort());
     expect(Object.keys(action.outputs).sort()).toEqual(
@@ -115,7 +124,10 @@ describe("action.yml", () => {
 describe("the bundled action on the demo tenant", () => {
   let gate: Run;
   beforeAll(async () => {
-    gate = await runAction({ demo: "true", "fail-on": "high", formats: "markdown,html,csv,navigator" });
+    gate = await runAction(
+      { demo: "true", "fail-on": "high", formats: "markdown,html,csv,navigator" },
+      { GITHUB_WORKFLOW_REF: "octo/infra/.github/workflows/azure-gate.yml@refs/pull/7/merge" },
+    );
   }, 120_000);
 
   it("fails the step on the planted attack with exit 1 and one ::error:: line", () => {
@@ -154,6 +166,15 @@ describe("the bundled action on the demo tenant", () => {
     const sarif = JSON.parse(readFileSync(join(gate.dir, "azure-exec-audit/results.sarif"), "utf8"));
     expect(validateSarif(sarif), sarifErrors()).toBe(true);
     expect(sarif.runs[0].results.length).toBe(12);
+    // Each result points at the running workflow's file (GITHUB_WORKFLOW_REF).
+    expect(
+      new Set(
+        sarif.runs[0].results.map(
+          (r: { locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }) =>
+            r.locations[0]?.physicalLocation.artifactLocation.uri,
+        ),
+      ),
+    ).toEqual(new Set([".github/workflows/azure-gate.yml"]));
     for (const f of ["report.md", "report.html", "report.csv", "report.layer.json"])
       expect(statSync(join(gate.dir, "azure-exec-audit", f)).size, f).toBeGreaterThan(0);
   });
