@@ -100,12 +100,19 @@ export function planScan(inputs: Inputs): Plan {
   const demo = bool(inputs, "demo");
   const subscriptions = list(inputs("subscriptions"));
   const managementGroup = inputs("management-group");
-  if (!demo && subscriptions.length === 0 && managementGroup === "")
-    throw new UsageError("name what to scan: the subscriptions input, the management-group input, or demo: true");
-  if (demo && (subscriptions.length > 0 || managementGroup !== ""))
-    throw new UsageError("demo: true scans the bundled demo tenant; leave subscriptions and management-group empty");
+  const all = bool(inputs, "all-subscriptions");
+  const live = subscriptions.length > 0 || managementGroup !== "" || all;
+  if (!demo && !live)
+    throw new UsageError(
+      "name what to scan: the subscriptions, management-group or all-subscriptions input, or demo: true",
+    );
+  if (demo && live)
+    throw new UsageError(
+      "demo: true scans the bundled demo tenant; leave subscriptions, management-group and all-subscriptions unset",
+    );
   const argv = ["scan"];
   if (demo) argv.push("--demo");
+  if (all) argv.push("--all-subscriptions");
   for (const s of subscriptions) argv.push(flag("subscription", s));
   if (managementGroup !== "") argv.push(flag("management-group", managementGroup));
   // The Activity Log window applies to a live scan only; the demo's records are files.

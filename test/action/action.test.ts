@@ -202,7 +202,7 @@ describe("the bundled action on the demo tenant", () => {
     const r = await runAction({});
     expect(r.code).toBe(3);
     expect(errorLines(r)).toEqual([
-      "::error::azure-exec-audit: name what to scan: the subscriptions input, the management-group input, or demo: true",
+      "::error::azure-exec-audit: name what to scan: the subscriptions, management-group or all-subscriptions input, or demo: true",
     ]);
   });
 
@@ -316,5 +316,55 @@ describe("dist-action/", () => {
         `${file} is stale: npm run build:action`,
       ).toBe(true);
     }
+  }, 120_000);
+});
+
+describe("docs/github-action.md", () => {
+  const doc = readFileSync(join(PACKAGE_ROOT, "docs/github-action.md"), "utf8");
+  const action = parseYaml(readFileSync(join(PACKAGE_ROOT, "action.yml"), "utf8")) as {
+    inputs: Record<string, unknown>;
+    outputs: Record<string, unknown>;
+  };
+  interface Step {
+    uses?: string;
+    with?: Record<string, unknown>;
+  }
+  /** Every step of every YAML block, wherever it sits (a whole workflow or a fragment). */
+  const steps: Step[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) for (const x of v) walk(x);
+    else if (v && typeof v === "object") {
+      if (typeof (v as Step).uses === "string") steps.push(v as Step);
+      for (const x of Object.values(v)) walk(x);
+    }
+  };
+  for (const m of doc.matchAll(/```yaml\n([\s\S]*?)```/g)) walk(parseYaml(m[1] as string));
+  const ours = steps.filter((s) => s.uses?.startsWith("azure-exec-audit/azure-exec-audit@"));
+
+  it("passes the action only inputs action.yml declares, and reads only its outputs", () => {
+    expect(ours.length).toBeGreaterThanOrEqual(3);
+    for (const s of ours) for (const k of Object.keys(s.with ?? {})) expect(Object.keys(action.inputs)).toContain(k);
+    for (const m of doc.matchAll(/steps\.scan\.outputs\.([a-z-]+)/g))
+      expect(Object.keys(action.outputs)).toContain(m[1]);
+    // upload-sarif's inputs as its action.yml names them.
+    for (const s of steps.filter((x) => x.uses?.startsWith("github/codeql-action/upload-sarif@")))
+      for (const k of Object.keys(s.with ?? {})) expect(["sarif_file", "category"]).toContain(k);
+  });
+
+  it("documents every input of action.yml", () => {
+    for (const name of Object.keys(action.inputs)) expect(doc, name).toContain(`\`${name}\``);
+  });
+
+  it("has a demo step that, run as written, fails on the planted attack with a readable summary", async () => {
+    const demo = ours.find((s) => s.with?.demo === true);
+    expect(demo).toBeDefined();
+    const inputs = Object.fromEntries(Object.entries(demo?.with ?? {}).map(([k, v]) => [k, String(v)]));
+    const r = await runAction(inputs);
+    expect(r.code, r.stderr).toBe(1);
+    expect(errorLines(r)).toHaveLength(1);
+    expect(r.summary).toContain("### Findings (new first)");
+    expect(existsSync(join(r.dir, "azure-exec-audit/report.layer.json"))).toBe(true);
+    const sarif = JSON.parse(readFileSync(join(r.dir, "azure-exec-audit/results.sarif"), "utf8"));
+    expect(validateSarif(sarif), sarifErrors()).toBe(true);
   }, 120_000);
 });
