@@ -9,7 +9,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import * as core from "@actions/core";
 import { ClientAssertionCredential } from "@azure/identity";
-import type { CloudName } from "../azure/live/options.js";
+import { CLOUDS, type CloudName } from "../azure/live/options.js";
 import { cloudEndpoints, credentialOptions, supplyCredential } from "../azure/live/session.js";
 import { EXIT, type Io, main } from "../cli/main.js";
 import { failingFindings } from "../gate/index.js";
@@ -163,6 +163,8 @@ export function oidcCredential(inputs: Inputs): void {
   if (inputs("auth") !== "")
     throw new UsageError("use either client-id and tenant-id (OIDC sign-in) or auth, not both");
   const cloudInput = inputs("cloud");
+  if (cloudInput !== "" && !(CLOUDS as readonly string[]).includes(cloudInput))
+    throw new UsageError(`unknown cloud '${cloudInput.slice(0, 40)}' (use ${CLOUDS.join(", ")})`);
   const cloud = cloudEndpoints({
     ...(cloudInput !== "" ? { cloud: cloudInput as CloudName } : {}),
     ...(inputs("arm-endpoint") !== "" ? { armEndpoint: inputs("arm-endpoint") } : {}),

@@ -212,6 +212,12 @@ describe("the bundled action on the demo tenant", () => {
     expect(errorLines(r)[0]).toContain("client-id and tenant-id go together");
   });
 
+  it("refuses an unknown cloud for OIDC sign-in in one sentence", async () => {
+    const r = await runAction({ "all-subscriptions": "true", "client-id": "x", "tenant-id": "y", cloud: "mars" });
+    expect(r.code).toBe(3);
+    expect(errorLines(r)).toEqual(["::error::azure-exec-audit: unknown cloud 'mars' (use public, usgov, china)"]);
+  });
+
   it("keeps an input that starts with - a value, not a flag", async () => {
     const r = await runAction({ demo: "true", "fail-on": "--allow-incomplete" });
     expect(r.code).toBe(3);
