@@ -264,7 +264,7 @@ export function createSession(o: SessionOptions = {}): AzureSession {
         const t = await credential.getToken(cloud.armScope, { abortSignal });
         if (!t) throw new Error("no token was returned");
       } catch (e) {
-        throw new UsageError(`could not sign in with ${name}: ${firstLine(e)}. To fix: ${fix}`);
+        throw new UsageError(`could not sign in with ${name}: ${firstLine(e).replace(/\.+$/, "")}. To fix: ${fix}`);
       }
     },
   };
