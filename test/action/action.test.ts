@@ -303,6 +303,57 @@ describe("the bundled action against the loopback emulator, native OIDC", () => 
   }, 300_000);
 });
 
+describe("the bundled action when a subscription cannot be read (emulator, forbidden)", () => {
+  const DEV = "091c6054-988d-4631-9070-418c6f76a5fa";
+  let emulator: RunningEmulator;
+  beforeAll(async () => {
+    emulator = await startEmulator({ faults: [`forbidden=${DEV}`] });
+  }, 60_000);
+  afterAll(async () => {
+    await emulator?.close();
+  });
+  /** Signed in as a service principal from the environment, as a credential pinned with auth. */
+  const scan = (extra: Record<string, string>) =>
+    runAction(
+      {
+        subscriptions: `8b1811f6-5813-475a-8054-5d2939bd681f, ${DEV}`,
+        "arm-endpoint": emulator.info.armEndpoint,
+        auth: "env",
+        lookback: "30d",
+        "fail-on": "none",
+        formats: "",
+        ...extra,
+      },
+      {
+        NODE_EXTRA_CA_CERTS: emulator.info.caFile,
+        AZURE_AUTHORITY_HOST: emulator.info.authorityHost,
+        AZURE_TENANT_ID: emulator.info.tenantId,
+        AZURE_CLIENT_ID: emulator.info.clientId,
+        AZURE_CLIENT_SECRET: emulator.info.clientSecret,
+      },
+    );
+
+  it("fails closed: exit 2, incomplete, one ::error:: line, the summary names what was not read", async () => {
+    const r = await scan({});
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.outputs.incomplete).toBe("true");
+    expect(errorLines(r)).toEqual([
+      "::error::azure-exec-audit: scan incomplete; fix the inputs above or pass --allow-incomplete to accept partial results",
+    ]);
+    expect(r.stderr).toContain(DEV);
+    expect(r.summary).toContain(DEV);
+    expect(r.summary).not.toContain("**scan complete**");
+  }, 300_000);
+
+  it("exits by findings with allow-incomplete, still saying incomplete", async () => {
+    const r = await scan({ "allow-incomplete": "true" });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.outputs.incomplete).toBe("true");
+    expect(errorLines(r)).toEqual([]);
+    expect(Number(r.outputs["findings-count"])).toBeGreaterThan(0);
+  }, 300_000);
+});
+
 describe("dist-action/", () => {
   it("is what scripts/build-action.mjs builds from the sources now (deterministic, no absolute paths)", async () => {
     const out = join(tmp.dir, "fresh-build");
