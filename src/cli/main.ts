@@ -120,6 +120,11 @@ export interface Io {
   cwd?: string;
   /** When set, the report is streamed here (with backpressure) instead of through stdout(). */
   stdoutStream?: NodeJS.WritableStream;
+  /**
+   * Handed the scan's result as the reports are written from it: a program embedding the CLI
+   * (the GitHub Action) derives its outputs and job summary from the same value, not a re-read.
+   */
+  onResult?: (result: ScanResult) => void;
 }
 
 const defaultIo: Io = {
@@ -509,6 +514,7 @@ async function scanCommand(
     // The rows commit with the findings, or neither does.
     if (state && sentinel) enqueueScan(state, result, sentinel);
     if (state) await testPause("applied", io);
+    io.onResult?.(result);
     const color = colorAllowed(env, io.isTTY, flags.color);
     const width = flags.wide ? undefined : terminalWidth(env, io.isTTY ? io.columns : undefined);
     for (const report of reports) {

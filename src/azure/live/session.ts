@@ -150,11 +150,16 @@ export function cloudEndpoints(o: SessionOptions): CloudEndpoints {
 
 const KNOWN_AUTHORITIES = new Set<string>(Object.values(AzureAuthorityHosts).map((h) => trimSlash(h)));
 
-function makeCredential(mode: AuthMode, cloud: CloudEndpoints, env: NodeJS.ProcessEnv) {
+/** The identity options every credential of this cloud is built with. */
+export function credentialOptions(cloud: CloudEndpoints): { authorityHost: string; disableInstanceDiscovery: boolean } {
   const authorityHost = cloud.authorityHost;
   // MSAL validates unknown authorities against login.microsoftonline.com; a custom cloud has none there.
   const disableInstanceDiscovery = !KNOWN_AUTHORITIES.has(trimSlash(authorityHost));
-  const common = { authorityHost, disableInstanceDiscovery };
+  return { authorityHost, disableInstanceDiscovery };
+}
+
+function makeCredential(mode: AuthMode, cloud: CloudEndpoints, env: NodeJS.ProcessEnv) {
+  const common = credentialOptions(cloud);
   switch (mode) {
     case "cli":
       return { name: "AzureCliCredential", credential: new AzureCliCredential() };
@@ -172,6 +177,26 @@ function makeCredential(mode: AuthMode, cloud: CloudEndpoints, env: NodeJS.Proce
     default:
       return { name: "DefaultAzureCredential", credential: new DefaultAzureCredential(common) };
   }
+}
+
+/**
+ * A credential supplied by a program that embeds the scanner rather than chosen by --auth: the
+ * GitHub Action signs in with the runner's OIDC token (a client assertion it fetches anew each
+ * time one is needed), which no command-line flag could describe. Used only when --auth is not
+ * given, so a pinned credential still wins.
+ */
+export interface SuppliedCredential {
+  name: string;
+  credential: TokenCredential;
+  /** How to fix a failed sign-in with it, for the one-sentence error. */
+  fix: string;
+}
+
+let supplied: SuppliedCredential | undefined;
+
+/** Sets (or, with undefined, clears) the credential every later session uses when --auth is not given. */
+export function supplyCredential(c: SuppliedCredential | undefined): void {
+  supplied = c;
 }
 
 /** How to fix a failed sign-in, per credential. */
@@ -210,7 +235,9 @@ export function createSession(o: SessionOptions = {}): AzureSession {
   const max = o.maxConcurrency ?? 8;
   if (!Number.isInteger(max) || max < 1 || max > 64)
     throw new UsageError(`--max-concurrency must be a whole number from 1 to 64, got '${o.maxConcurrency}'`);
-  const { name, credential } = makeCredential(mode, cloud, env);
+  const own = o.auth === undefined ? supplied : undefined;
+  const { name, credential } = own ?? makeCredential(mode, cloud, env);
+  const fix = own?.fix ?? AUTH_FIX[mode];
   const limiter = new Limiter(max, Math.min(4, max));
   const policy = limiterPolicy(limiter);
   const cutBody = cutBodyRetryPolicy();
@@ -237,7 +264,7 @@ export function createSession(o: SessionOptions = {}): AzureSession {
         const t = await credential.getToken(cloud.armScope, { abortSignal });
         if (!t) throw new Error("no token was returned");
       } catch (e) {
-        throw new UsageError(`could not sign in with ${name}: ${firstLine(e)}. To fix: ${AUTH_FIX[mode]}`);
+        throw new UsageError(`could not sign in with ${name}: ${firstLine(e).replace(/\.+$/, "")}. To fix: ${fix}`);
       }
     },
   };
