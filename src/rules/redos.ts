@@ -77,11 +77,26 @@ const WORKER_URL = import.meta.url.endsWith(".ts")
   : new URL("./redos-worker.js", import.meta.url);
 
 /**
- * Tries each regex in a worker thread, one at a time, and waits at most `budgetMs` for each: a
- * worker still busy past it is terminated (the only way to stop a regex) and a new one takes the
- * rest.
+ * Tries each distinct regex in a worker thread, one at a time, and waits at most `budgetMs` for
+ * each: a worker still busy past it is terminated (the only way to stop a regex) and a new one
+ * takes the rest. Results come back in the order of `probes`.
  */
+/** Results by budget, flags and pattern, for the process: rule files copied from one another repeat their regexes. */
+const PROBED = new Map<string, ProbeResult>();
+const PROBED_LIMIT = 10_000;
+
 export async function probeRegexes(probes: readonly RegexProbe[], budgetMs = PROBE_BUDGET_MS): Promise<ProbeResult[]> {
+  const key = (p: RegexProbe) => `${budgetMs}\u0000${p.flags}\u0000${p.pattern}`;
+  const wanted = new Map<string, RegexProbe>();
+  for (const p of probes) if (!PROBED.has(key(p))) wanted.set(key(p), p);
+  const tried = await probeDistinct([...wanted.values()], budgetMs);
+  if (PROBED.size + tried.length > PROBED_LIMIT) PROBED.clear();
+  const fresh = new Map(tried.map((r) => [key(r), r]));
+  for (const [k, r] of fresh) PROBED.set(k, r);
+  return probes.map((p) => (PROBED.get(key(p)) ?? fresh.get(key(p))) as ProbeResult);
+}
+
+async function probeDistinct(probes: readonly RegexProbe[], budgetMs: number): Promise<ProbeResult[]> {
   const results: ProbeResult[] = [];
   let worker: Worker | undefined;
   // A worker says when it is ready: its start-up (loading modules) is not the regex's time.
