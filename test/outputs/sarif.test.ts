@@ -148,6 +148,20 @@ describe("renderSarif", () => {
     expect(notes[1]?.descriptor).toEqual({ id: "coverage/failed", index: 1 });
   });
 
+  it("reports an empty scope under its own descriptor, not as a partial read", async () => {
+    const { result } = makeResult();
+    const empty = { source: "files", scope: "/data/none", status: "empty" as const, records: 0, reason: "no records" };
+    const text = await renderSarif({ ...result, coverage: [empty], complete: false }, { toolVersion: "dev" });
+    const log = JSON.parse(text) as Json;
+    expect(validate(log), errors()).toBe(true);
+    const notes = log.runs[0].invocations[0].toolExecutionNotifications as Json[];
+    expect(notes).toHaveLength(1);
+    expect(notes[0]?.level).toBe("warning");
+    expect(notes[0]?.descriptor).toEqual({ id: "coverage/empty", index: 2 });
+    const descriptors = log.runs[0].tool.driver.notifications as Json[];
+    expect(descriptors[2]?.id).toBe("coverage/empty");
+  });
+
   it("renders a complete empty scan", async () => {
     const { result } = makeResult();
     const text = await renderSarif(

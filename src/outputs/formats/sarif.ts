@@ -263,17 +263,30 @@ const NOTIFICATION_DESCRIPTORS = [
     shortDescription: { text: "A source, scope or time window could not be read." },
     defaultConfiguration: { level: "error" },
   },
+  {
+    id: "coverage/empty",
+    name: "CoverageEmpty",
+    shortDescription: {
+      text: "A source or scope was read but held no record: nothing was checked there (a wrong path, filter or window?).",
+    },
+    defaultConfiguration: { level: "warning" },
+  },
 ] as const;
 
+/** The notification descriptor of a coverage status other than complete. */
+function descriptorIndex(status: CoverageEntry["status"]): number {
+  return status === "failed" ? 1 : status === "empty" ? 2 : 0;
+}
+
 function coverageNotification(c: CoverageEntry): Record<string, unknown> {
-  const failed = c.status === "failed";
+  const index = descriptorIndex(c.status);
   const safe = safeCoverage(c);
   const window = safe.from || safe.to ? ` ${safe.from ?? "…"} → ${safe.to ?? "…"}` : "";
   const text = `${safe.source} ${safe.scope}${window}: ${safe.status} after ${safe.records} records${safe.reason ? `: ${safe.reason}` : ""}`;
   return {
-    level: failed ? "error" : "warning",
+    level: NOTIFICATION_DESCRIPTORS[index]?.defaultConfiguration.level,
     message: { text: sanitizeForTerminal(text) },
-    descriptor: { id: NOTIFICATION_DESCRIPTORS[failed ? 1 : 0].id, index: failed ? 1 : 0 },
+    descriptor: { id: NOTIFICATION_DESCRIPTORS[index]?.id, index },
     properties: { ...safe },
   };
 }
