@@ -8,6 +8,7 @@
  * earliest and latest few records by time (so which records are listed never depends on the
  * order the input arrived in).
  */
+import { canonicalOperation } from "../azure/catalog/canonical.js";
 import type { RecordView } from "../matcher/view.js";
 import type { EvidenceRecord, PayloadExcerpt } from "../model/finding.js";
 import type { ActivityEvent, AuditRecord } from "../model/records.js";
@@ -241,7 +242,8 @@ export class Grouping {
         (!g.failure || r.time < g.failure.time || (r.time === g.failure.time && r.id < g.failure.id))
       )
         g.failure = { time: r.time, id: r.id, message: r.properties.statusMessage ?? r.subStatus };
-      if (g.operations.size < MAX_LISTED_OPERATIONS) g.operations.add(r.operationName);
+      // One spelling per operation, whatever case the input wrote it in.
+      if (g.operations.size < MAX_LISTED_OPERATIONS) g.operations.add(canonicalOperation(r.operationName));
     }
     this.groups.set(key, g);
   }

@@ -3,6 +3,7 @@
  * becomes one Finding with a stable id (fingerprint of rule, resource, principal and key
  * evidence) and typed evidence pointing back at its source records.
  */
+import { canonicalOperation, canonicalResourceId } from "../../azure/catalog/canonical.js";
 import type { Attribution } from "../../azure/enrich/attribution.js";
 import type {
   ActivityEvidence,
@@ -45,8 +46,25 @@ function base(g: Group): { records: Evidence["records"]; recordCount?: number; m
   const records = g.sample.list();
   const b: { records: Evidence["records"]; recordCount?: number; matched?: Record<string, unknown> } = { records };
   if (g.count > records.length) b.recordCount = g.count;
-  if (Object.keys(g.matched).length > 0) b.matched = g.matched;
+  if (Object.keys(g.matched).length > 0) b.matched = canonicalMatched(g.matched);
   return b;
+}
+
+/** Matched operation names and resource ids in canonical spelling, like the finding's own. */
+function canonicalMatched(m: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(m)) {
+    const key = k.toLowerCase();
+    const fix = key === "operationname" ? canonicalOperation : key === "resourceid" ? canonicalResourceId : undefined;
+    out[k] = !fix
+      ? v
+      : typeof v === "string"
+        ? fix(v)
+        : Array.isArray(v)
+          ? v.map((x) => (typeof x === "string" ? fix(x) : x))
+          : v;
+  }
+  return out;
 }
 
 function activity(g: Group, r: ActivityEvent, fs?: FirstSeenFacts): Built {
@@ -59,7 +77,7 @@ function activity(g: Group, r: ActivityEvent, fs?: FirstSeenFacts): Built {
       : (statuses[0]?.toLowerCase() ?? "unknown");
   const e: Omit<ActivityEvidence, "kind"> = {
     ...base(g),
-    operationName: r.operationName,
+    operationName: canonicalOperation(r.operationName),
     occurrences: g.instances.size,
     ...(g.moreInstances ? { occurrencesAtLeast: true } : {}),
     outcome,
@@ -73,7 +91,10 @@ function activity(g: Group, r: ActivityEvent, fs?: FirstSeenFacts): Built {
     const msg = g.failure?.message;
     if (msg !== undefined) e.failure = msg;
   }
-  if (g.operations.size > 1 || g.fsKey !== undefined) e.operations = [...g.operations].sort().slice(0, 20);
+  if (g.operations.size > 1 || g.fsKey !== undefined) {
+    // One entry per operation whatever the case it was written in.
+    e.operations = [...new Set([...g.operations].map(canonicalOperation))].sort().slice(0, 20);
+  }
   const time = g.firstTime ?? r.time;
   if (g.lastTime && g.lastTime !== time) e.lastTime = g.lastTime;
   const evidence: Evidence = fs
@@ -85,7 +106,7 @@ function activity(g: Group, r: ActivityEvent, fs?: FirstSeenFacts): Built {
     resourceId: r.resourceId ?? "",
     subscriptionId: r.subscriptionId,
     time,
-    operation: r.operationName,
+    operation: canonicalOperation(r.operationName),
     // Occurrences merge: the id is the rule, resource and principal (and the first-seen key).
     fpExtra: g.fsKey,
     failed,
@@ -93,7 +114,7 @@ function activity(g: Group, r: ActivityEvent, fs?: FirstSeenFacts): Built {
 }
 
 function authorship(w: NonNullable<Located["writer"]>): Authorship {
-  const a: Authorship = { operation: w.operation, time: w.time };
+  const a: Authorship = { operation: canonicalOperation(w.operation), time: w.time };
   if (w.callerIpAddress !== undefined) a.callerIpAddress = w.callerIpAddress;
   if (w.correlationId !== undefined) a.correlationId = w.correlationId;
   return a;
@@ -217,7 +238,7 @@ export function buildFinding(g: Group, a: Attribution, scanTime: string, fs?: Fi
     title: built.failed ? `${rule.title} (attempt failed)` : rule.title,
     severity: rule.level,
     attack: { tactics, techniques },
-    resourceId: built.resourceId,
+    resourceId: canonicalResourceId(built.resourceId),
     principal: built.principal,
     time,
     evidence: built.evidence,
