@@ -9,6 +9,7 @@ import type {
   ActivityEvidence,
   Authorship,
   Evidence,
+  EvidenceBase,
   Finding,
   FirstSeenEvidence,
   ImageFacts,
@@ -42,11 +43,14 @@ const byStatus = (a: string, b: string) => {
   return x !== y ? (x < 0 ? 1 : y < 0 ? -1 : x - y) : a < b ? -1 : a > b ? 1 : 0;
 };
 
-function base(g: Group): { records: Evidence["records"]; recordCount?: number; matched?: Record<string, unknown> } {
+type Base = EvidenceBase;
+
+function base(g: Group): Base {
   const records = g.sample.list();
-  const b: { records: Evidence["records"]; recordCount?: number; matched?: Record<string, unknown> } = { records };
+  const b: Base = { records };
   if (g.count > records.length) b.recordCount = g.count;
   if (Object.keys(g.matched).length > 0) b.matched = canonicalMatched(g.matched);
+  if (g.matchedCuts) b.matchedTruncated = { ...g.matchedCuts };
   return b;
 }
 
