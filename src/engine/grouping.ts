@@ -8,6 +8,8 @@
  * earliest and latest few records by time (so which records are listed never depends on the
  * order the input arrived in).
  */
+import { canonicalOperation } from "../azure/catalog/canonical.js";
+import { excerpt, matchSpan } from "../matcher/locate.js";
 import type { RecordView } from "../matcher/view.js";
 import type { EvidenceRecord, PayloadExcerpt } from "../model/finding.js";
 import type { ActivityEvent, AuditRecord } from "../model/records.js";
@@ -34,8 +36,14 @@ function hash32(s: string): number {
   return h >>> 0;
 }
 
-const capped = (v: unknown): unknown =>
-  typeof v === "string" && v.length > MAX_MATCHED_CHARS ? v.slice(0, MAX_MATCHED_CHARS) : v;
+/** Longest payload text a finding shows: markdown prints it whole, and every report keeps it (under 8 KiB). */
+export const PAYLOAD_EXCERPT_CHARS = 4096;
+
+/** Where a value shown cut came from: its length and where the part shown starts. */
+export interface Cut {
+  length: number;
+  offset: number;
+}
 /** Matching payloads listed per finding. */
 const MAX_PAYLOADS_PER_FINDING = 5;
 /** Distinct operations kept per finding (the report lists them sorted). */
@@ -99,6 +107,8 @@ export interface Group {
   fsKey?: string;
   fsValues?: Record<string, unknown>;
   matched: Record<string, unknown>;
+  /** Matched values shown cut (a window around what the rule found), by field (`field[i]` in a list). */
+  matchedCuts?: Record<string, Cut>;
   /** The earliest failed record's status message (and its time and id, to pick the earliest). */
   failure?: { time: string; id: string; message: unknown };
   /** Payloads of one resource that matched (a script and a command of one image, say). */
@@ -154,13 +164,33 @@ export class Grouping {
   add(rule: EngineRule, r: AuditRecord, view: RecordView, fsKey: string | undefined): void {
     const key = this.keyOf(rule, r, fsKey);
     let g = this.groups.get(key);
+    let cuts: Record<string, Cut> | undefined;
+    /** A long value cut to a window around the place the rule matched it, and the cut noted. */
+    const capped = (f: string, key: string, v: unknown): unknown => {
+      if (typeof v !== "string" || v.length <= MAX_MATCHED_CHARS) return v;
+      const x = excerpt(
+        v,
+        MAX_MATCHED_CHARS,
+        matchSpan(rule, (name) => name === f, v),
+      );
+      cuts ??= {};
+      cuts[key] = { length: v.length, offset: x.offset };
+      return x.text;
+    };
     const matchedOf = () => {
+      cuts = undefined;
       const matched: Record<string, unknown> = {};
       for (const f of rule.matcher.fields) {
         const v = view.field(f);
-        if (v.length > 0) matched[f] = v.length === 1 ? capped(v[0]) : v.slice(0, 10).map(capped);
+        if (v.length > 0)
+          matched[f] = v.length === 1 ? capped(f, f, v[0]) : v.slice(0, 10).map((x, i) => capped(f, `${f}[${i}]`, x));
       }
       return matched;
+    };
+    const setMatched = (grp: Group) => {
+      grp.matched = matchedOf();
+      if (cuts) grp.matchedCuts = cuts;
+      else delete grp.matchedCuts;
     };
     const fs = rule.ext.firstseen;
     const fsValuesOf = () => (fs ? Object.fromEntries(fs.fields.map((f) => [f, view.field(f)[0]])) : undefined);
@@ -184,6 +214,7 @@ export class Grouping {
         matched,
         payloads: [],
       };
+      if (cuts) g.matchedCuts = cuts;
       if (fsKey !== undefined && fs) {
         g.fsKey = fsKey;
         g.fsValues = fsValuesOf();
@@ -192,19 +223,29 @@ export class Grouping {
     } else if (r.kind !== "activity" && r.id < g.first.id) {
       // Configuration: the group shows its smallest record, whatever arrived first.
       g.first = r;
-      g.matched = matchedOf();
+      setMatched(g);
     }
     g.count++;
     const ev = view.memo("evidence", () => evidenceOf(r));
     g.sample.add(r.kind === "activity" ? r.time : "", ev);
     if (r.kind === "payload") {
       // The first few by path and content, so which are shown does not depend on the input order.
+      // A long payload is shown as a window around what the rule found in it, not its head.
+      const content = r.content;
+      const x = excerpt(
+        content,
+        PAYLOAD_EXCERPT_CHARS,
+        content.length > PAYLOAD_EXCERPT_CHARS
+          ? matchSpan(rule, (f) => view.field(f).includes(content), content)
+          : undefined,
+      );
       const p: PayloadExcerpt = {
         kind: r.payloadKind,
         path: r.path,
-        content: r.content,
-        truncated: r.truncated,
+        content: x.text,
+        truncated: r.truncated || x.truncated,
         vector: r.vector,
+        ...(x.truncated ? { length: content.length, offset: x.offset } : {}),
       };
       const byPlace = (a: PayloadExcerpt, b: PayloadExcerpt) =>
         a.path < b.path ? -1 : a.path > b.path ? 1 : a.content < b.content ? -1 : a.content > b.content ? 1 : 0;
@@ -229,7 +270,7 @@ export class Grouping {
         g.first = view.memo("compact", () => compactActivity(r));
         // What the finding shows is the earliest record's, whatever arrived first.
         if (replacing) {
-          g.matched = matchedOf();
+          setMatched(g);
           if (g.fsKey !== undefined) g.fsValues = fsValuesOf();
         }
       }
@@ -241,7 +282,8 @@ export class Grouping {
         (!g.failure || r.time < g.failure.time || (r.time === g.failure.time && r.id < g.failure.id))
       )
         g.failure = { time: r.time, id: r.id, message: r.properties.statusMessage ?? r.subStatus };
-      if (g.operations.size < MAX_LISTED_OPERATIONS) g.operations.add(r.operationName);
+      // One spelling per operation, whatever case the input wrote it in.
+      if (g.operations.size < MAX_LISTED_OPERATIONS) g.operations.add(canonicalOperation(r.operationName));
     }
     this.groups.set(key, g);
   }

@@ -46,16 +46,22 @@ export interface PayloadExcerpt {
   kind: PayloadKind;
   path: string;
   content: string;
+  /** True when `content` is not the whole payload (cut at recovery, or cut here for display). */
   truncated: boolean;
   vector: string;
+  /** When cut for display: the payload's length, and where the part shown (around what the rule matched) starts. */
+  length?: number;
+  offset?: number;
 }
 
-interface EvidenceBase {
+export interface EvidenceBase {
   records: EvidenceRecord[];
   /** Matching records in all, when more than `records` lists. */
   recordCount?: number;
   /** The values of the fields the rule read. */
   matched?: Record<string, unknown>;
+  /** Matched values shown cut (a window around what the rule found): their length and where the part shown starts. */
+  matchedTruncated?: Record<string, { length: number; offset: number }>;
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { learnOperationSpelling } from "../azure/catalog/canonical.js";
 import { AZURE_FIELDS } from "../azure/fields.js";
 import { AZURE_MATCHER_PIPELINE, isOperationField } from "../azure/pipeline.js";
 import { type CompiledRule, compileRule, requiredValues } from "../matcher/compile.js";
@@ -45,7 +46,25 @@ export function prepareRule(rule: DetectionRule): EngineRule {
   const r: EngineRule = { ...processed, kind, matcher };
   const ops = requiredValues(processed, (f) => isOperationField(kind, f));
   if (ops) r.operations = ops;
+  learnSpellings(processed, kind);
   return r;
+}
+
+/** The operation names a rule writes, as spellings reports may show (src/azure/catalog/canonical.ts). */
+function learnSpellings(rule: ProcessedRule, kind: string): void {
+  for (const sel of Object.values(rule.detection.selections)) {
+    for (const alt of sel.alternatives) {
+      for (const it of alt) {
+        if (it.field === undefined || !isOperationField(kind, it.field)) continue;
+        for (const v of it.values) {
+          const strings = v.type === "string" ? [v] : v.type === "expansion" ? v.values : [];
+          for (const s of strings) {
+            if (s.parts.every((p) => typeof p === "string")) learnOperationSpelling(s.parts.join(""));
+          }
+        }
+      }
+    }
+  }
 }
 
 /** Parses rule text (one file's worth) into engine rules and unresolved correlations. */

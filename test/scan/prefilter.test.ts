@@ -6,6 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { prefilterFor } from "../../src/azure/prefilter.js";
@@ -122,6 +123,29 @@ describe("the pre-filter gives the findings of a full parse", () => {
   }
 });
 
+/** A resource id with `subscriptions`/`resourceGroups`/`providers`, namespaces and type segments upper-cased. */
+function upperTypes(id: string): string {
+  const parts = id.split("/");
+  let typeAt = -1;
+  for (let i = 1; i < parts.length; i++) {
+    const seg = parts[i] as string;
+    const low = seg.toLowerCase();
+    if (low === "subscriptions" || low === "resourcegroups") {
+      parts[i] = seg.toUpperCase();
+      i++;
+    } else if (low === "providers") {
+      parts[i] = seg.toUpperCase();
+      parts[i + 1] = (parts[i + 1] ?? "").toUpperCase();
+      typeAt = i + 2;
+      i++;
+    } else if (i === typeAt) {
+      parts[i] = seg.toUpperCase();
+      typeAt = i + 2;
+    }
+  }
+  return parts.join("/");
+}
+
 /** Every line of every file under `dir` (the demo's activity export) rewritten by `f`. */
 function rewriteLines(dir: string, f: (record: Record<string, unknown>) => unknown): void {
   for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
@@ -150,6 +174,37 @@ describe("the same attack in every variant of the export shape gives the same fi
     const { on } = await both([dir]);
     baseline = strip({ findings: on.findings, coverage: on.coverage }, dir);
     expect(on.findings.length).toBeGreaterThan(0);
+  }, 120_000);
+
+  it("operation names and the keywords, namespaces and types of resource ids in upper case (names as written)", async () => {
+    const dir = copyOfDemo("variant-upper");
+    const upper = (r: Record<string, unknown>) => ({
+      ...r,
+      operationName:
+        typeof r.operationName === "string"
+          ? r.operationName.toUpperCase()
+          : {
+              ...(r.operationName as object),
+              value: String((r.operationName as { value: string }).value).toUpperCase(),
+            },
+      ...(typeof r.resourceId === "string" ? { resourceId: upperTypes(r.resourceId) } : {}),
+    });
+    rewriteLines(join(dir, "activity"), upper);
+    // The REST pages (where the demo's attack is): every event of each page.
+    let events = 0;
+    for (const e of readdirSync(join(dir, "activity"), { withFileTypes: true, recursive: true })) {
+      if (!e.isFile() || !e.name.endsWith(".json.gz")) continue;
+      const file = join(e.parentPath, e.name);
+      const page = JSON.parse(gunzipSync(readFileSync(file)).toString("utf8")) as { value: Record<string, unknown>[] };
+      page.value = page.value.map(upper);
+      events += page.value.length;
+      writeFileSync(file, gzipSync(JSON.stringify(page)));
+    }
+    expect(events).toBeGreaterThan(1000);
+    const { on, off } = await both([dir]);
+    expect(on).toEqual(off);
+    // Identical findings: ids, and every string shown (operations and resource ids in canonical case).
+    expect(strip({ findings: on.findings, coverage: on.coverage }, dir)).toEqual(baseline);
   }, 120_000);
 
   for (const v of VARIANTS.filter((x) => x.shapes.includes("export"))) {

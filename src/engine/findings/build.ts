@@ -3,11 +3,13 @@
  * becomes one Finding with a stable id (fingerprint of rule, resource, principal and key
  * evidence) and typed evidence pointing back at its source records.
  */
+import { canonicalOperation, canonicalResourceId } from "../../azure/catalog/canonical.js";
 import type { Attribution } from "../../azure/enrich/attribution.js";
 import type {
   ActivityEvidence,
   Authorship,
   Evidence,
+  EvidenceBase,
   Finding,
   FirstSeenEvidence,
   ImageFacts,
@@ -41,12 +43,32 @@ const byStatus = (a: string, b: string) => {
   return x !== y ? (x < 0 ? 1 : y < 0 ? -1 : x - y) : a < b ? -1 : a > b ? 1 : 0;
 };
 
-function base(g: Group): { records: Evidence["records"]; recordCount?: number; matched?: Record<string, unknown> } {
+type Base = EvidenceBase;
+
+function base(g: Group): Base {
   const records = g.sample.list();
-  const b: { records: Evidence["records"]; recordCount?: number; matched?: Record<string, unknown> } = { records };
+  const b: Base = { records };
   if (g.count > records.length) b.recordCount = g.count;
-  if (Object.keys(g.matched).length > 0) b.matched = g.matched;
+  if (Object.keys(g.matched).length > 0) b.matched = canonicalMatched(g.matched);
+  if (g.matchedCuts) b.matchedTruncated = { ...g.matchedCuts };
   return b;
+}
+
+/** Matched operation names and resource ids in canonical spelling, like the finding's own. */
+function canonicalMatched(m: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(m)) {
+    const key = k.toLowerCase();
+    const fix = key === "operationname" ? canonicalOperation : key === "resourceid" ? canonicalResourceId : undefined;
+    out[k] = !fix
+      ? v
+      : typeof v === "string"
+        ? fix(v)
+        : Array.isArray(v)
+          ? v.map((x) => (typeof x === "string" ? fix(x) : x))
+          : v;
+  }
+  return out;
 }
 
 function activity(g: Group, r: ActivityEvent, fs?: FirstSeenFacts): Built {
@@ -59,7 +81,7 @@ function activity(g: Group, r: ActivityEvent, fs?: FirstSeenFacts): Built {
       : (statuses[0]?.toLowerCase() ?? "unknown");
   const e: Omit<ActivityEvidence, "kind"> = {
     ...base(g),
-    operationName: r.operationName,
+    operationName: canonicalOperation(r.operationName),
     occurrences: g.instances.size,
     ...(g.moreInstances ? { occurrencesAtLeast: true } : {}),
     outcome,
@@ -73,7 +95,10 @@ function activity(g: Group, r: ActivityEvent, fs?: FirstSeenFacts): Built {
     const msg = g.failure?.message;
     if (msg !== undefined) e.failure = msg;
   }
-  if (g.operations.size > 1 || g.fsKey !== undefined) e.operations = [...g.operations].sort().slice(0, 20);
+  if (g.operations.size > 1 || g.fsKey !== undefined) {
+    // One entry per operation whatever the case it was written in.
+    e.operations = [...new Set([...g.operations].map(canonicalOperation))].sort().slice(0, 20);
+  }
   const time = g.firstTime ?? r.time;
   if (g.lastTime && g.lastTime !== time) e.lastTime = g.lastTime;
   const evidence: Evidence = fs
@@ -85,7 +110,7 @@ function activity(g: Group, r: ActivityEvent, fs?: FirstSeenFacts): Built {
     resourceId: r.resourceId ?? "",
     subscriptionId: r.subscriptionId,
     time,
-    operation: r.operationName,
+    operation: canonicalOperation(r.operationName),
     // Occurrences merge: the id is the rule, resource and principal (and the first-seen key).
     fpExtra: g.fsKey,
     failed,
@@ -93,7 +118,7 @@ function activity(g: Group, r: ActivityEvent, fs?: FirstSeenFacts): Built {
 }
 
 function authorship(w: NonNullable<Located["writer"]>): Authorship {
-  const a: Authorship = { operation: w.operation, time: w.time };
+  const a: Authorship = { operation: canonicalOperation(w.operation), time: w.time };
   if (w.callerIpAddress !== undefined) a.callerIpAddress = w.callerIpAddress;
   if (w.correlationId !== undefined) a.correlationId = w.correlationId;
   return a;
@@ -217,7 +242,7 @@ export function buildFinding(g: Group, a: Attribution, scanTime: string, fs?: Fi
     title: built.failed ? `${rule.title} (attempt failed)` : rule.title,
     severity: rule.level,
     attack: { tactics, techniques },
-    resourceId: built.resourceId,
+    resourceId: canonicalResourceId(built.resourceId),
     principal: built.principal,
     time,
     evidence: built.evidence,

@@ -3,6 +3,7 @@
  * to the single-rule findings raised on its steps so a reader sees one attack and every
  * detection that saw a piece of it.
  */
+import { canonicalOperation, canonicalResourceId } from "../../azure/catalog/canonical.js";
 import type { Attribution } from "../../azure/enrich/attribution.js";
 import { type ChainEvidence, type EvidenceRecord, type Finding, severityRank } from "../../model/finding.js";
 import type { AuditRecord } from "../../model/records.js";
@@ -80,8 +81,8 @@ export function chainFinding(
       rule: s.rule?.title ?? s.ev.ref,
       ruleId: s.ev.ref,
       ...(s.ev.time !== undefined ? { time: s.ev.time } : {}),
-      ...(s.where.operation !== undefined ? { operation: s.where.operation } : {}),
-      resourceId: s.where.resourceId,
+      ...(s.where.operation !== undefined ? { operation: canonicalOperation(s.where.operation) } : {}),
+      resourceId: canonicalResourceId(s.where.resourceId),
       ...((s.where.principal.id ?? s.where.principal.name) !== undefined
         ? { principal: s.where.principal.id ?? s.where.principal.name }
         : {}),
@@ -109,7 +110,7 @@ export function chainFinding(
     title: c.title,
     severity,
     attack: { tactics, techniques },
-    resourceId,
+    resourceId: canonicalResourceId(resourceId),
     principal,
     time: res.time,
     evidence,
