@@ -17,7 +17,7 @@ import {
   partHash,
   partHashBytes,
 } from "../engine/state.js";
-import type { ActivityObservation, ObservationShare } from "../model/records.js";
+import type { ActivityEvent, ActivityObservation, LineRef, ObservationShare } from "../model/records.js";
 import { builtModule } from "../paths.js";
 import type { EngineRule, ResolvedCorrelation } from "../rules/loader.js";
 import { Attribution, isWrite } from "./enrich/attribution.js";
@@ -243,6 +243,21 @@ export function createAggregator(options: unknown): LineAggregator {
       agg.observed++;
       widen(agg, obs.time);
     },
+    addParsed(r) {
+      // The tuple fields of a parsed record, as the engine's view gives them (principal.id is the
+      // normaliser's, which also falls back to evidence and the caller). Not counted: the record
+      // itself goes to the main thread, which counts it and widens the window with it.
+      firstSeen.observeLean({
+        kind: "observation",
+        time: r.time,
+        operation: r.operation,
+        ...(r.resourceId !== undefined ? { resourceId: r.resourceId } : {}),
+        ...(r.principal.id !== undefined ? { principalId: r.principal.id } : {}),
+        ...(r.principal.appId !== undefined ? { appId: r.principal.appId } : {}),
+        ...(r.callerIpAddress !== undefined ? { callerIpAddress: r.callerIpAddress } : {}),
+        at: NO_LINE,
+      });
+    },
     take(bytes, start, end, file, line, offset) {
       if (!reader.read(bytes, start, end)) return false;
       const time = reader.text(F_TIME) as string;
@@ -273,6 +288,9 @@ export function createAggregator(options: unknown): LineAggregator {
   return agg;
 }
 
+/** observeLean reads no line reference; a parsed record has none to give. */
+const NO_LINE: LineRef = { file: "", line: 0, offset: 0, length: 0, gzip: false };
+
 function widen(agg: LineAggregator, time: string): void {
   if (agg.from === undefined || time < agg.from) agg.from = time;
   if (agg.to === undefined || time > agg.to) agg.to = time;
@@ -288,6 +306,12 @@ export interface LineAggregator {
   from?: string;
   to?: string;
   add(o: ActivityObservation): void;
+  /**
+   * Applies a parsed Activity Log record to the first-seen baselines only (attribution and the
+   * window are the main thread's, which gets the record): the caller marks the record
+   * BASELINE_APPLIED so the engine does not observe it again.
+   */
+  addParsed(r: ActivityEvent): void;
   /** Applies the line in bytes[start, end) if the pre-filter clears it; false: it must be parsed. */
   take(bytes: Buffer, start: number, end: number, file: string, line: number, offset: number): boolean;
   share(): Omit<ObservationShare, "kind" | "observed" | "from" | "to">;

@@ -10,7 +10,12 @@ import { AZURE_FIELDS, type FieldContext } from "../azure/fields.js";
 import { RecordView } from "../matcher/view.js";
 import { DIAGNOSTIC_CODES, Diagnostics } from "../model/diagnostics.js";
 import type { Finding } from "../model/finding.js";
-import type { ActivityObservation, AuditRecord, ObservationShare } from "../model/records.js";
+import {
+  type ActivityObservation,
+  type AuditRecord,
+  baselineApplied,
+  type ObservationShare,
+} from "../model/records.js";
 import type { EngineRule, ResolvedCorrelation } from "../rules/loader.js";
 import { Correlator } from "./correlate.js";
 import { Dispatcher } from "./dispatch.js";
@@ -121,7 +126,7 @@ export class Engine {
     if (r.kind === "activity") {
       if (this.minTime === undefined || r.time < this.minTime) this.minTime = r.time;
       if (this.maxTime === undefined || r.time > this.maxTime) this.maxTime = r.time;
-      if (this.firstSeen.active) {
+      if (this.firstSeen.active && !baselineApplied(r)) {
         view = this.view(r);
         this.firstSeen.observe(view, r.time);
       }

@@ -277,6 +277,18 @@ export interface LineRef {
 }
 
 /**
+ * Set (by the collector, on the main thread) on an Activity Log record whose first-seen
+ * observation a worker thread already applied to the baselines it sends back as its share: the
+ * engine then only matches it, and the main thread does not hash its tuples a second time.
+ */
+export const BASELINE_APPLIED: unique symbol = Symbol("azure-exec-audit.baselineApplied");
+
+/** Whether a worker thread already applied this record to first-seen baselines (see BASELINE_APPLIED). */
+export function baselineApplied(r: AuditRecord): boolean {
+  return (r as { [BASELINE_APPLIED]?: boolean })[BASELINE_APPLIED] === true;
+}
+
+/**
  * An Activity Log event that no loaded rule can match, read from its bytes without parsing:
  * only what scan-wide stages need of every event (the window, first-seen baselines, who wrote
  * what). `at` lets attribution read the line in full if a configuration record needs its author.

@@ -14,7 +14,7 @@ import { classify, SiteJoiner } from "../../azure/normalize/index.js";
 import { isObj, str } from "../../azure/normalize/util.js";
 import { encodeGlob, globMatch } from "../../matcher/glob.js";
 import type { SourceKind } from "../../model/finding.js";
-import type { AuditRecord, CollectedItem, LineRef } from "../../model/records.js";
+import { type AuditRecord, BASELINE_APPLIED, type CollectedItem, type LineRef } from "../../model/records.js";
 import { UsageError } from "../../util/errors.js";
 import type { ScopeTally } from "../tally.js";
 import type { CollectionPlan, CollectOptions, Collector, PlanOptions, TimeWindow } from "../types.js";
@@ -394,6 +394,8 @@ export class FilesCollector implements Collector {
                   sites.add(it.pending, it.key, it.value, { shape: it.shape, location: file, index: it.line });
                 } else {
                   scope.record(it.record.kind === "activity" ? it.record.time : undefined);
+                  // A structured clone, not frozen: the mark travels with it to the engine.
+                  if (it.baselined) (it.record as { [BASELINE_APPLIED]?: boolean })[BASELINE_APPLIED] = true;
                   batch.push(it.record);
                 }
               }

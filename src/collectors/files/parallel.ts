@@ -17,7 +17,8 @@ export interface WorkerTask {
 }
 
 export type WorkerItem =
-  | { t: "record"; record: AuditRecord }
+  /** baselined: the worker applied the record to its first-seen baselines (records.ts BASELINE_APPLIED). */
+  | { t: "record"; record: AuditRecord; baselined?: true }
   | { t: "observation"; line: number; offset: number; length: number; o: Omit<ActivityObservation, "kind" | "at"> }
   | { t: "problem"; line: number; element?: number; error: string }
   | { t: "skipped"; line: number; element?: number; kind: "not-activity" | "unresolved"; reason: string }

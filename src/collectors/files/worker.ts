@@ -89,8 +89,19 @@ async function run(): Promise<void> {
           });
         // The raw object is not sent: nothing after normalisation reads it, and cloning it costs what parsing did.
         else
-          for (const r of c.records)
-            batch.items.push({ t: "record", record: r.kind === "activity" ? { ...r, raw: undefined } : r });
+          for (const r of c.records) {
+            if (r.kind !== "activity") {
+              batch.items.push({ t: "record", record: r });
+              continue;
+            }
+            // Its first-seen tuples are hashed here, in this range's share, not on the busier main thread.
+            aggregator?.addParsed(r);
+            batch.items.push({
+              t: "record",
+              record: { ...r, raw: undefined },
+              ...(aggregator ? { baselined: true as const } : {}),
+            });
+          }
       }
     }
     await credit();
