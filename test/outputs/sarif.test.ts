@@ -150,7 +150,13 @@ describe("renderSarif", () => {
 
   it("reports an empty scope under its own descriptor, not as a partial read", async () => {
     const { result } = makeResult();
-    const empty = { source: "files" as const, scope: "/data/none", status: "empty" as const, records: 0, reason: "no records" };
+    const empty = {
+      source: "files" as const,
+      scope: "/data/none",
+      status: "empty" as const,
+      records: 0,
+      reason: "no records",
+    };
     const text = await renderSarif({ ...result, coverage: [empty], complete: false }, { toolVersion: "dev" });
     const log = JSON.parse(text) as Json;
     expect(validate(log), errors()).toBe(true);
