@@ -1,0 +1,78 @@
+/**
+ * Regression tests for the bugs the property tests (./files.property.test.ts and the others in
+ * this directory) found, one per bug, each the smallest input that showed it.
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import { streamJsonFile } from "../../src/collectors/files/json-stream.js";
+import { readAll, tempDir } from "../helpers.js";
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+async function items(path: string) {
+  const out = [];
+  for await (const batch of streamJsonFile(path)) out.push(...batch);
+  return out;
+}
+
+const event = (i: number) =>
+  JSON.stringify({
+    time: `2026-11-01T00:00:${String(i % 60).padStart(2, "0")}Z`,
+    resourceId: "/SUBSCRIPTIONS/S1/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.COMPUTE/VIRTUALMACHINES/VM1",
+    operationName: "MICROSOFT.COMPUTE/VIRTUALMACHINES/START/ACTION",
+    category: "Administrative",
+    resultType: "Success",
+    correlationId: `c-${i}`,
+  });
+const ids = (got: Awaited<ReturnType<typeof items>>) =>
+  got.flatMap((x) => (x.ok && "value" in x ? [(x.value as { correlationId: string }).correlationId] : []));
+const errors = (got: Awaited<ReturnType<typeof items>>) => got.flatMap((x) => (x.ok ? [] : [x.line]));
+
+describe("JSON Lines with a broken line", () => {
+  it("bug 1: a first line longer than 1 MiB, then a line whose document never closes, loses only that line", async () => {
+    // The first line was too long to choose the mode by, so the file was read as documents one
+    // after another, and the unclosed one swallowed every line after it ("is truncated").
+    const long = event(1).replace('"category"', `"pad":"${"x".repeat(1_100_000)}","category"`);
+    const f = tmp.write(
+      "long-first.jsonl",
+      [long, event(2), `{"a":${'{"a":'.repeat(1000)}1`, event(3), event(4)].join("\n"),
+    );
+    const got = await items(f);
+    expect(ids(got)).toEqual(["c-1", "c-2", "c-3", "c-4"]);
+    expect(errors(got)).toEqual([3]);
+  });
+
+  it("bug 1 too: the long first line broken itself is one unreadable record, and the lines after it are read", async () => {
+    const long = `{"pad":"${"x".repeat(1_100_000)}"`;
+    const f = tmp.write("long-broken-first.jsonl", [long, event(2), event(3)].join("\n"));
+    const got = await items(f);
+    expect(ids(got)).toEqual(["c-2", "c-3"]);
+    expect(errors(got)).toEqual([1]);
+  });
+
+  it("bug 2: a broken first line (not JSON by itself) no longer makes the file a document that swallows the rest", async () => {
+    for (const first of ["{", '{"time":"2026-11-01T00:00:00Z","operationName":"MICRO', "[1,", '{"a":"unterminated']) {
+      const f = tmp.write("broken-first.jsonl", [first, event(2), event(3), event(4)].join("\n"));
+      const got = await items(f);
+      expect(ids(got), first).toEqual(["c-2", "c-3", "c-4"]);
+      expect(errors(got), first).toEqual([1]);
+      const { coverage } = await readAll([f]);
+      expect(coverage[0], first).toMatchObject({ status: "partial", records: 3, unreadable: 1 });
+    }
+  });
+
+  it("a pretty-printed document is still read as one document", async () => {
+    const doc = (o: unknown) => JSON.stringify(o, null, 2);
+    for (const text of [
+      doc([JSON.parse(event(1)), JSON.parse(event(2))]),
+      doc({ value: [JSON.parse(event(1)), JSON.parse(event(2))] }),
+      `[\n${event(1)}\n]`,
+      `{"value": [\n${event(1)},\n${event(2)}\n]}`,
+    ]) {
+      const f = tmp.write("pretty.json", text);
+      const got = await items(f);
+      expect(errors(got), text.slice(0, 40)).toEqual([]);
+      expect(ids(got).length, text.slice(0, 40)).toBeGreaterThan(0);
+    }
+  });
+});
