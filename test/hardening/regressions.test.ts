@@ -2,6 +2,7 @@
  * Regression tests for the bugs the property tests (./files.property.test.ts and the others in
  * this directory) found, one per bug, each the smallest input that showed it.
  */
+import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { streamJsonFile } from "../../src/collectors/files/json-stream.js";
 import { readAll, tempDir } from "../helpers.js";
@@ -75,4 +76,35 @@ describe("JSON Lines with a broken line", () => {
       expect(ids(got).length, text.slice(0, 40)).toBeGreaterThan(0);
     }
   });
+});
+
+describe("gzip", () => {
+  it("bug 3: a decompression bomb is stopped at the ratio cap, located, and the records before it kept", async () => {
+    // 64 MiB of blank lines after one good record compress about 1000:1; before the cap the
+    // reader went through all of it (a few GB of newlines took minutes), with no limit at all.
+    const bomb = Buffer.concat([
+      Buffer.from(`${event(1)}\n`),
+      Buffer.alloc(64 << 20, 10),
+      Buffer.from(`${event(2)}\n`),
+    ]);
+    const f = tmp.write("bomb.jsonl.gz", gzipSync(bomb, { level: 9 }));
+    const started = Date.now();
+    const { records, coverage } = await readAll([f]);
+    expect(records.map((r) => r.kind === "activity" && r.correlationId)).toEqual(["c-1"]);
+    // Not read to the end: not complete (failed, as its only file failed, with the record before kept).
+    expect(coverage[0]?.status).not.toBe("complete");
+    expect(coverage[0]?.reason).toMatch(
+      /bomb\.jsonl\.gz could not be read \(decompresses to more than 500 times its compressed size/,
+    );
+    // Stopped near the floor (8 MiB), not at the end of the 64 MiB.
+    expect(Date.now() - started).toBeLessThan(20_000);
+  }, 30_000);
+
+  it("a well-compressed real file (one record repeated, about 170:1) is read in full", async () => {
+    const lines = Array.from({ length: 20_000 }, () => event(1)).join("\n");
+    const f = tmp.write("same.jsonl.gz", gzipSync(lines, { level: 9 }));
+    const { records, coverage } = await readAll([f]);
+    expect(records).toHaveLength(20_000);
+    expect(coverage[0]?.status).toBe("complete");
+  }, 30_000);
 });

@@ -11,9 +11,9 @@
  * A malformed element or line is reported as an `error` item with its line and the reader goes
  * on; only a file that is not JSON at all is a fatal error (thrown as NotJsonError).
  */
-import { createReadStream } from "node:fs";
+import { createReadStream, type ReadStream } from "node:fs";
 import { open } from "node:fs/promises";
-import type { Readable } from "node:stream";
+import { pipeline, type Readable, Transform } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { expandEnvelopes } from "../../azure/normalize/envelope.js";
 import type { ActivityObservation, Origin } from "../../model/records.js";
@@ -42,9 +42,41 @@ type Json = Record<string, unknown>;
 /** Largest single JSON value we accept; anything bigger is reported, not parsed. */
 export const MAX_VALUE_CHARS = 32 * 1024 * 1024;
 
+/**
+ * Decompression bomb cap: a .gz file whose output passes GZIP_RATIO_FLOOR bytes and GZIP_MAX_RATIO
+ * times the compressed bytes read so far is not read on. Activity Log JSON compresses about 16:1
+ * (the demo's pages), a file of one record repeated about 170:1; a bomb (zeros, blank lines)
+ * about 1000:1, the most deflate gives.
+ */
+export const GZIP_MAX_RATIO = 500;
+export const GZIP_RATIO_FLOOR = 8 * 1024 * 1024;
+
+/** A .gz file's decompressed bytes, stopped with an error past the bomb cap. */
+function gunzipped(raw: ReadStream): Readable {
+  let out = 0;
+  const gunzip = createGunzip();
+  const cap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      out += chunk.length;
+      // bytesWritten: the compressed bytes gunzip has consumed (not merely read from disk).
+      const consumed = Math.max(1, gunzip.bytesWritten);
+      if (out > GZIP_RATIO_FLOOR && out > GZIP_MAX_RATIO * consumed) {
+        done(
+          new Error(
+            `decompresses to more than ${GZIP_MAX_RATIO} times its compressed size (${out} bytes out of ${consumed}), as a decompression bomb does: not read past that`,
+          ),
+        );
+        return;
+      }
+      done(null, chunk);
+    },
+  });
+  return pipeline(raw, gunzip, cap, () => {});
+}
+
 function openText(path: string): Readable {
   const raw = createReadStream(path);
-  const src = /\.gz$/i.test(path) ? raw.pipe(createGunzip()) : raw;
+  const src = /\.gz$/i.test(path) ? gunzipped(raw) : raw;
   raw.on("error", (e) => src.destroy(e));
   src.setEncoding("utf8");
   return src;
@@ -280,7 +312,7 @@ async function* chunks(path: string, range?: LineRange): AsyncGenerator<Buffer> 
     path,
     range ? { highWaterMark: 1 << 20, start: range.start, end: range.end - 1 } : { highWaterMark: 1 << 20 },
   );
-  const src: Readable = /\.gz$/i.test(path) ? raw.pipe(createGunzip()) : raw;
+  const src: Readable = /\.gz$/i.test(path) ? gunzipped(raw) : raw;
   raw.on("error", (e) => src.destroy(e));
   try {
     for await (const c of src as AsyncIterable<Buffer>) yield c;
