@@ -21,7 +21,7 @@ import { BUILTIN_RULES_DIR } from "../../src/paths.js";
 import { type LoadedRules, loadRules } from "../../src/rules/loader.js";
 import { runScan } from "../../src/scan/run.js";
 import { tempDir } from "../helpers.js";
-import { GOOD, type Mutated, mutation } from "./samples.js";
+import { GOOD, type Mutated, mutation, runs } from "./samples.js";
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -145,10 +145,63 @@ function mixedLinesProperty(prefilter: boolean) {
 
 describe("JSON Lines with broken lines between good ones", () => {
   it("every line parsed: reads every good line, counts and locates every broken one, blames no good one", async () => {
-    await fc.assert(mixedLinesProperty(false), { numRuns: 40 });
+    await fc.assert(mixedLinesProperty(false), { numRuns: runs(40) });
   }, 120_000);
 
   it("with the pre-filter: reads every good line and its findings, blames no good one", async () => {
-    await fc.assert(mixedLinesProperty(true), { numRuns: 25 });
+    await fc.assert(mixedLinesProperty(true), { numRuns: runs(25) });
   }, 120_000);
+});
+
+describe("JSON documents (az arrays, ARM pages, Event Hub batches) with mutated elements", () => {
+  /** Documents written from their elements' text (a 100k-level element is past JSON.stringify). */
+  const layouts: ((items: string[]) => string)[] = [
+    (items) => `[${items.join(",\n")}]`,
+    (items) => `{"value":[${items.join(",\n")}],"nextLink":null}`,
+    (items) => `{"records":[${items.join(",")}]}`,
+    (items) => `[{"records":[${items.slice(0, 3).join(",")}]},\n{"records":[${items.slice(3).join(",")}]}]`,
+  ];
+
+  it("reads every good element whatever the others hold", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.nat(GOOD.length - 1), mutation()), { minLength: 1, maxLength: 3 }),
+        fc.nat(layouts.length - 1),
+        fc.boolean(),
+        fc.constantFrom<Encoding>("utf8", "bom", "crlf", "gzip", "utf16le"),
+        async (mutations, layout, pretty, enc) => {
+          // Only mutations that leave the element JSON: one that is not breaks the document.
+          const ok = mutations
+            .map(([g, m]) => m((GOOD[g] as (typeof GOOD)[number]).value))
+            .filter((m) => !m.mustFail && !m.kind.startsWith("junk"));
+          const elements = [
+            ...GOOD.map((g) => JSON.stringify(g.value, null, pretty ? 2 : undefined)),
+            ...ok.map((m) => m.bytes.toString("utf8")),
+          ];
+          const text = (layouts[layout] as (items: string[]) => string)(elements);
+          const { bytes, ext } = encode([Buffer.from(text)], enc);
+          const r = await scanFile(`doc.${ext.replace("jsonl", "json")}`, bytes);
+          const cov = r.coverage[0];
+          const label = `${enc} layout ${layout} ${ok.map((m) => m.kind).join(",")}: ${cov?.reason}`;
+          expect(cov?.records ?? 0, label).toBeGreaterThanOrEqual(GOOD.length);
+          expect(ruleIds(r), label).toEqual(expect.arrayContaining(baseline.rules));
+        },
+      ),
+      { numRuns: runs(25) },
+    );
+  }, 120_000);
+
+  it("a document cut anywhere: the scan ends, is not complete, and says where", async () => {
+    const text = JSON.stringify({ value: GOOD.map((g) => g.value) }, null, 2);
+    await fc.assert(
+      fc.asyncProperty(fc.double({ min: 0.05, max: 0.98, noNaN: true }), fc.boolean(), async (cut, gzip) => {
+        const part = Buffer.from(text.slice(0, Math.floor(text.length * cut)));
+        const r = await scanFile(gzip ? "cut.json.gz" : "cut.json", gzip ? gzipSync(part) : part);
+        const cov = r.coverage[0];
+        expect(cov?.status).not.toBe("complete");
+        expect(cov?.reason).toMatch(/cut\.json(\.gz)?(:\d+)? /);
+      }),
+      { numRuns: runs(20) },
+    );
+  }, 60_000);
 });

@@ -28,7 +28,7 @@ import { BUILTIN_RULES_DIR } from "../../src/paths.js";
 import { loadRules } from "../../src/rules/loader.js";
 import { tempDir } from "../helpers.js";
 import { HOSTILE } from "./corpus.js";
-import { GOOD } from "./samples.js";
+import { GOOD, runs } from "./samples.js";
 
 type Json = Record<string, unknown>;
 const ORIGIN = { location: "mem.jsonl", index: 1 };
@@ -112,7 +112,7 @@ describe("the record classifier and the shape readers", () => {
         }
         expect(({} as Json).polluted).toBeUndefined();
       }),
-      { numRuns: 400 },
+      { numRuns: runs(400) },
     );
   });
 
@@ -142,7 +142,7 @@ describe("the record classifier and the shape readers", () => {
           expect(wrapped.map((c) => Object.keys(c)[0])).toEqual(alone.map((c) => Object.keys(c)[0]));
         },
       ),
-      { numRuns: 200 },
+      { numRuns: runs(200) },
     );
   });
 
@@ -192,7 +192,7 @@ describe("the tolerant Activity Log reader", () => {
         const flips = () => bits[i++ % bits.length] as boolean;
         expect(read(recase(good, flips))).toEqual(read(good));
       }),
-      { numRuns: 100 },
+      { numRuns: runs(100) },
     );
   });
 
@@ -208,7 +208,7 @@ describe("the tolerant Activity Log reader", () => {
           expect(read(v)).toEqual(read(good));
         },
       ),
-      { numRuns: 60 },
+      { numRuns: runs(60) },
     );
   });
 });
@@ -238,7 +238,7 @@ describe("the lean (byte-level) Activity Log reader", () => {
           }
         },
       ),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 });
@@ -281,7 +281,7 @@ describe("the YAML rule loader", () => {
           expect(e.message.length).toBeLessThan(4000);
         }
       }),
-      { numRuns: 40 },
+      { numRuns: runs(40) },
     );
   }, 60_000);
 });
@@ -330,7 +330,7 @@ describe("the image layer reader (gzip + tar)", () => {
           if (r.problem !== undefined) expect(r.problem.length).toBeLessThan(500);
         },
       ),
-      { numRuns: 150 },
+      { numRuns: runs(150) },
     );
   }, 60_000);
 });

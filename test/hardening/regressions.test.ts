@@ -5,7 +5,7 @@
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { streamJsonFile } from "../../src/collectors/files/json-stream.js";
-import { readAll, tempDir } from "../helpers.js";
+import { exampleBody, readAll, tempDir } from "../helpers.js";
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -107,4 +107,51 @@ describe("gzip", () => {
     expect(records).toHaveLength(20_000);
     expect(coverage[0]?.status).toBe("complete");
   }, 30_000);
+});
+
+describe("sites", () => {
+  it("bug 4: a site without a usable name is an unreadable record, and does not replace a readable copy of the same site", async () => {
+    // The joiner held the broken copy in place of the good one, then dropped it when joining:
+    // one site fewer, and nothing said (found by files.property.test.ts, a duplicated "name").
+    const site = exampleBody("GetWebApp.json") as Record<string, unknown>;
+    const f = tmp.write("sites.jsonl", [JSON.stringify(site), JSON.stringify({ ...site, name: [] })].join("\n"));
+    const { records, coverage } = await readAll([f]);
+    expect(records.map((r) => r.kind)).toEqual(["functionApp"]);
+    expect(coverage[0]).toMatchObject({ status: "partial", records: 1, unreadable: 1 });
+    expect(coverage[0]?.reason).toContain("sites.jsonl:2 is a site without a name");
+  });
+});
+
+describe("deep nesting and long lines", () => {
+  it("bug 5: a record nested 100k levels deep where a time should be is one unreadable record, not a file that could not be read", async () => {
+    // The message quoting the bad time serialised the whole value: JSON.stringify overflowed the
+    // stack, and the exception ended the file ("could not be read (Maximum call stack size exceeded)").
+    const deep = `${'{"a":'.repeat(100_000)}1${"}".repeat(100_000)}`;
+    const bad = event(1).replace('"2026-11-01T00:00:01Z"', deep);
+    const f = tmp.write("deep.jsonl", [event(0), bad, event(2)].join("\n"));
+    const { records, coverage } = await readAll([f]);
+    expect(records).toHaveLength(2);
+    expect(coverage[0]).toMatchObject({ status: "partial", records: 2, unreadable: 1 });
+    expect(coverage[0]?.reason).toContain(
+      'deep.jsonl:2 has a time that is not an ISO-8601 date-time: time "{\\"a\\":{\\"a\\":{\\"a\\":{\\"a\\":{…}}}}}"',
+    );
+  });
+
+  it("bug 6: a broken first line followed by a line longer than the peek window is still JSON Lines", async () => {
+    const long = event(2).replace('"category"', `"pad":"${"x".repeat(3_000_000)}","category"`);
+    const f = tmp.write("broken-then-long.jsonl", [`{"a":${'{"a":'.repeat(1000)}1`, long, event(3)].join("\n"));
+    const got = await items(f);
+    expect(ids(got)).toEqual(["c-2", "c-3"]);
+    expect(errors(got)).toEqual([1]);
+  });
+});
+
+describe("documents split over lines", () => {
+  it("a document whose top-level elements are on lines of their own, one longer than the peek window, is still one document", async () => {
+    const big = event(5).replace('"category"', `"pad":"${"x".repeat(3_000_000)}","category"`);
+    const f = tmp.write("split.json", `[{"records":[${event(1)},${event(2)}]},\n{"records":[${big},${event(3)}]}]`);
+    const got = await items(f);
+    expect(ids(got)).toEqual(["c-1", "c-2", "c-5", "c-3"]);
+    expect(errors(got)).toEqual([]);
+  });
 });

@@ -186,3 +186,12 @@ export function mutation(): fc.Arbitrary<(g: Json) => Mutated> {
     })),
   );
 }
+
+/**
+ * Runs per property: `n` by default (the suite stays fast on two cores); HARDENING_RUNS=10 runs
+ * ten times as many, for a longer search before a release.
+ */
+export function runs(n: number): number {
+  const k = Number(process.env.HARDENING_RUNS ?? 1);
+  return Math.max(1, Math.round(n * (Number.isFinite(k) && k > 0 ? k : 1)));
+}

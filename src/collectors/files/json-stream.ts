@@ -278,10 +278,22 @@ async function detect(path: string): Promise<Detected> {
   // pretty-printed document has: a member (`"key": value`) or a closing bracket.
   const lines = head.toString("utf8").split("\n");
   // A line cut off by the peek window is not a whole line.
-  if (!complete) lines.pop();
+  const cut = complete ? undefined : lines.pop();
   const next = lines.filter((l) => l.trim() !== "");
   if (next.some((l) => /^\s*["\]}]/.test(l))) return { mode: "document" };
-  const whole = next.filter(isJsonContainer).length;
+  let whole = next.filter(isJsonContainer).length;
+  // The next line is longer than the window, after a short first line that is not JSON: JSON
+  // Lines when that first line is a cut record (starts with "{", does not end where a document's
+  // line breaks: after "[", "{", "," or ":") and the long line starts a record at column 0 (a
+  // pretty-printed document's inner lines are indented).
+  if (
+    next.length === 0 &&
+    cut?.startsWith("{") &&
+    firstShort !== "(long)" &&
+    firstShort.startsWith("{") &&
+    !/[[{,:]$/.test(firstShort)
+  )
+    whole = 1;
   if (whole === 0 || whole <= next.filter((l) => /,\s*$/.test(l)).length) return { mode: "document" };
   // A long first line: streamed as a document (it may hold many records), the rest read as JSON
   // Lines. A short one that is not JSON: JSON Lines whose first line is broken.
