@@ -27,8 +27,10 @@ export const GOOD: ReadonlyArray<{ name: string; value: Json }> = [
     value: (exampleBody("RoleAssignments_ListForScope.json") as { value: Json[] }).value[0] as Json,
   },
   { name: "role-definition", value: exampleBody("GetRoleDefinitionById.json") as Json },
-  // A web app (Microsoft.Web WebApps_Get).
+  // A web app (Microsoft.Web WebApps_Get) and its app settings (WebApps_ListApplicationSettings,
+  // the same site's id): joined into one record.
   { name: "site", value: exampleBody("GetWebApp.json") as Json },
+  { name: "appsettings", value: exampleBody("ListAppSettings.json") as Json },
   // A runbook and a Logic App (Microsoft.Automation, Microsoft.Logic examples).
   { name: "runbook", value: exampleBody("getRunbook.json") as Json },
   { name: "workflow", value: exampleBody("Workflows_Get.json") as Json },
