@@ -22,6 +22,7 @@ import { derivePayloads } from "../../src/azure/enrich/payloads.js";
 import { expandEnvelopes } from "../../src/azure/normalize/envelope.js";
 import { type Classified, classify } from "../../src/azure/normalize/index.js";
 import { leanActivity } from "../../src/azure/normalize/lean.js";
+import { streamJsonLines } from "../../src/collectors/files/json-stream.js";
 import { readLayer } from "../../src/collectors/registry/layers.js";
 import { type AuditRecord, MAX_PAYLOAD_CHARS } from "../../src/model/records.js";
 import { BUILTIN_RULES_DIR } from "../../src/paths.js";
@@ -333,4 +334,41 @@ describe("the image layer reader (gzip + tar)", () => {
       { numRuns: runs(150) },
     );
   }, 60_000);
+});
+
+describe("JSON Lines from a stream (Storage archive blobs)", () => {
+  it("give the same items however the bytes are cut into chunks (lines split across chunks, CRLF, BOM, multi-byte characters)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.oneof(
+            fc.nat(GOOD.length - 1).map((g) => JSON.stringify((GOOD[g] as (typeof GOOD)[number]).value)),
+            fc.string({ maxLength: 80, unit: "grapheme" }),
+          ),
+          { minLength: 1, maxLength: 12 },
+        ),
+        fc.array(fc.nat(), { maxLength: 20 }),
+        fc.boolean(),
+        fc.boolean(),
+        async (lines, cuts, crlf, bom) => {
+          const text = `${bom ? "\ufeff" : ""}${lines.map((l) => l.replace(/[\r\n]/g, " ")).join(crlf ? "\r\n" : "\n")}`;
+          const bytes = Buffer.from(text);
+          const at = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+          const chunks: Buffer[] = [];
+          let prev = 0;
+          for (const c of [...at, bytes.length]) {
+            chunks.push(bytes.subarray(prev, c));
+            prev = c;
+          }
+          const collect = async (src: Buffer[]) => {
+            const out: unknown[] = [];
+            for await (const batch of streamJsonLines(Readable.from(src))) out.push(...batch);
+            return out;
+          };
+          expect(await collect(chunks)).toEqual(await collect([bytes]));
+        },
+      ),
+      { numRuns: runs(150) },
+    );
+  });
 });
