@@ -149,9 +149,41 @@ export function isRejection(r: ActivityRead): r is ActivityRejection {
   return "error" in r || "unresolved" in r;
 }
 
+/**
+ * The start of a value's JSON, about `max` characters, without serialising the whole value: a
+ * record's value may be megabytes, or nested 100k levels deep (JSON.stringify overflows the stack).
+ */
+function preview(v: unknown, max: number): string {
+  let out = "";
+  const walk = (x: unknown, depth: number): void => {
+    if (out.length > max) return;
+    if (x === null || typeof x !== "object") {
+      out += typeof x === "string" ? JSON.stringify(x.slice(0, max)) : (JSON.stringify(x) ?? String(x));
+      return;
+    }
+    const arr = Array.isArray(x);
+    if (depth >= 4) {
+      out += arr ? "[…]" : "{…}";
+      return;
+    }
+    out += arr ? "[" : "{";
+    let first = true;
+    for (const k in x) {
+      if (out.length > max) break;
+      if (!first) out += ",";
+      first = false;
+      if (!arr) out += `${JSON.stringify(k.slice(0, max))}:`;
+      walk((x as Record<string, unknown>)[k], depth + 1);
+    }
+    out += arr ? "]" : "}";
+  };
+  walk(v, 0);
+  return out;
+}
+
 /** Attacker-controlled text quoted in a message: one line, capped. */
 export function quote(v: unknown): string {
-  const s = typeof v === "string" ? v : (JSON.stringify(v) ?? String(v));
+  const s = typeof v === "string" ? v : preview(v, 61);
   // JSON.stringify escapes control characters, so the quote stays on one line.
   return JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}…` : s);
 }

@@ -19,7 +19,7 @@ import { fromManifestListing, isImageEnvelope, isManifestListing, toImage } from
 import { isRoleAssignment, isRoleDefinition, toRoleAssignment, toRoleDefinition } from "./rbac.js";
 import { isArmResource, toArmResource } from "./resources.js";
 import { notActivityLog, spelledAsAzure, tolerantActivity } from "./tolerant.js";
-import { isObj, type Json } from "./util.js";
+import { isObj, type Json, str } from "./util.js";
 import { appSettingsSiteKey, isAppSettings, isSite, siteKey, toFunctionApp } from "./web.js";
 
 export type Classified =
@@ -76,7 +76,11 @@ export function classify(value: unknown, origin: Omit<Origin, "shape">, depth = 
   if (isRoleDefinition(o)) return one("role-definition", toRoleDefinition(o, at("role-definition")));
   if (isSite(o)) {
     const key = siteKey(o);
-    return key ? { pending: "site", key, value: o, shape: "site" } : { error: "is a site without an id" };
+    if (!key) return { error: "is a site without an id" };
+    // Checked here, not when joined: a site held for its settings and then not read would be lost
+    // without a word (and would take the place of a readable copy of the same site).
+    if (!str(o.name)) return { error: "is a site without a name" };
+    return { pending: "site", key, value: o, shape: "site" };
   }
   if (isAppSettings(o)) {
     const key = appSettingsSiteKey(o);

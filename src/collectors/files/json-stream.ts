@@ -11,9 +11,9 @@
  * A malformed element or line is reported as an `error` item with its line and the reader goes
  * on; only a file that is not JSON at all is a fatal error (thrown as NotJsonError).
  */
-import { createReadStream } from "node:fs";
+import { createReadStream, type ReadStream } from "node:fs";
 import { open } from "node:fs/promises";
-import type { Readable } from "node:stream";
+import { pipeline, type Readable, Transform } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { expandEnvelopes } from "../../azure/normalize/envelope.js";
 import type { ActivityObservation, Origin } from "../../model/records.js";
@@ -42,9 +42,41 @@ type Json = Record<string, unknown>;
 /** Largest single JSON value we accept; anything bigger is reported, not parsed. */
 export const MAX_VALUE_CHARS = 32 * 1024 * 1024;
 
+/**
+ * Decompression bomb cap: a .gz file whose output passes GZIP_RATIO_FLOOR bytes and GZIP_MAX_RATIO
+ * times the compressed bytes read so far is not read on. Activity Log JSON compresses about 16:1
+ * (the demo's pages), a file of one record repeated about 170:1; a bomb (zeros, blank lines)
+ * about 1000:1, the most deflate gives.
+ */
+export const GZIP_MAX_RATIO = 500;
+export const GZIP_RATIO_FLOOR = 8 * 1024 * 1024;
+
+/** A .gz file's decompressed bytes, stopped with an error past the bomb cap. */
+function gunzipped(raw: ReadStream): Readable {
+  let out = 0;
+  const gunzip = createGunzip();
+  const cap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      out += chunk.length;
+      // bytesWritten: the compressed bytes gunzip has consumed (not merely read from disk).
+      const consumed = Math.max(1, gunzip.bytesWritten);
+      if (out > GZIP_RATIO_FLOOR && out > GZIP_MAX_RATIO * consumed) {
+        done(
+          new Error(
+            `decompresses to more than ${GZIP_MAX_RATIO} times its compressed size (${out} bytes out of ${consumed}), as a decompression bomb does: not read past that`,
+          ),
+        );
+        return;
+      }
+      done(null, chunk);
+    },
+  });
+  return pipeline(raw, gunzip, cap, () => {});
+}
+
 function openText(path: string): Readable {
   const raw = createReadStream(path);
-  const src = /\.gz$/i.test(path) ? raw.pipe(createGunzip()) : raw;
+  const src = /\.gz$/i.test(path) ? gunzipped(raw) : raw;
   raw.on("error", (e) => src.destroy(e));
   src.setEncoding("utf8");
   return src;
@@ -59,10 +91,13 @@ export interface StreamOptions {
 export async function* streamJsonFile(path: string, options: StreamOptions = {}): AsyncGenerator<StreamItem[]> {
   // Peek at the first non-blank line to choose the mode, then restart the stream. Reading the
   // head twice is cheaper than buffering, and keeps the two modes independent.
-  const mode = await detectMode(path);
-  if (mode === "empty") return;
-  if (mode === "lines") yield* streamLines(path, options.filter);
-  else yield* streamDocument(path);
+  const d = await detect(path);
+  if (d.mode === "empty") return;
+  if (d.mode === "lines") yield* streamLines(path, options.filter);
+  else {
+    yield* streamDocument(path, d.linesFrom);
+    if (d.linesFrom !== undefined) yield* streamLines(path, options.filter, undefined, d.linesFrom);
+  }
 }
 
 /** One byte range of a plain JSON Lines file (see lineRanges), as streamJsonFile would read it. */
@@ -128,38 +163,151 @@ export async function lineRanges(path: string, size: number, parts: number): Pro
 const PEEK_BYTES = 1 << 20;
 
 /**
+ * How a file is read: as JSON Lines, as one document (or documents one after another), or — when
+ * its first line is too long to choose by or is not JSON by itself but the line after it is a
+ * whole JSON object or array — line 1 as a document (streamed, whatever its size) and every line
+ * from `linesFrom` on as JSON Lines, so that one broken line cannot swallow the lines after it.
+ */
+interface Detected {
+  mode: "lines" | "document" | "empty";
+  linesFrom?: number;
+}
+
+/** Whether `text` is a whole JSON object or array. */
+function isJsonContainer(text: string): boolean {
+  const t = text.trim();
+  if (!(t.startsWith("{") || t.startsWith("["))) return false;
+  try {
+    const v: unknown = JSON.parse(t);
+    return v !== null && typeof v === "object";
+  } catch {
+    return false;
+  }
+}
+
+/**
  * JSON Lines when the first non-blank line is a whole JSON document, else one document. A first
  * line longer than PEEK_BYTES (a minified document of any size) is read as a document: the
  * document reader streams its records and also reads documents that follow one another, so
- * JSON Lines with a very long first line are read all the same.
+ * JSON Lines with a very long first line are read as well. When the next non-blank line is a
+ * whole JSON object or array (JSON Lines), the lines after the first are read as JSON Lines: a
+ * broken first line is then one unreadable record, not the end of the file.
  */
 export async function detectMode(path: string): Promise<"lines" | "document" | "empty"> {
+  return (await detect(path)).mode;
+}
+
+async function detect(path: string): Promise<Detected> {
   let head: Buffer = Buffer.alloc(0);
-  let complete = false;
-  for await (const c of chunks(path)) {
-    head = head.length === 0 ? c : Buffer.concat([head, c]);
-    if (head.length >= PEEK_BYTES) break;
+  /** Bytes of the file before `head` (while looking past a first line longer than PEEK_BYTES). */
+  let skipped = 0;
+  let firstEnd = -1;
+  let firstStart = -1;
+  let firstLineNo = 1;
+  let firstShort = "";
+  let complete = true;
+  const it = chunks(path)[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const next = await it.next();
+      if (next.done) break;
+      const c = next.value;
+      head = head.length === 0 ? c : Buffer.concat([head, c]);
+      if (firstStart < 0) {
+        // Find the first non-blank line's start and end in the head.
+        let start = skipped === 0 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+        let lineNo = 1;
+        for (;;) {
+          while (start < head.length && (head[start] === 32 || head[start] === 9 || head[start] === 13)) start++;
+          if (start < head.length && head[start] === 10) {
+            start++;
+            lineNo++;
+            continue;
+          }
+          break;
+        }
+        if (start >= head.length) {
+          if (head.length >= PEEK_BYTES) head = Buffer.alloc(0);
+          continue;
+        }
+        const ch = head[start];
+        if (ch !== 123 && ch !== 91 && ch !== 34) throw new NotJsonError("is not JSON or JSON Lines");
+        firstStart = start;
+        firstLineNo = lineNo;
+      }
+      if (firstEnd < 0) {
+        const nl = head.indexOf(10, skipped === 0 ? firstStart : 0);
+        if (nl >= 0) {
+          firstEnd = nl;
+          if (skipped === 0) {
+            const text = head.toString("utf8", firstStart, nl);
+            if (isJsonContainer(text) || isJsonString(text)) return { mode: "lines" };
+            firstShort = text.trim();
+          }
+          // Keep only what follows the first line, to look at the next one.
+          head = head.subarray(nl + 1);
+          skipped = 1;
+          continue;
+        }
+        if (head.length >= PEEK_BYTES) {
+          // A first line longer than PEEK_BYTES: drop what was seen, look on for its end.
+          skipped += head.length;
+          head = Buffer.alloc(0);
+          firstShort = "(long)";
+        }
+        continue;
+      }
+      if (head.length >= PEEK_BYTES) {
+        complete = false;
+        break;
+      }
+    }
+  } finally {
+    await it.return?.(undefined);
   }
-  complete = head.length < PEEK_BYTES;
-  let start = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
-  for (;;) {
-    while (start < head.length && (head[start] === 32 || head[start] === 9 || head[start] === 13)) start++;
-    if (start >= head.length) return "empty";
-    const nl = head.indexOf(10, start);
-    if (nl === start) {
-      start++;
-      continue;
-    }
-    const c = head[start];
-    if (c !== 123 && c !== 91 && c !== 34) throw new NotJsonError("is not JSON or JSON Lines");
-    const end = nl >= 0 ? nl : head.length;
-    if (nl < 0 && !complete) return "document";
-    try {
-      JSON.parse(head.toString("utf8", start, end));
-      return "lines";
-    } catch {
-      return "document";
-    }
+  if (firstStart < 0) return { mode: "empty" };
+  if (firstEnd < 0) {
+    // One line, no newline after it.
+    if (skipped > 0) return { mode: "document" };
+    const text = head.toString("utf8", firstStart);
+    return isJsonContainer(text) || isJsonString(text) ? { mode: "lines" } : { mode: "document" };
+  }
+  // The first line is not JSON by itself (or too long to tell): are the next lines JSON Lines?
+  // JSON Lines when the lines after it (as far as the peek window goes) hold whole JSON objects
+  // or arrays — more of them than lines ending with a comma — and none that only a
+  // pretty-printed document has: a member (`"key": value`) or a closing bracket.
+  const lines = head.toString("utf8").split("\n");
+  // A line cut off by the peek window is not a whole line.
+  const cut = complete ? undefined : lines.pop();
+  const next = lines.filter((l) => l.trim() !== "");
+  if (next.some((l) => /^\s*["\]}]/.test(l))) return { mode: "document" };
+  let whole = next.filter(isJsonContainer).length;
+  // The next line is longer than the window, after a short first line that is not JSON: JSON
+  // Lines when that first line is a cut record (starts with "{", does not end where a document's
+  // line breaks: after "[", "{", "," or ":") and the long line starts a record at column 0 (a
+  // pretty-printed document's inner lines are indented).
+  if (
+    next.length === 0 &&
+    cut?.startsWith("{") &&
+    firstShort !== "(long)" &&
+    firstShort.startsWith("{") &&
+    !/[[{,:]$/.test(firstShort)
+  )
+    whole = 1;
+  if (whole === 0 || whole <= next.filter((l) => /,\s*$/.test(l)).length) return { mode: "document" };
+  // A long first line: streamed as a document (it may hold many records), the rest read as JSON
+  // Lines. A short one that is not JSON: JSON Lines whose first line is broken.
+  return firstShort === "(long)" ? { mode: "document", linesFrom: firstLineNo + 1 } : { mode: "lines" };
+}
+
+function isJsonString(text: string): boolean {
+  const t = text.trim();
+  if (!t.startsWith('"')) return false;
+  try {
+    JSON.parse(t);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -176,7 +324,7 @@ async function* chunks(path: string, range?: LineRange): AsyncGenerator<Buffer> 
     path,
     range ? { highWaterMark: 1 << 20, start: range.start, end: range.end - 1 } : { highWaterMark: 1 << 20 },
   );
-  const src: Readable = /\.gz$/i.test(path) ? raw.pipe(createGunzip()) : raw;
+  const src: Readable = /\.gz$/i.test(path) ? gunzipped(raw) : raw;
   raw.on("error", (e) => src.destroy(e));
   try {
     for await (const c of src as AsyncIterable<Buffer>) yield c;
@@ -296,15 +444,21 @@ function lineItem(l: RawLine, filter: LineFilter | undefined, out: StreamItem[])
 }
 
 /** JSON Lines, a batch of items per chunk read (about a megabyte), so a line costs no async step. */
-async function* streamLines(path: string, filter?: LineFilter, range?: LineRange): AsyncGenerator<StreamItem[]> {
+async function* streamLines(
+  path: string,
+  filter?: LineFilter,
+  range?: LineRange,
+  /** Lines before this one are passed over (read as a document already). */
+  fromLine = 1,
+): AsyncGenerator<StreamItem[]> {
   const splitter = range ? new LineSplitter(range.firstLine - 1, range.start) : new LineSplitter();
   for await (const chunk of chunks(path, range)) {
     const out: StreamItem[] = [];
-    for (const l of splitter.push(chunk)) lineItem(l, filter, out);
+    for (const l of splitter.push(chunk)) if (l.line >= fromLine) lineItem(l, filter, out);
     if (out.length > 0) yield out;
   }
   const out: StreamItem[] = [];
-  for (const l of splitter.end()) lineItem(l, filter, out);
+  for (const l of splitter.end()) if (l.line >= fromLine) lineItem(l, filter, out);
   if (out.length > 0) yield out;
 }
 
@@ -392,7 +546,7 @@ function maybeEnvelope(o: Json): boolean {
  * record that shares its line with others (a one-line document) gets its index on that line,
  * so evidence finds it: one item is held back until the next shows whether its line is shared.
  */
-async function* streamDocument(path: string): AsyncGenerator<StreamItem[]> {
+async function* streamDocument(path: string, stopAtLine?: number): AsyncGenerator<StreamItem[]> {
   let batch: StreamItem[] = [];
   let held: StreamItem | undefined;
   let onLine = 0;
@@ -405,7 +559,7 @@ async function* streamDocument(path: string): AsyncGenerator<StreamItem[]> {
     if (held) batch.push(held);
     held = item;
   };
-  for await (const item of documentItems(path)) {
+  for await (const item of documentItems(path, stopAtLine)) {
     if (item.ok && "value" in item)
       for (const v of expandEnvelopes(item.value)) take({ ok: true, value: v, line: item.line });
     else take(item);
@@ -418,7 +572,8 @@ async function* streamDocument(path: string): AsyncGenerator<StreamItem[]> {
   if (batch.length > 0) yield batch;
 }
 
-async function* documentItems(path: string): AsyncGenerator<StreamItem> {
+/** `stopAtLine`: read only the lines before it (the first line of JSON Lines, see detect). */
+async function* documentItems(path: string, stopAtLine?: number): AsyncGenerator<StreamItem> {
   const input = openText(path);
   let depth = 0;
   let inString = false;
@@ -470,7 +625,20 @@ async function* documentItems(path: string): AsyncGenerator<StreamItem> {
       }
       for (let i = 0; i < s.length; i++) {
         const ch = s.charCodeAt(i);
-        if (ch === 10) line++;
+        if (ch === 10) {
+          line++;
+          if (stopAtLine !== undefined && line >= stopAtLine) {
+            // The long first line of JSON Lines has ended: whole (its records are out), or
+            // broken (one unreadable record); the lines after it are read as lines.
+            if (depth > 0 || inString)
+              yield {
+                ok: false,
+                error: "not valid JSON (the line ends before its JSON document is closed)",
+                line: line - 1,
+              };
+            return;
+          }
+        }
         if (inString) {
           if (escaped) escaped = false;
           else if (ch === 92) escaped = true;
