@@ -57,9 +57,12 @@ function sourcesOf(f: Finding): Set<string> {
   for (const r of f.evidence.records ?? []) for (const s of SOURCE_OF_KIND[r.kind ?? ""] ?? [`?${r.kind}`]) out.add(s);
   return out;
 }
-/** A finding by what it is about; each emulator serves its registry on its own port. */
-const keyOf = (f: Finding) =>
-  `${f.ruleId} ${f.resourceId ?? ""} ${f.principal?.id ?? ""}`.replace(/localhost:\d+/g, "localhost:PORT");
+/**
+ * A finding by what it is about: rule and resource (each emulator serves its registry on its own
+ * port). Not the principal: a finding on an image still stands without the Activity Log, only
+ * without the import event that named who brought the image in.
+ */
+const keyOf = (f: Finding) => `${f.ruleId} ${f.resourceId ?? ""}`.replace(/localhost:\d+/g, "localhost:PORT");
 
 const KNOBS = { AZURE_EXEC_AUDIT_TEST_RETRY_DELAY_MS: "25", AZURE_EXEC_AUDIT_TEST_REQUEST_TIMEOUT_MS: "2500" };
 
@@ -130,7 +133,11 @@ const ROWS: Row[] = [
     emulator: { throttle: { capacity: 0, refillPerSecond: 0, reportRemaining: false } },
     // Everything under a subscription is throttled: every subscription-scoped part of both.
     missing: [
-      { source: "activity-log", scope: sub(PROD), reason: /stayed throttled after retries \(SubscriptionRequestsThrottled\)/ },
+      {
+        source: "activity-log",
+        scope: sub(PROD),
+        reason: /stayed throttled after retries \(SubscriptionRequestsThrottled\)/,
+      },
       { source: "activity-log", scope: sub(DEV), reason: /stayed throttled after retries/ },
       { source: "rbac", scope: sub(PROD), reason: /stayed throttled after retries/ },
       { source: "app-service", scope: sub(PROD), reason: /stayed throttled after retries/ },
@@ -171,7 +178,9 @@ const ROWS: Row[] = [
   {
     name: "server never answers the app settings reads (app-service): timeouts",
     emulator: { faults: ["hang=1", "only=/config/appsettings"] },
-    missing: [{ source: "app-service", scope: sub(PROD), reason: /no answer within 2.5 s, twice \(request timed out\)/ }],
+    missing: [
+      { source: "app-service", scope: sub(PROD), reason: /no answer within 2.5 s, twice \(request timed out\)/ },
+    ],
     lostSources: ["app-service"],
     served: (e) => expect(faultCount(e, "hang")).toBeGreaterThan(1),
   },
@@ -194,7 +203,11 @@ const ROWS: Row[] = [
     name: "403 on one subscription",
     emulator: { faults: [`forbidden=${DEV}`] },
     missing: [
-      { source: "activity-log", scope: sub(DEV), reason: /not authorised .*\(AuthorizationFailed\): grant the scanning identity/ },
+      {
+        source: "activity-log",
+        scope: sub(DEV),
+        reason: /not authorised .*\(AuthorizationFailed\): grant the scanning identity/,
+      },
       { source: "rbac", scope: sub(DEV), reason: /not authorised/ },
       { source: "app-service", scope: sub(DEV), reason: /not authorised/ },
     ],
@@ -205,7 +218,11 @@ const ROWS: Row[] = [
     name: "a subscription listed, then gone (404 SubscriptionNotFound) when read",
     emulator: { faults: [`gone=${DEV}`] },
     missing: [
-      { source: "activity-log", scope: sub(DEV), reason: /was not found reading the Activity Log \(SubscriptionNotFound\)/ },
+      {
+        source: "activity-log",
+        scope: sub(DEV),
+        reason: /was not found reading the Activity Log \(SubscriptionNotFound\)/,
+      },
       { source: "rbac", scope: sub(DEV), reason: /SubscriptionNotFound/ },
       { source: "app-service", scope: sub(DEV), reason: /SubscriptionNotFound/ },
     ],

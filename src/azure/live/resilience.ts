@@ -72,9 +72,12 @@ export function timeoutPolicy(ms: number): PipelinePolicy {
           const name = e instanceof Error ? e.name : "";
           if (name !== "AbortError" || request.abortSignal?.aborted) throw e;
           if (attempt >= 2)
-            throw new RestError(`no answer within ${Math.round(request.timeout / 100) / 10} s, twice (request timed out)`, {
-              code: "REQUEST_TIMEOUT",
-            });
+            throw new RestError(
+              `no answer within ${Math.round(request.timeout / 100) / 10} s, twice (request timed out)`,
+              {
+                code: "REQUEST_TIMEOUT",
+              },
+            );
         }
       }
     },
