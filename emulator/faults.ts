@@ -22,6 +22,8 @@ export interface FaultConfig {
   rateTruncate: number;
   /** Rate of requests never answered (the socket stays open until the client gives up). */
   rateHang: number;
+  /** Rate of answers that stop half-way through the body and stay open (no close, no end). */
+  rateStall: number;
   /**
    * Lower-cased path substrings: when any is set, the drawn faults (5xx, reset, truncate, hang)
    * apply only to requests whose path contains one of them. The draws still happen for every
@@ -48,6 +50,7 @@ export function emptyFaults(): FaultConfig {
     rateReset: 0,
     rateTruncate: 0,
     rateHang: 0,
+    rateStall: 0,
     only: [],
     slowMs: 0,
     tokenExpiry: undefined,
@@ -83,6 +86,9 @@ export function addFault(cfg: FaultConfig, spec: string): void {
     case "hang":
       cfg.rateHang = rate();
       break;
+    case "stall":
+      cfg.rateStall = rate();
+      break;
     case "only":
       if (!value) throw new Error("--fault only=<path part>: the path part is missing");
       cfg.only.push(value.toLowerCase());
@@ -107,12 +113,12 @@ export function addFault(cfg: FaultConfig, spec: string): void {
       break;
     default:
       throw new Error(
-        `--fault ${kind}: unknown fault (forbidden, gone, 5xx, reset, truncate, hang, only, slow, token-expiry, token-revoke)`,
+        `--fault ${kind}: unknown fault (forbidden, gone, 5xx, reset, truncate, hang, stall, only, slow, token-expiry, token-revoke)`,
       );
   }
 }
 
-export type Drawn = "none" | "5xx" | "reset" | "truncate" | "hang";
+export type Drawn = "none" | "5xx" | "reset" | "truncate" | "hang" | "stall";
 
 export class FaultSampler {
   readonly cfg: FaultConfig;
@@ -122,7 +128,7 @@ export class FaultSampler {
     this.rnd = mulberry32(seed);
   }
   /**
-   * One draw per configured rate, always in the same order (5xx, reset, truncate, hang); with
+   * One draw per configured rate, always in the same order (5xx, reset, truncate, hang, stall); with
    * `only`, a fault drawn for a path that matches none of its parts is dropped.
    */
   draw(path = ""): { kind: Drawn; pick: number } {
@@ -133,6 +139,7 @@ export class FaultSampler {
     if (c.rateReset > 0 && this.rnd() < c.rateReset && kind === "none") kind = "reset";
     if (c.rateTruncate > 0 && this.rnd() < c.rateTruncate && kind === "none") kind = "truncate";
     if (c.rateHang > 0 && this.rnd() < c.rateHang && kind === "none") kind = "hang";
+    if (c.rateStall > 0 && this.rnd() < c.rateStall && kind === "none") kind = "stall";
     if (kind !== "none" && c.only.length > 0) {
       const p = path.toLowerCase();
       if (!c.only.some((o) => p.includes(o))) kind = "none";

@@ -247,6 +247,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       res.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => req.socket.destroy());
       return;
     }
+    if (drawn?.kind === "stall" && bytes.length > 1) {
+      // Headers and half the body, then nothing: the socket stays open (closed with the emulator).
+      entry.fault = "stall";
+      requests.push(entry);
+      res.writeHead(reply.status, { ...(reply.headers ?? {}), "content-length": String(bytes.length) });
+      res.write(bytes.subarray(0, Math.floor(bytes.length / 2)));
+      return;
+    }
     requests.push(entry);
     sendReply(res, reply, bytes);
   };

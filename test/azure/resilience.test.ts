@@ -51,16 +51,18 @@ describe("netSettings", () => {
 });
 
 describe("timeoutPolicy", () => {
-  it("sets a timeout on each attempt, tries once more, then fails in words", async () => {
+  it("times each whole attempt (a body that stalls too), tries once more, then fails in words", async () => {
     let attempts = 0;
+    // Answers nothing until aborted, as a server that stalls mid-body does: the SDK is still
+    // reading the body, so only the attempt's abort signal ends it.
     const client: HttpClient = {
-      sendRequest: async (request) => {
-        attempts++;
-        expect(request.timeout).toBe(50);
-        const e = new Error("The operation was aborted.");
-        e.name = "AbortError";
-        throw e;
-      },
+      sendRequest: (request) =>
+        new Promise((_resolve, reject) => {
+          attempts++;
+          request.abortSignal?.addEventListener("abort", () =>
+            reject(new Error("Error reading response as text: aborted")),
+          );
+        }),
     };
     const pipeline = createEmptyPipeline();
     pipeline.addPolicy(timeoutPolicy(50));
@@ -69,6 +71,25 @@ describe("timeoutPolicy", () => {
       "no answer within 0.1 s, twice (request timed out)",
     );
     expect(attempts).toBe(2);
+    expect(request.abortSignal).toBeUndefined();
+  });
+
+  it("an answer within the time is passed on, and its timer does not outlive it", async () => {
+    const pipeline = createEmptyPipeline();
+    pipeline.addPolicy(timeoutPolicy(50));
+    let signal: AbortSignal | undefined;
+    const r = await pipeline.sendRequest(
+      {
+        sendRequest: async (q) => {
+          signal = q.abortSignal as AbortSignal;
+          return respond(q, 200);
+        },
+      },
+      createPipelineRequest({ url: "https://example.test/x" }),
+    );
+    expect(r.status).toBe(200);
+    await new Promise((res) => setTimeout(res, 80));
+    expect(signal?.aborted).toBe(false);
   });
 
   it("a timeout that is the scan's own abort is passed on as it is", async () => {

@@ -9,7 +9,7 @@
  * test/live/e2e.test.ts already runs the recoverable faults one at a time at low rates (5xx,
  * reset, truncate, token-expiry, both kinds of throttling) and a forbidden subscription; this
  * file adds the faults that do not recover (persistent, on one part or one subscription), the
- * server that never answers, a throttling storm, a token refused mid-scan, a subscription gone
+ * server that never answers or stalls mid-body, a throttling storm, a token refused mid-scan, a subscription gone
  * between discovery and read, and all transient faults at once.
  *
  * Short timings through the test-only knobs (src/azure/live/resilience.ts, docs/emulator.md):
@@ -185,6 +185,19 @@ const ROWS: Row[] = [
     served: (e) => expect(faultCount(e, "hang")).toBe(2),
   },
   {
+    name: "one VM's run command answers stop half-way through the body and stall (resources): timeouts",
+    emulator: { faults: ["stall=1", "only=/virtualmachines/vm-app-01/runcommands"] },
+    missing: [
+      {
+        source: "resources",
+        scope: sub(PROD),
+        reason: /run commands .*vm-app-01.*no answer within 2\.5 s, twice \(request timed out\)/,
+      },
+    ],
+    lostSources: ["resources"],
+    served: (e) => expect(faultCount(e, "stall")).toBe(2),
+  },
+  {
     name: "500/503 on every registry data-plane list (registry)",
     emulator: { faults: ["5xx=1", "only=/acr/v1/"] },
     missing: [{ source: "registry", scope: /registry contosoprodacr/, reason: /HTTP 50[03]/ }],
@@ -242,15 +255,18 @@ const ROWS: Row[] = [
     },
   },
   {
-    name: "every transient fault at once (5xx, resets, cut bodies, hangs, silent 429s, refused tokens): recovered, nothing lost",
+    // Hangs and stalls are left to their own rows: a read is given two attempts, and which
+    // request draws a hang depends on the order concurrent requests arrive in, so two hangs in a
+    // row for one request (a gap, rightly) could make this row flaky.
+    name: "every transient fault at once (5xx, resets, cut bodies, silent 429s, revoked tokens): recovered, nothing lost",
     emulator: {
-      faults: ["5xx=0.08", "reset=0.05", "truncate=0.05", "hang=0.03", "token-revoke=3"],
+      faults: ["5xx=0.08", "reset=0.05", "truncate=0.05", "token-revoke=3"],
       throttle: { capacity: 8, refillPerSecond: 6, reportRemaining: false },
       seed: 11,
     },
     missing: [],
     served: (e) => {
-      for (const f of ["5xx", "reset", "truncate", "hang", "expired"]) expect(faultCount(e, f), f).toBeGreaterThan(0);
+      for (const f of ["5xx", "reset", "truncate", "expired"]) expect(faultCount(e, f), f).toBeGreaterThan(0);
       expect(e.requests.some((q) => q.status === 429)).toBe(true);
     },
   },

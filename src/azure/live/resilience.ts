@@ -20,7 +20,7 @@ export interface NetSettings {
   /** The SDK retry policy's first delay and its cap (ms). */
   retryDelayMs: number;
   maxRetryDelayMs: number;
-  /** Per attempt: how long to wait for an answer's headers (ms). */
+  /** Per attempt: how long to wait for a whole answer, headers and body (ms). */
   requestTimeoutMs: number;
   /** The same for Log Analytics queries, which the service itself lets run up to 10 minutes. */
   queryTimeoutMs: number;
@@ -55,29 +55,37 @@ export function netSettings(env: NodeJS.ProcessEnv = process.env): NetSettings {
 }
 
 /**
- * Gives each attempt `ms` to get an answer (unless the request sets its own timeout), and one more
- * attempt after a timeout; a second timeout fails the read with a sentence that says so (not "The
- * operation was aborted"), which no other retry repeats: a server that does not answer twice is
- * reported, not waited on for the SDK's six retries.
+ * Gives each attempt `ms` to be answered in full — headers and body, which the SDK reads before
+ * the response comes back (core-rest-pipeline's own `timeout` stops at the headers, so a server
+ * that sends half a body and stalls would hold the scan for ever) — and one more attempt after a
+ * timeout; a second timeout fails the read with a sentence that says so (not "The operation was
+ * aborted"), which no other retry repeats: a server that does not answer twice is reported, not
+ * waited on for the SDK's six retries. A body handed back as a stream (a registry blob) is not
+ * timed once handed back. The scan's own abort passes through unchanged.
  */
 export function timeoutPolicy(ms: number): PipelinePolicy {
   return {
     name: "azureExecAuditTimeout",
     sendRequest: async (request, next) => {
-      if (!request.timeout) request.timeout = ms;
+      const outer = request.abortSignal;
       for (let attempt = 1; ; attempt++) {
+        const controller = new AbortController();
+        const stop = () => controller.abort();
+        outer?.addEventListener("abort", stop, { once: true });
+        const timer = setTimeout(stop, ms);
+        request.abortSignal = controller.signal;
         try {
           return await next(request);
         } catch (e) {
-          const name = e instanceof Error ? e.name : "";
-          if (name !== "AbortError" || request.abortSignal?.aborted) throw e;
+          if (outer?.aborted || !controller.signal.aborted) throw e;
           if (attempt >= 2)
-            throw new RestError(
-              `no answer within ${Math.round(request.timeout / 100) / 10} s, twice (request timed out)`,
-              {
-                code: "REQUEST_TIMEOUT",
-              },
-            );
+            throw new RestError(`no answer within ${Math.round(ms / 100) / 10} s, twice (request timed out)`, {
+              code: "REQUEST_TIMEOUT",
+            });
+        } finally {
+          clearTimeout(timer);
+          outer?.removeEventListener("abort", stop);
+          request.abortSignal = outer;
         }
       }
     },
