@@ -268,14 +268,15 @@ export function createSession(o: SessionOptions = {}): AzureSession {
       // The SDK's own policies retry 429 (after Retry-After), 5xx and resets with backoff and jitter.
       retryOptions,
       // Per attempt (core-client runs these after signing), outermost first: the Retry-After
-      // cap, the retry of cut-off bodies, the timeout (one more attempt, then a gap), the
-      // limiter, and one renewal of a token the service refused (resilience.ts).
+      // cap, the retry of cut-off bodies, the limiter, the timeout (started once the limiter
+      // gave a slot, so queueing is not timed; one more attempt, then a gap), and one renewal
+      // of a token the service refused (resilience.ts).
       additionalPolicies: [
         ...(capture ? [{ policy: capture, position: "perCall" as const }] : []),
         { policy: retryAfterCap, position: "perRetry" },
         { policy: cutBody, position: "perRetry" },
-        { policy: timeout, position: "perRetry" },
         { policy, position: "perRetry" },
+        { policy: timeout, position: "perRetry" },
         { policy: refused, position: "perRetry" },
       ],
       userAgentOptions: { userAgentPrefix: "azure-exec-audit" },
