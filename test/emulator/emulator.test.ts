@@ -531,7 +531,7 @@ describe("throttling and faults", () => {
     const cfg = emptyFaults();
     expect(() => addFault(cfg, "only=")).toThrow("--fault only=<path part>: the path part is missing");
     expect(() => addFault(cfg, "hang=2")).toThrow("between 0 and 1");
-    expect(() => addFault(cfg, "nope=1")).toThrow(/unknown fault .*gone, 5xx, reset, truncate, hang, only/);
+    expect(() => addFault(cfg, "nope=1")).toThrow(/unknown fault .*gone, 5xx, reset, truncate, hang, stall, only/);
   });
 
   it("slow=<ms> delays each answer", async () => {
