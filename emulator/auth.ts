@@ -47,10 +47,14 @@ export class TokenStore {
     return { token, lifetime: this.cfg.tokenLifetime };
   }
 
-  /** "ok", "missing", "invalid" or "expired" for an Authorization header value. */
+  /**
+   * "ok", "missing", "invalid" or "expired" for an Authorization header value; with `revokedAt`
+   * (epoch ms), from then on a token issued before it is "expired" whatever lifetime it was issued with.
+   */
   check(
     header: string | undefined,
     now = Date.now(),
+    revokedAt?: number,
   ): { state: "ok" | "missing" | "invalid" | "expired"; token?: IssuedToken } {
     if (!header) return { state: "missing" };
     const m = /^Bearer\s+(\S+)$/i.exec(header);
@@ -58,6 +62,8 @@ export class TokenStore {
     const t = this.tokens.get(m[1] as string);
     if (!t) return { state: "invalid" };
     if (now >= t.expiresAt) return { state: "expired", token: t };
+    if (revokedAt !== undefined && now >= revokedAt && t.issuedAt < revokedAt)
+      return { state: "expired", token: { ...t, expiresAt: revokedAt } };
     return { state: "ok", token: t };
   }
 }

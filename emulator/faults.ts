@@ -15,16 +15,47 @@ import { mulberry32 } from "./util.ts";
 export interface FaultConfig {
   /** Subscriptions (lower-cased) answered 403 AuthorizationFailed. */
   forbidden: Set<string>;
+  /** Subscriptions (lower-cased) still listed by GET /subscriptions but answered 404 SubscriptionNotFound. */
+  gone: Set<string>;
   rate5xx: number;
   rateReset: number;
   rateTruncate: number;
+  /** Rate of requests never answered (the socket stays open until the client gives up). */
+  rateHang: number;
+  /** Rate of answers that stop half-way through the body and stay open (no close, no end). */
+  rateStall: number;
+  /**
+   * Lower-cased path substrings: when any is set, the drawn faults (5xx, reset, truncate, hang)
+   * apply only to requests whose path contains one of them. The draws still happen for every
+   * request, so the sequence of draws does not depend on the filter.
+   */
+  only: string[];
   slowMs: number;
   /** Token lifetime in seconds when `token-expiry` is set (undefined: the default lifetime). */
   tokenExpiry: number | undefined;
+  /**
+   * Seconds after the start at which every token issued so far is refused (401
+   * ExpiredAuthenticationToken) although its `expires_in` announced more: a revocation (a
+   * continuous access evaluation event, a clock skew) the client cannot see coming. Tokens issued
+   * after that moment are accepted (undefined: tokens are honoured until they expire).
+   */
+  tokenRevoke: number | undefined;
 }
 
 export function emptyFaults(): FaultConfig {
-  return { forbidden: new Set(), rate5xx: 0, rateReset: 0, rateTruncate: 0, slowMs: 0, tokenExpiry: undefined };
+  return {
+    forbidden: new Set(),
+    gone: new Set(),
+    rate5xx: 0,
+    rateReset: 0,
+    rateTruncate: 0,
+    rateHang: 0,
+    rateStall: 0,
+    only: [],
+    slowMs: 0,
+    tokenExpiry: undefined,
+    tokenRevoke: undefined,
+  };
 }
 
 /** Parse one `--fault kind=value`. Throws with a one-line message on a bad value. */
@@ -48,6 +79,23 @@ export function addFault(cfg: FaultConfig, spec: string): void {
       if (!value) throw new Error("--fault forbidden=<subscriptionId>: the subscription id is missing");
       cfg.forbidden.add(value.toLowerCase());
       break;
+    case "gone":
+      if (!value) throw new Error("--fault gone=<subscriptionId>: the subscription id is missing");
+      cfg.gone.add(value.toLowerCase());
+      break;
+    case "hang":
+      cfg.rateHang = rate();
+      break;
+    case "stall":
+      cfg.rateStall = rate();
+      break;
+    case "only":
+      if (!value) throw new Error("--fault only=<path part>: the path part is missing");
+      cfg.only.push(value.toLowerCase());
+      break;
+    case "token-revoke":
+      cfg.tokenRevoke = positive();
+      break;
     case "5xx":
       cfg.rate5xx = rate();
       break;
@@ -64,11 +112,13 @@ export function addFault(cfg: FaultConfig, spec: string): void {
       cfg.tokenExpiry = positive();
       break;
     default:
-      throw new Error(`--fault ${kind}: unknown fault (forbidden, 5xx, reset, truncate, slow, token-expiry)`);
+      throw new Error(
+        `--fault ${kind}: unknown fault (forbidden, gone, 5xx, reset, truncate, hang, stall, only, slow, token-expiry, token-revoke)`,
+      );
   }
 }
 
-export type Drawn = "none" | "5xx" | "reset" | "truncate";
+export type Drawn = "none" | "5xx" | "reset" | "truncate" | "hang" | "stall";
 
 export class FaultSampler {
   readonly cfg: FaultConfig;
@@ -77,14 +127,23 @@ export class FaultSampler {
     this.cfg = cfg;
     this.rnd = mulberry32(seed);
   }
-  /** One draw per configured rate, always in the same order (5xx, reset, truncate). */
-  draw(): { kind: Drawn; pick: number } {
+  /**
+   * One draw per configured rate, always in the same order (5xx, reset, truncate, hang, stall); with
+   * `only`, a fault drawn for a path that matches none of its parts is dropped.
+   */
+  draw(path = ""): { kind: Drawn; pick: number } {
     const c = this.cfg;
     let kind: Drawn = "none";
     const pick = this.rnd();
     if (c.rate5xx > 0 && this.rnd() < c.rate5xx && kind === "none") kind = "5xx";
     if (c.rateReset > 0 && this.rnd() < c.rateReset && kind === "none") kind = "reset";
     if (c.rateTruncate > 0 && this.rnd() < c.rateTruncate && kind === "none") kind = "truncate";
+    if (c.rateHang > 0 && this.rnd() < c.rateHang && kind === "none") kind = "hang";
+    if (c.rateStall > 0 && this.rnd() < c.rateStall && kind === "none") kind = "stall";
+    if (kind !== "none" && c.only.length > 0) {
+      const p = path.toLowerCase();
+      if (!c.only.some((o) => p.includes(o))) kind = "none";
+    }
     return { kind, pick };
   }
 }

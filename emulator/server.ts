@@ -171,6 +171,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   });
   const objectId = guidFrom(createHash("sha256").update(`object:${clientId}`).digest("hex"));
   const requests: RequestLogEntry[] = [];
+  /** `token-revoke=<s>`: the moment every token issued before it stops being accepted. */
+  const revokedAt = faults.tokenRevoke === undefined ? undefined : Date.now() + faults.tokenRevoke * 1000;
   const sockets = new Set<Socket>();
   const servers: Server[] = [];
 
@@ -223,6 +225,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const left = reply.headers?.["x-ms-ratelimit-remaining-subscription-reads"];
     if (left !== undefined) entry.remainingReads = Number(left);
     if (faults.slowMs > 0 && front !== "aad") await new Promise((r) => setTimeout(r, faults.slowMs));
+    if (drawn?.kind === "hang") {
+      // Never answered: the socket stays open until the client gives up (or the emulator closes).
+      entry.status = 0;
+      entry.fault = "hang";
+      requests.push(entry);
+      return;
+    }
     if (drawn?.kind === "reset") {
       entry.status = 0;
       entry.fault = "reset";
@@ -236,6 +245,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       requests.push(entry);
       res.writeHead(reply.status, { ...(reply.headers ?? {}), "content-length": String(bytes.length) });
       res.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => req.socket.destroy());
+      return;
+    }
+    if (drawn?.kind === "stall" && bytes.length > 1) {
+      // Headers and half the body, then nothing: the socket stays open (closed with the emulator).
+      entry.fault = "stall";
+      requests.push(entry);
+      res.writeHead(reply.status, { ...(reply.headers ?? {}), "content-length": String(bytes.length) });
+      res.write(bytes.subarray(0, Math.floor(bytes.length / 2)));
       return;
     }
     requests.push(entry);
@@ -295,9 +312,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       }
       // --- ARM and Log Analytics ---
       const front = /^\/v1\/workspaces\//i.test(path) ? "logs" : "arm";
-      const drawn = sampler.draw();
+      const drawn = sampler.draw(path);
       if (drawn.kind === "5xx") return finish(req, res, front, fault5xx(drawn), undefined, "5xx");
-      const auth = tokens.check(req.headers.authorization);
+      const auth = tokens.check(req.headers.authorization, Date.now(), revokedAt);
       if (auth.state !== "ok") {
         const wa = `Bearer authorization_uri="${base}/${snap.tenantId}", error="invalid_token", error_description="${
           auth.state === "missing"
@@ -341,6 +358,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
             "forbidden",
           );
         }
+        if (faults.gone.has(lc(sub))) return finish(req, res, front, subscriptionNotFound(sub), drawn, "gone");
         if (!snap.subscriptions.some((s) => lc(s.subscriptionId) === lc(sub)))
           return finish(req, res, front, subscriptionNotFound(sub), drawn, undefined);
         if (throttleCfg.enabled && method === "GET") {
@@ -412,7 +430,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       try {
         const body = await readBody(req);
         const url = new URL(`https://${st.loginServer}${req.url ?? "/"}`);
-        const drawn = url.pathname.startsWith("/oauth2/") ? undefined : sampler.draw();
+        const drawn = url.pathname.startsWith("/oauth2/") ? undefined : sampler.draw(url.pathname);
         if (drawn?.kind === "5xx") return finish(req, res, front, fault5xx(drawn), undefined, "5xx");
         return finish(
           req,

@@ -104,6 +104,19 @@ const ESCAPED_KEY_VALUE = new RegExp(
   String.raw`(\\")(${SECRET_NAME})(\\"[ \t]{0,8}:[ \t]{0,8})(\\"(?:[^"\\\r\n]|\\[^"\r\n]){0,4096}(?:\\")?|[^\s,{}[\]"'\\]+)`,
   "gi",
 );
+/**
+ * ARM template parameters (`"adminPassword": {"value": "x"}`, in deployment request bodies and
+ * parameter files): the secret is one level down, under `value`. Also JSON-escaped (`\"…\"`)
+ * inside a logged request body.
+ */
+const PARAM_KEY_VALUE = new RegExp(
+  String.raw`(["'])(${SECRET_NAME})\1([ \t]{0,8}:[ \t]{0,8}\{[ \t]{0,8}(["'])value\4[ \t]{0,8}:[ \t]{0,8})(${JSON_VALUE})`,
+  "gi",
+);
+const ESCAPED_PARAM_KEY_VALUE = new RegExp(
+  String.raw`(\\")(${SECRET_NAME})(\\"[ \t]{0,8}:[ \t]{0,8}\{[ \t]{0,8}\\"value\\"[ \t]{0,8}:[ \t]{0,8})(\\"(?:[^"\\\r\n]|\\[^"\r\n]){0,4096}(?:\\")?|[^\s,{}[\]"'\\]+)`,
+  "gi",
+);
 /** YAML `password: x` at the start of a line (cloud-init, compose files, custom data). */
 const YAML_KEY_VALUE = new RegExp(
   String.raw`^([ \t]{0,64}(?:-[ \t]{1,8})?${SECRET_NAME}[ \t]{0,8}:[ \t]{1,8})(${DQ_VALUE}|${SQ_VALUE}|[^\s#|>&*!{[][^\r\n]*)`,
@@ -217,6 +230,15 @@ function redactTextOnce(s: string): string {
   );
   out = out.replace(
     ESCAPED_KEY_VALUE,
+    (_m, q: string, name: string, sep: string, value: string) => q + name + sep + quotedRedacted(value),
+  );
+  out = out.replace(
+    PARAM_KEY_VALUE,
+    (_m, q: string, name: string, sep: string, _q2: string, value: string) =>
+      q + name + q + sep + quotedRedacted(value),
+  );
+  out = out.replace(
+    ESCAPED_PARAM_KEY_VALUE,
     (_m, q: string, name: string, sep: string, value: string) => q + name + sep + quotedRedacted(value),
   );
   out = out.replace(YAML_KEY_VALUE, (_m, name: string, value: string) => name + quotedRedacted(value));

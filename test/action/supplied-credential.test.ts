@@ -4,6 +4,7 @@
  */
 import type { TokenCredential } from "@azure/core-auth";
 import { afterEach, describe, expect, it } from "vitest";
+import { RenewableCredential } from "../../src/azure/live/resilience.js";
 import { createSession, supplyCredential } from "../../src/azure/live/session.js";
 import { UsageError } from "../../src/util/errors.js";
 
@@ -20,7 +21,9 @@ describe("supplyCredential", () => {
     supplyCredential({ name: "the runner's OIDC token", credential: refusing, fix: "add a federated credential" });
     const s = createSession({});
     expect(s.credentialName).toBe("the runner's OIDC token");
-    expect(s.credential).toBe(refusing);
+    // Wrapped so that a token the service refuses mid-scan can be renewed (resilience.ts).
+    expect(s.credential).toBeInstanceOf(RenewableCredential);
+    expect((s.credential as RenewableCredential).inner).toBe(refusing);
   });
 
   it("yields to a pinned --auth", () => {

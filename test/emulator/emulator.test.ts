@@ -26,6 +26,7 @@ import { ServiceClient } from "@azure/core-client";
 import { createPipelineRequest } from "@azure/core-rest-pipeline";
 import { ClientSecretCredential } from "@azure/identity";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addFault, emptyFaults } from "../../emulator/faults.ts";
 import { type RunningEmulator, startEmulator } from "../../emulator/server.ts";
 import { LiveScope } from "../../src/azure/live/scope.js";
 import { createSession } from "../../src/azure/live/session.js";
@@ -477,6 +478,60 @@ describe("throttling and faults", () => {
     const t = await emulator({ faults: ["truncate=1"] });
     const ct = new SubscriptionClient(credential(t), armOptions(t));
     await expect(ct.subscriptions.get(PROD)).rejects.toThrow(/aborted/);
+  });
+
+  it("gone=<sub>: listed by GET /subscriptions, then 404 SubscriptionNotFound under it", async () => {
+    const e = await emulator({ faults: [`gone=${DEV}`] });
+    const tok = (await credential(e).getToken(ARM_SCOPE))?.token as string;
+    const list = await raw(`${e.info.armEndpoint}/subscriptions`, { authorization: `Bearer ${tok}` });
+    expect(JSON.parse(list.body).value.map((s: { subscriptionId: string }) => s.subscriptionId)).toContain(DEV);
+    const r = await raw(
+      `${e.info.armEndpoint}/subscriptions/${DEV}/providers/Microsoft.Authorization/roleAssignments`,
+      {
+        authorization: `Bearer ${tok}`,
+      },
+    );
+    expect(r.status).toBe(404);
+    expect(JSON.parse(r.body).error.code).toBe("SubscriptionNotFound");
+    expect(e.requests.at(-1)?.fault).toBe("gone");
+  });
+
+  it("hang=1 with only=<path part>: that path never answers, the others do", async () => {
+    const e = await emulator({ faults: ["hang=1", "only=/roleassignments"] });
+    const tok = (await credential(e).getToken(ARM_SCOPE))?.token as string;
+    expect((await raw(`${e.info.armEndpoint}/subscriptions`, { authorization: `Bearer ${tok}` })).status).toBe(200);
+    const hung = await Promise.race([
+      raw(`${e.info.armEndpoint}/subscriptions/${PROD}/providers/Microsoft.Authorization/roleAssignments`, {
+        authorization: `Bearer ${tok}`,
+      })
+        .then(() => "answered")
+        .catch(() => "closed"),
+      new Promise((r) => setTimeout(() => r("no answer"), 500)),
+    ]);
+    expect(hung).toBe("no answer");
+    expect(e.requests.at(-1)).toMatchObject({ status: 0, fault: "hang" });
+  });
+
+  it("token-revoke=<s>: tokens issued before that moment are refused with invalid_token; later ones accepted", async () => {
+    const e = await emulator({ faults: ["token-revoke=0.3"] });
+    const tok = (await credential(e).getToken(ARM_SCOPE))?.token as string;
+    const get = (t: string) => raw(`${e.info.armEndpoint}/subscriptions`, { authorization: `Bearer ${t}` });
+    expect((await get(tok)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 350));
+    const refused = await get(tok);
+    expect(refused.status).toBe(401);
+    expect(JSON.parse(refused.body).error.code).toBe("ExpiredAuthenticationToken");
+    expect(String(refused.headers["www-authenticate"])).toContain('error="invalid_token"');
+    expect(e.tokens.issue(e.info.clientId, ARM_SCOPE).lifetime).toBe(3600);
+    const fresh = [...e.tokens.tokens.keys()].at(-1) as string;
+    expect((await get(fresh)).status).toBe(200);
+  });
+
+  it("a bad fault spec is one clear error", () => {
+    const cfg = emptyFaults();
+    expect(() => addFault(cfg, "only=")).toThrow("--fault only=<path part>: the path part is missing");
+    expect(() => addFault(cfg, "hang=2")).toThrow("between 0 and 1");
+    expect(() => addFault(cfg, "nope=1")).toThrow(/unknown fault .*gone, 5xx, reset, truncate, hang, stall, only/);
   });
 
   it("slow=<ms> delays each answer", async () => {

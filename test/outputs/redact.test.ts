@@ -170,6 +170,26 @@ function cases(): Case[] {
       secret: pw,
       keep: ["https://deploy:REDACTED@dev.azure.com/org/repo"],
     },
+    // Found by the secrets end-to-end test (test/outputs/secrets-e2e.test.ts): a deployment's
+    // logged request body carries template parameters one level down, under `value`.
+    {
+      name: "ARM template parameter (securestring) in a deployment body",
+      input: `{"properties":{"parameters":{"adminPassword":{"value":"${pw}"},"location":{"value":"eastus"}}}}`,
+      secret: pw,
+      keep: ['"adminPassword":{"value":"REDACTED"}', '"location":{"value":"eastus"}'],
+    },
+    {
+      name: "ARM template parameter, JSON-escaped inside a logged request body",
+      input: JSON.stringify({ requestbody: JSON.stringify({ parameters: { publishingPassword: { value: pw } } }) }),
+      secret: pw,
+      keep: ['publishingPassword\\":{\\"value\\":\\"REDACTED'],
+    },
+    {
+      name: "ARM template parameter with spaces (a parameters file)",
+      input: `"vmAdminPassword": { "value": "${pw}" }`,
+      secret: pw,
+      keep: ['"vmAdminPassword": { "value": "REDACTED" }'],
+    },
     {
       name: "token as URL user",
       input: `git clone https://${bearer}@github.com/org/repo`,

@@ -21,6 +21,13 @@ import {
 import { UsageError } from "../../util/errors.js";
 import { Limiter, limiterPolicy } from "./limiter.js";
 import { AUTH_MODES, type AuthMode, type CloudName } from "./options.js";
+import {
+  netSettings,
+  RenewableCredential,
+  refusedTokenPolicy,
+  retryAfterCapPolicy,
+  timeoutPolicy,
+} from "./resilience.js";
 import { cutBodyRetryPolicy } from "./retry.js";
 
 export { AUTH_MODES, type AuthMode, CLOUDS, type CloudName } from "./options.js";
@@ -93,6 +100,8 @@ export interface AzureSession {
    * and `capture` (a BodyCapture's policy) when the caller reads raw bodies.
    */
   armClientOptions(capture?: PipelinePolicy): ArmClientOptions;
+  /** Retries and per-attempt policies for a Log Analytics query client (a longer timeout). */
+  queryClientOptions(): Pick<ArmClientOptions, "retryOptions" | "additionalPolicies">;
   /** Fails early, in one sentence, when no token can be had (exit 3). */
   verify(abortSignal?: AbortSignal): Promise<void>;
 }
@@ -236,11 +245,17 @@ export function createSession(o: SessionOptions = {}): AzureSession {
   if (!Number.isInteger(max) || max < 1 || max > 64)
     throw new UsageError(`--max-concurrency must be a whole number from 1 to 64, got '${o.maxConcurrency}'`);
   const own = o.auth === undefined ? supplied : undefined;
-  const { name, credential } = own ?? makeCredential(mode, cloud, env);
+  const { name, credential: chosen } = own ?? makeCredential(mode, cloud, env);
+  const credential = new RenewableCredential(chosen);
   const fix = own?.fix ?? AUTH_FIX[mode];
   const limiter = new Limiter(max, Math.min(4, max));
   const policy = limiterPolicy(limiter);
-  const cutBody = cutBodyRetryPolicy();
+  const net = netSettings(env);
+  const cutBody = cutBodyRetryPolicy(Math.min(400, net.retryDelayMs));
+  const timeout = timeoutPolicy(net.requestTimeoutMs);
+  const refused = refusedTokenPolicy(credential);
+  const retryAfterCap = retryAfterCapPolicy(net.maxRetryAfterMs);
+  const retryOptions = { maxRetries: 6, retryDelayInMs: net.retryDelayMs, maxRetryDelayInMs: net.maxRetryDelayMs };
   return {
     cloud,
     credential,
@@ -251,13 +266,29 @@ export function createSession(o: SessionOptions = {}): AzureSession {
       credentialScopes: [cloud.armScope],
       credentials: { scopes: [cloud.armScope] },
       // The SDK's own policies retry 429 (after Retry-After), 5xx and resets with backoff and jitter.
-      retryOptions: { maxRetries: 6, retryDelayInMs: 800, maxRetryDelayInMs: 30_000 },
+      retryOptions,
+      // Per attempt (core-client runs these after signing), outermost first: the Retry-After
+      // cap, the retry of cut-off bodies, the limiter, the timeout (started once the limiter
+      // gave a slot, so queueing is not timed; one more attempt, then a gap), and one renewal
+      // of a token the service refused (resilience.ts).
       additionalPolicies: [
         ...(capture ? [{ policy: capture, position: "perCall" as const }] : []),
+        { policy: retryAfterCap, position: "perRetry" },
         { policy: cutBody, position: "perRetry" },
         { policy, position: "perRetry" },
+        { policy: timeout, position: "perRetry" },
+        { policy: refused, position: "perRetry" },
       ],
       userAgentOptions: { userAgentPrefix: "azure-exec-audit" },
+    }),
+    queryClientOptions: () => ({
+      retryOptions,
+      additionalPolicies: [
+        { policy: retryAfterCap, position: "perRetry" },
+        { policy: cutBody, position: "perRetry" },
+        { policy: timeoutPolicy(net.queryTimeoutMs), position: "perRetry" },
+        { policy: refused, position: "perRetry" },
+      ],
     }),
     async verify(abortSignal) {
       try {

@@ -229,7 +229,9 @@ export class WorkspaceCollector implements Collector {
     return new LogsQueryClient(credential, {
       endpoint,
       credentials: { scopes: [scope] },
-      retryOptions: { maxRetries: 6, retryDelayInMs: 800, maxRetryDelayInMs: 30_000 },
+      ...(o.session
+        ? o.session.queryClientOptions()
+        : { retryOptions: { maxRetries: 6, retryDelayInMs: 800, maxRetryDelayInMs: 30_000 } }),
       userAgentOptions: { userAgentPrefix: "azure-exec-audit" },
     });
   }
