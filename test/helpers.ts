@@ -7,6 +7,7 @@ import { gzipSync } from "node:zlib";
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
 import { type AzureSession, createSession } from "../src/azure/live/session.js";
 import { FilesCollector } from "../src/collectors/files/index.js";
+import { streamJsonFile } from "../src/collectors/files/json-stream.js";
 import { CoverageTally } from "../src/collectors/tally.js";
 import { Diagnostics } from "../src/model/diagnostics.js";
 import type { CoverageEntry, Evidence, Finding } from "../src/model/finding.js";
@@ -238,4 +239,11 @@ export function kill9(child: ChildProcess): Promise<void> {
     child.on("close", () => resolve());
     child.kill("SIGKILL");
   });
+}
+
+/** Every item the files collector's JSON reader gives for one file, its batches flattened. */
+export async function streamItems(path: string) {
+  const out = [];
+  for await (const batch of streamJsonFile(path)) out.push(...batch);
+  return out;
 }

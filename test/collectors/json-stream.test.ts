@@ -5,16 +5,12 @@ import { afterAll, describe, expect, it } from "vitest";
 import { FilesCollector } from "../../src/collectors/files/index.js";
 import { NotJsonError, streamJsonFile } from "../../src/collectors/files/json-stream.js";
 import { UsageError } from "../../src/util/errors.js";
-import { gz, readAll, tempDir } from "../helpers.js";
+import { gz, readAll, streamItems, tempDir } from "../helpers.js";
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 
-async function items(path: string) {
-  const out = [];
-  for await (const batch of streamJsonFile(path)) out.push(...batch);
-  return out;
-}
+const items = streamItems;
 
 const event = (i: number) => ({
   time: `2026-11-01T00:00:${String(i % 60).padStart(2, "0")}Z`,

@@ -4,17 +4,13 @@
  */
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import { GZIP_RATIO_FLOOR, streamJsonFile } from "../../src/collectors/files/json-stream.js";
-import { exampleBody, readAll, tempDir } from "../helpers.js";
+import { GZIP_RATIO_FLOOR } from "../../src/collectors/files/json-stream.js";
+import { exampleBody, readAll, streamItems, tempDir } from "../helpers.js";
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 
-async function items(path: string) {
-  const out = [];
-  for await (const batch of streamJsonFile(path)) out.push(...batch);
-  return out;
-}
+const items = streamItems;
 
 const event = (i: number) =>
   JSON.stringify({

@@ -12,7 +12,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningEmulator, startEmulator } from "../../emulator/server.ts";
 import { PACKAGE_ROOT } from "../../src/paths.js";
-import { runCli, tempDir } from "../helpers.js";
+import { tempDir } from "../helpers.js";
+import { liveScan as liveScanIn } from "./scan.js";
 
 const BIN = join(PACKAGE_ROOT, "bin/azure-exec-audit.js");
 const DEV = "091c6054-988d-4631-9070-418c6f76a5fa";
@@ -25,46 +26,8 @@ interface Report {
 }
 
 /** The environment a user sets from the emulator's JSON line. */
-function azureEnv(e: RunningEmulator): NodeJS.ProcessEnv {
-  return {
-    NODE_EXTRA_CA_CERTS: e.info.caFile,
-    AZURE_TENANT_ID: e.info.tenantId,
-    AZURE_CLIENT_ID: e.info.clientId,
-    AZURE_CLIENT_SECRET: e.info.clientSecret,
-    AZURE_AUTHORITY_HOST: e.info.authorityHost,
-  };
-}
-
-async function liveScan(e: RunningEmulator, extra: string[] = [], env: NodeJS.ProcessEnv = {}) {
-  const out = join(tmp.dir, `live-${Math.random().toString(36).slice(2)}.json`);
-  const r = await runCli(
-    [
-      "scan",
-      "--no-state",
-      "--all-subscriptions",
-      "--arm-endpoint",
-      e.info.armEndpoint,
-      "--auth",
-      "env",
-      "--read-app-settings",
-      "--since",
-      "30d",
-      "--format",
-      "json",
-      "--output",
-      out,
-      ...extra,
-    ],
-    { ...azureEnv(e), ...env },
-  );
-  let report: Report | undefined;
-  try {
-    report = JSON.parse(readFileSync(out, "utf8")) as Report;
-  } catch {
-    report = undefined;
-  }
-  return { ...r, report };
-}
+const liveScan = (e: RunningEmulator, extra: string[] = [], env: NodeJS.ProcessEnv = {}) =>
+  liveScanIn<Report>(e, tmp.dir, extra, env);
 
 /** A finding by what it is about; the emulator's registry is localhost:<port>, the demo's contosoprodacr.azurecr.io. */
 const keyOf = (f: Report["findings"][number]) => `${f.ruleId} ${f.resourceId ?? ""} ${f.principal?.id ?? ""}`;

@@ -16,11 +16,10 @@
  * AZURE_EXEC_AUDIT_TEST_RETRY_DELAY_MS (retry back-off and the longest Retry-After honoured) and
  * AZURE_EXEC_AUDIT_TEST_REQUEST_TIMEOUT_MS (how long one attempt waits for an answer).
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from "../../emulator/server.ts";
-import { runCli, tempDir } from "../helpers.js";
+import { tempDir } from "../helpers.js";
+import { liveScan as liveScanIn } from "./scan.js";
 
 const PROD = "8b1811f6-5813-475a-8054-5d2939bd681f";
 const DEV = "091c6054-988d-4631-9070-418c6f76a5fa";
@@ -66,46 +65,8 @@ const keyOf = (f: Finding) => `${f.ruleId} ${f.resourceId ?? ""}`.replace(/local
 
 const KNOBS = { AZURE_EXEC_AUDIT_TEST_RETRY_DELAY_MS: "25", AZURE_EXEC_AUDIT_TEST_REQUEST_TIMEOUT_MS: "2500" };
 
-async function liveScan(e: RunningEmulator, extra: string[] = []) {
-  const out = join(tmp.dir, `live-${Math.random().toString(36).slice(2)}.json`);
-  const started = Date.now();
-  const r = await runCli(
-    [
-      "scan",
-      "--no-state",
-      "--all-subscriptions",
-      "--arm-endpoint",
-      e.info.armEndpoint,
-      "--auth",
-      "env",
-      "--read-app-settings",
-      "--since",
-      "30d",
-      "--format",
-      "json",
-      "--output",
-      out,
-      ...extra,
-    ],
-    {
-      NODE_EXTRA_CA_CERTS: e.info.caFile,
-      AZURE_TENANT_ID: e.info.tenantId,
-      AZURE_CLIENT_ID: e.info.clientId,
-      AZURE_CLIENT_SECRET: e.info.clientSecret,
-      AZURE_AUTHORITY_HOST: e.info.authorityHost,
-      ...KNOBS,
-    },
-    // No hang: a scan that does not finish in this time is killed and fails the row.
-    100_000,
-  );
-  let report: Report | undefined;
-  try {
-    report = JSON.parse(readFileSync(out, "utf8")) as Report;
-  } catch {
-    report = undefined;
-  }
-  return { ...r, report, ms: Date.now() - started };
-}
+// No hang: a scan that does not finish in this time is killed and fails the row.
+const liveScan = (e: RunningEmulator, extra: string[] = []) => liveScanIn<Report>(e, tmp.dir, extra, KNOBS, 100_000);
 
 const workspaceArgs = (e: RunningEmulator) => ["--workspace", e.workspaceId, "--logs-endpoint", e.logsEndpoint];
 
