@@ -39,6 +39,26 @@ function hash32(s: string): number {
 /** Longest payload text a finding shows: markdown prints it whole, and every report keeps it (under 8 KiB). */
 export const PAYLOAD_EXCERPT_CHARS = 4096;
 
+/**
+ * A payload longer than this names the part the rule found in it (`found`, at most this long), so
+ * that a view shorter than the whole payload (the table's one line) can show that part.
+ */
+export const PAYLOAD_FOUND_CHARS = 160;
+
+/**
+ * The text of a match, at most PAYLOAD_FOUND_CHARS long. A match of no width (a rule made of
+ * lookaheads, `^(?=…)`) stands for the line it starts: that line.
+ */
+function foundPart(content: string, [s, e]: readonly [number, number]): string | undefined {
+  let end = e;
+  if (end <= s) {
+    end = content.indexOf("\n", s);
+    if (end < 0) end = content.length;
+  }
+  const part = content.slice(s, Math.min(end, s + PAYLOAD_FOUND_CHARS));
+  return part.trim() ? part : undefined;
+}
+
 /** Where a value shown cut came from: its length and where the part shown starts. */
 export interface Cut {
   length: number;
@@ -232,13 +252,15 @@ export class Grouping {
       // The first few by path and content, so which are shown does not depend on the input order.
       // A long payload is shown as a window around what the rule found in it, not its head.
       const content = r.content;
-      const x = excerpt(
-        content,
-        PAYLOAD_EXCERPT_CHARS,
-        content.length > PAYLOAD_EXCERPT_CHARS
+      // Where the rule's value is in it: the window is cut around it, and a shorter view (the
+      // table's one line) can show that part too. Payloads are few (configuration records).
+      const span =
+        content.length > PAYLOAD_FOUND_CHARS
           ? matchSpan(rule, (f) => view.field(f).includes(content), content)
-          : undefined,
-      );
+          : undefined;
+      const x = excerpt(content, PAYLOAD_EXCERPT_CHARS, span);
+      const found =
+        span && span[0] >= x.offset && span[0] < x.offset + x.text.length ? foundPart(content, span) : undefined;
       const p: PayloadExcerpt = {
         kind: r.payloadKind,
         path: r.path,
@@ -246,6 +268,7 @@ export class Grouping {
         truncated: r.truncated || x.truncated,
         vector: r.vector,
         ...(x.truncated ? { length: content.length, offset: x.offset } : {}),
+        ...(found ? { found } : {}),
       };
       const byPlace = (a: PayloadExcerpt, b: PayloadExcerpt) =>
         a.path < b.path ? -1 : a.path > b.path ? 1 : a.content < b.content ? -1 : a.content > b.content ? 1 : 0;

@@ -52,6 +52,11 @@ export interface PayloadExcerpt {
   /** When cut for display: the payload's length, and where the part shown (around what the rule matched) starts. */
   length?: number;
   offset?: number;
+  /**
+   * In a payload over 160 characters: the part of `content` the rule's value matched (at most 160
+   * characters), so a shorter view can show it. Absent when the rule matched another field.
+   */
+  found?: string;
 }
 
 export interface EvidenceBase {

@@ -6,8 +6,11 @@
 import { describe, expect, it } from "vitest";
 import { PAYLOAD_EXCERPT_CHARS } from "../../src/engine/grouping.js";
 import { excerpt } from "../../src/matcher/locate.js";
+import { tableFormat } from "../../src/outputs/formats/table.js";
+import { renderToString } from "../../src/outputs/index.js";
 import { runCase } from "../../src/rules/tester.js";
 import { evidenceOf, packRule } from "../helpers.js";
+import { makeResult } from "../outputs/fixtures.js";
 
 const reverseShell = await packRule("Recovered payload opens a reverse shell");
 const customData = await packRule("VM or scale set written with customData or userData");
@@ -37,6 +40,27 @@ describe("payload excerpts keep the matched part visible", () => {
     expect(p?.content.length).toBeLessThanOrEqual(PAYLOAD_EXCERPT_CHARS);
     expect(p?.content).toContain(SHELL);
     expect(script.slice(p?.offset ?? -1, (p?.offset ?? 0) + (p?.content.length ?? 0))).toBe(p?.content);
+  });
+
+  it("names the part the rule found, and the table's one line shows it, not the script's head", async () => {
+    // Under the 4,096-character window, so the content is whole, but far past one table line.
+    const script = `#!/bin/bash\n${filler(3_000)}${SHELL}\n`;
+    const { findings } = runCase(reverseShell, [runCommandResource(script)]);
+    const p = evidenceOf(findings[0], "payload").payloads[0];
+    expect(p?.truncated).toBe(false);
+    expect(p?.content).toBe(script);
+    expect(p?.found).toBeDefined();
+    expect(p?.found).toContain(SHELL);
+    const { result } = makeResult();
+    const table = await renderToString(
+      tableFormat,
+      { ...result, findings },
+      { toolVersion: "0", color: false, width: 400 },
+    );
+    const line = table.split("\n").find((l) => l.includes("properties.source.script")) ?? "";
+    expect(line).toContain("/dev/tcp/203.0.113.9/4444");
+    expect(line).toContain("…");
+    expect(line).not.toContain("#!/bin/bash");
   });
 
   it("a short script is shown whole, not marked truncated", () => {

@@ -4,6 +4,7 @@
  * colour codes, when enabled, are added only by this module, after sanitising.
  */
 
+import { excerpt } from "../../matcher/locate.js";
 import { DIAGNOSTIC_CODES } from "../../model/diagnostics.js";
 import type {
   ChainStep,
@@ -287,11 +288,22 @@ function stepsDetail(steps: readonly ChainStep[]): string {
   return `${steps.length} steps: ${names.slice(0, 8).join(" → ")}${names.length > 8 ? " → …" : ""}`;
 }
 
+/** Characters of a payload the one-line summary shows. */
+const PAYLOAD_LINE_CHARS = 200;
+
+/**
+ * One line of the first payload: its head, or, when the rule's match lies past what one line
+ * shows, a window around that part (redaction first, so a secret is never cut in half unseen).
+ */
 function payloadDetail(e: PayloadEvidence): string | undefined {
   const p = e.payloads[0];
   if (!p) return undefined;
-  const text = redactText(p.content).replace(/\s+/g, " ");
-  return `${clean(e.vector, 60)} ${clean(p.path, 80)}: ${clean(text, 200)}`;
+  const red = redactText(p.content).replace(/\s+/g, " ");
+  const found = p.found ? redactText(p.found).replace(/\s+/g, " ") : undefined;
+  const at = found ? red.indexOf(found) : -1;
+  const x = excerpt(red, PAYLOAD_LINE_CHARS, found && at >= 0 ? [at, at + found.length] : undefined);
+  const text = x.offset > 0 ? `…${x.text.slice(1)}` : x.text;
+  return `${clean(e.vector, 60)} ${clean(p.path, 80)}: ${clean(text, PAYLOAD_LINE_CHARS)}`;
 }
 
 function newValueDetail(e: FirstSeenEvidence): string | undefined {
