@@ -255,6 +255,38 @@ describe("Container Apps Job recipe (infra/container-apps-job/container-apps-job
   });
 });
 
+describe("infra/container-apps-job/Dockerfile", () => {
+  // No Docker daemon runs here: what the image does is checked by hand (npm pack, then
+  // npm install --omit=dev of the tarball in an empty directory, then scan --demo from
+  // node_modules/.bin); this test keeps the file to what that check covered.
+  const docker = read("infra/container-apps-job/Dockerfile");
+  const steps = docker.split("\n").filter((l) => l.trim() && !l.startsWith("#"));
+
+  it("builds the package from the checkout, never a name from the npm registry", () => {
+    expect(docker).not.toMatch(/npm install[^\n]*azure-exec-audit@/);
+    expect(steps).toContain("COPY . .");
+    expect(docker).toMatch(/npm ci[^\n]*&& npm pack --pack-destination \/pkg/);
+    expect(docker).toMatch(/npm install --omit=dev[^\n]*\/pkg\/azure-exec-audit-\*\.tgz/);
+  });
+
+  it("copies only files that exist, from the repository root as its build context", () => {
+    for (const l of steps.filter((x) => x.startsWith("COPY ") && !x.includes("--from=")))
+      for (const src of l.split(/\s+/).slice(1, -1)) if (src !== ".") expect(() => read(src)).not.toThrow();
+    const ignored = read(".dockerignore").split("\n");
+    for (const p of ["node_modules", "dist", ".git"]) expect(ignored).toContain(p);
+    // The job runs the package's bin where npm install puts it.
+    expect(read("infra/container-apps-job/container-apps-job.json")).toContain(
+      "/app/node_modules/.bin/azure-exec-audit",
+    );
+  });
+
+  it("is built the way the docs say", () => {
+    const cmd = "-f infra/container-apps-job/Dockerfile .";
+    expect(read("docs/scheduled-scans.md")).toContain(cmd);
+    expect(docker).toContain(cmd);
+  });
+});
+
 describe("docs/scheduled-scans.md", () => {
   it("links both recipes' files and is linked from the README and infra/README.md", () => {
     const doc = read("docs/scheduled-scans.md");
