@@ -247,3 +247,13 @@ export async function streamItems(path: string) {
   for await (const batch of streamJsonFile(path)) out.push(...batch);
   return out;
 }
+
+/** A VM start event in the diagnostic-settings export shape, numbered `i`: a plain fixture for reader tests. */
+export const vmStartEvent = (i: number) => ({
+  time: `2026-11-01T00:00:${String(i % 60).padStart(2, "0")}Z`,
+  resourceId: "/SUBSCRIPTIONS/S1/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.COMPUTE/VIRTUALMACHINES/VM1",
+  operationName: "MICROSOFT.COMPUTE/VIRTUALMACHINES/START/ACTION",
+  category: "Administrative",
+  resultType: "Success",
+  correlationId: `c-${i}`,
+});

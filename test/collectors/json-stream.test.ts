@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { FilesCollector } from "../../src/collectors/files/index.js";
 import { NotJsonError, streamJsonFile } from "../../src/collectors/files/json-stream.js";
 import { UsageError } from "../../src/util/errors.js";
-import { gz, readAll, streamItems, tempDir } from "../helpers.js";
+import { gz, readAll, streamItems, tempDir, vmStartEvent } from "../helpers.js";
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -13,12 +13,7 @@ afterAll(() => tmp.cleanup());
 const items = streamItems;
 
 const event = (i: number) => ({
-  time: `2026-11-01T00:00:${String(i % 60).padStart(2, "0")}Z`,
-  resourceId: "/SUBSCRIPTIONS/S1/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.COMPUTE/VIRTUALMACHINES/VM1",
-  operationName: "MICROSOFT.COMPUTE/VIRTUALMACHINES/START/ACTION",
-  category: "Administrative",
-  resultType: "Success",
-  correlationId: `c-${i}`,
+  ...vmStartEvent(i),
   properties: { note: 'has } and ] and " inside' },
 });
 

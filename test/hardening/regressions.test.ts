@@ -5,22 +5,14 @@
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { GZIP_RATIO_FLOOR } from "../../src/collectors/files/json-stream.js";
-import { exampleBody, readAll, streamItems, tempDir } from "../helpers.js";
+import { exampleBody, readAll, streamItems, tempDir, vmStartEvent } from "../helpers.js";
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 
 const items = streamItems;
 
-const event = (i: number) =>
-  JSON.stringify({
-    time: `2026-11-01T00:00:${String(i % 60).padStart(2, "0")}Z`,
-    resourceId: "/SUBSCRIPTIONS/S1/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.COMPUTE/VIRTUALMACHINES/VM1",
-    operationName: "MICROSOFT.COMPUTE/VIRTUALMACHINES/START/ACTION",
-    category: "Administrative",
-    resultType: "Success",
-    correlationId: `c-${i}`,
-  });
+const event = (i: number) => JSON.stringify(vmStartEvent(i));
 const ids = (got: Awaited<ReturnType<typeof items>>) =>
   got.flatMap((x) => (x.ok && "value" in x ? [(x.value as { correlationId: string }).correlationId] : []));
 const errors = (got: Awaited<ReturnType<typeof items>>) => got.flatMap((x) => (x.ok ? [] : [x.line]));
