@@ -235,6 +235,8 @@ export function createAggregator(options: unknown): LineAggregator {
   const slots: PartHash[] = hashers.map(() => ({ a: 0, b: 0 }));
   const present: (PartHash | undefined)[] = hashers.map(() => undefined);
   const resource: PartHash = { a: 0, b: 0 };
+  /** One observation reused for every parsed record (observeLean keeps nothing of it). */
+  const parsed: ActivityObservation = { kind: "observation", time: "", operation: "", at: NO_LINE };
   const agg: LineAggregator = {
     observed: 0,
     add(obs) {
@@ -247,16 +249,13 @@ export function createAggregator(options: unknown): LineAggregator {
       // The tuple fields of a parsed record, as the engine's view gives them (principal.id is the
       // normaliser's, which also falls back to evidence and the caller). Not counted: the record
       // itself goes to the main thread, which counts it and widens the window with it.
-      firstSeen.observeLean({
-        kind: "observation",
-        time: r.time,
-        operation: r.operation,
-        ...(r.resourceId !== undefined ? { resourceId: r.resourceId } : {}),
-        ...(r.principal.id !== undefined ? { principalId: r.principal.id } : {}),
-        ...(r.principal.appId !== undefined ? { appId: r.principal.appId } : {}),
-        ...(r.callerIpAddress !== undefined ? { callerIpAddress: r.callerIpAddress } : {}),
-        at: NO_LINE,
-      });
+      parsed.time = r.time;
+      parsed.operation = r.operation;
+      parsed.resourceId = r.resourceId;
+      parsed.principalId = r.principal.id;
+      parsed.appId = r.principal.appId;
+      parsed.callerIpAddress = r.callerIpAddress;
+      firstSeen.observeLean(parsed);
     },
     take(bytes, start, end, file, line, offset) {
       if (!reader.read(bytes, start, end)) return false;
