@@ -60,7 +60,7 @@ function report(result: ScanResult, toolVersion: string): Record<string, unknown
 
 export const jsonFormat: OutputFormat = {
   name: "json",
-  description: "the JSON report (schema 1)",
+  description: `the JSON report (schema ${JSON_SCHEMA_VERSION})`,
   fileExtension: "json",
   async render(result, ctx, out) {
     await writeJson(out, report(result, ctx.toolVersion));
