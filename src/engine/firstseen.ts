@@ -6,32 +6,39 @@
  */
 import { LEAN_TUPLE_FIELDS } from "../azure/prefilter.js";
 import type { RecordView } from "../matcher/view.js";
-import type { ActivityObservation } from "../model/records.js";
-import { type EngineState, foldHash, foldSlots, type HashStore, type PartHash, partHash, type Store } from "./state.js";
+import type { ActivityObservation, BaselinePart } from "../model/records.js";
+import { type Baseline, encodeTime, FULL, KEPT, partHi, type TimeCode } from "./baseline.js";
+import { type EngineState, foldHash, foldSlots, type PartHash, partHash } from "./state.js";
 
 const SEP = "\u001f";
 
 /** Entries of the cache of recent minima in front of each baseline (a power of two). */
 const RECENT = 4096;
 
-/** Baselines as plain data: tuple → [key hash, earliest time][], and keys dropped past the bound. */
+/** Baselines as plain data: tuple → its keys and earliest times, and keys dropped past the bound. */
 export interface BaselineShare {
-  baselines: [string, [number, string][]][];
+  baselines: [string, BaselinePart][];
   dropped: [string, number][];
+}
+
+/** The buffers of a share, to transfer rather than copy to another thread. */
+export function shareBuffers(s: BaselineShare): ArrayBuffer[] {
+  return s.baselines.flatMap(([, p]) => [p.keys.buffer, p.hi.buffer, p.lo.buffer] as ArrayBuffer[]);
 }
 
 interface Tracker {
   fields: string[];
   /** Index of each field in the stage's list of distinct lean fields. */
   slots: number[];
-  first: Store<string, number>;
+  first: Baseline;
   /**
-   * Recently seen keys and their earliest time, direct-mapped: an event repeating a key at or
-   * after its known first time (the Succeeded after a Started, a pipeline's next call) needs no
-   * store lookup.
+   * Recently seen keys and the code of their earliest time (baseline.ts), direct-mapped: an
+   * event repeating a key at or after its known first time (the Succeeded after a Started, a
+   * pipeline's next call) needs no store lookup.
    */
   recentKey: Float64Array;
-  recentTime: (string | undefined)[];
+  recentHi: Float64Array;
+  recentLo: Float64Array;
 }
 
 export class FirstSeenStage {
@@ -41,6 +48,8 @@ export class FirstSeenStage {
   /** Distinct lower-cased fields over all tuples: an observation computes each once. */
   private readonly leanFields: string[] = [];
   private readonly scratch: (PartHash | undefined)[] = [];
+  /** The code of the time being recorded (hi NaN when the time is not encodable). */
+  private readonly code: TimeCode = { hi: 0, lo: 0 };
 
   /** Tuple → keys not kept because the baseline was full. */
   readonly dropped = new Map<string, number>();
@@ -66,7 +75,8 @@ export class FirstSeenStage {
         slots,
         first: state.baseline(tuple),
         recentKey: new Float64Array(RECENT).fill(-1),
-        recentTime: new Array(RECENT),
+        recentHi: new Float64Array(RECENT),
+        recentLo: new Float64Array(RECENT),
       });
       this.list.push(this.trackers.get(tuple) as Tracker);
     }
@@ -96,37 +106,52 @@ export class FirstSeenStage {
    * has none) and its time: what a reader that never makes the strings calls.
    */
   observeParts(hashes: readonly (PartHash | undefined)[], time: string): void {
+    const c = this.codeOf(time);
     for (const t of this.list) {
       const k = foldSlots(hashes, t.slots);
-      if (k >= 0) this.record(t, k, time);
+      if (k >= 0) this.record(t, k, time, c.hi, c.lo);
     }
   }
 
   /** Records the time of every tuple value this record has. */
   observe(view: RecordView, time: string): void {
+    const c = this.codeOf(time);
     for (const t of this.trackers.values()) {
       const k = tupleKey(view, t.fields);
-      if (k !== undefined) this.record(t, baselineKey(k), time);
+      if (k !== undefined) this.record(t, baselineKey(k), time, c.hi, c.lo);
     }
   }
 
-  private record(t: Tracker, k: number, time: string): void {
+  private codeOf(time: string): TimeCode {
+    if (!encodeTime(time, this.code)) this.code.hi = Number.NaN;
+    return this.code;
+  }
+
+  /** `time` (undefined when its code is given) with its code `hi`, `lo` (hi NaN: none). */
+  private record(t: Tracker, k: number, time: string | undefined, hi: number, lo: number): void {
     const slot = k % RECENT;
-    if (t.recentKey[slot] === k) {
-      const known = t.recentTime[slot] as string;
-      if (time >= known) return;
+    const coded = !Number.isNaN(hi);
+    if (coded && t.recentKey[slot] === k) {
+      const h = t.recentHi[slot] as number;
+      if (hi > h || (hi === h && lo >= (t.recentLo[slot] as number))) return;
     }
-    const prev = t.first.get(k);
-    if (prev === undefined) {
-      if (t.first.size >= this.limit) {
-        const tuple = t.fields.join(SEP);
-        this.dropped.set(tuple, (this.dropped.get(tuple) ?? 0) + 1);
-        return;
-      }
-      t.first.set(k, time);
-    } else if (time < prev) t.first.set(k, time);
+    const r = t.first.offer(k, time, hi, lo, this.limit);
+    if (r === FULL) {
+      const tuple = t.fields.join(SEP);
+      this.dropped.set(tuple, (this.dropped.get(tuple) ?? 0) + 1);
+      return;
+    }
+    // The key's earliest time now: the one kept, or this one.
+    let h = hi;
+    let l = lo;
+    if (r === KEPT) {
+      h = t.first.held.hi;
+      l = t.first.held.lo;
+    }
+    if (Number.isNaN(h)) return;
     t.recentKey[slot] = k;
-    t.recentTime[slot] = prev !== undefined && prev < time ? prev : time;
+    t.recentHi[slot] = h;
+    t.recentLo[slot] = l;
   }
 
   /**
@@ -134,18 +159,23 @@ export class FirstSeenStage {
    * earlier time, so the result is the same whatever the order shares arrive in.
    */
   absorb(part: BaselineShare): void {
-    for (const [tuple, entries] of part.baselines) {
+    for (const [tuple, p] of part.baselines) {
       const t = this.trackers.get(tuple);
       if (!t) continue;
-      for (const [k, time] of entries) this.record(t, k, time);
+      const odd = p.odd.length > 0 ? new Map(p.odd) : undefined;
+      for (let i = 0; i < p.keys.length; i++) {
+        const k = p.keys[i] as number;
+        const hi = partHi(p, i);
+        this.record(t, k, Number.isNaN(hi) ? odd?.get(k) : undefined, hi, p.lo[i] as number);
+      }
     }
     for (const [tuple, n] of part.dropped) this.dropped.set(tuple, (this.dropped.get(tuple) ?? 0) + n);
   }
 
-  /** This stage's baselines as plain data (what a worker thread sends back). */
+  /** This stage's baselines as packed buffers (what a worker thread transfers back). */
   share(): BaselineShare {
     return {
-      baselines: [...this.trackers].map(([tuple, t]) => [tuple, [...(t.first as HashStore<string>).entries()]]),
+      baselines: [...this.trackers].map(([tuple, t]) => [tuple, t.first.part()]),
       dropped: [...this.dropped],
     };
   }

@@ -4,6 +4,7 @@
  * implementation is the default; the state store (SQLite) implements the same interfaces, so
  * persisting state never touches the matcher or the stages.
  */
+import { Baseline } from "./baseline.js";
 
 export interface Store<V, K extends string | number = string> {
   get(key: K): V | undefined;
@@ -52,7 +53,7 @@ export interface EngineState {
   /** Finding groups by group key. */
   groups<G>(): Store<G>;
   /** First-seen baseline for one field tuple: hashed key (keyHash) → earliest time seen. */
-  baseline(tuple: string): Store<string, number>;
+  baseline(tuple: string): Baseline;
   /** Buffered matches of one correlation's referenced rules. */
   correlation<T>(id: string, limit: number): BoundedBuffer<T>;
   /** Records whose rules run when the input has been read. */
@@ -115,8 +116,8 @@ export class MemoryState implements EngineState {
   groups<G>(): Store<G> {
     return this.named("groups", () => new MemoryStore<G>());
   }
-  baseline(tuple: string): Store<string, number> {
-    return this.named(`baseline\u001f${tuple}`, () => new HashStore<string>());
+  baseline(tuple: string): Baseline {
+    return this.named(`baseline\u001f${tuple}`, () => new Baseline());
   }
   correlation<T>(id: string, limit: number): BoundedBuffer<T> {
     return this.named(`correlation\u001f${id}`, () => new MemoryBuffer<T>(limit));

@@ -311,12 +311,24 @@ export interface ActivityObservation {
  * Observations applied elsewhere (a worker thread's share of a file): how many, their window,
  * and the baselines and latest writes they made, as plain data for the stages to merge.
  */
+/**
+ * One first-seen tuple's baseline as packed buffers (engine/baseline.ts): key hashes and the
+ * codes of their earliest times; what a worker thread transfers back rather than clones.
+ */
+export interface BaselinePart {
+  keys: Float64Array;
+  hi: Float64Array;
+  lo: Float64Array;
+  /** Keys whose time is not of the encodable form, with the time as written. */
+  odd: [number, string][];
+}
+
 export interface ObservationShare {
   kind: "observations";
   observed: number;
   from?: string;
   to?: string;
-  baselines: { baselines: [string, [number, string][]][]; dropped: [string, number][] };
+  baselines: { baselines: [string, BaselinePart][]; dropped: [string, number][] };
   writes: { writes: [number, unknown][]; registries: [string, string][]; dropped: number };
 }
 

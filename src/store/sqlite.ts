@@ -19,6 +19,7 @@ import { accessSync, constants, existsSync, mkdirSync, statfsSync, statSync } fr
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { WINDOWED_SOURCES } from "../collectors/types.js";
+import type { Baseline } from "../engine/baseline.js";
 import type { CorrEvent } from "../engine/correlate.js";
 import { type BaselineHistory, withHistory } from "../engine/engine.js";
 import { type BoundedBuffer, type EngineState, HashStore, MemoryState, type Store } from "../engine/state.js";
@@ -446,12 +447,22 @@ class TrackedState extends MemoryState {
   readonly buffers = new Map<string, CarriedBuffer>();
   writerStore?: DirtyHashStore<unknown>;
   importStore?: DirtyHashStore<unknown>;
+  /** Set once the stored baselines are loaded: from then on a baseline notes the keys that change. */
+  private trackBaselines = false;
   constructor(private readonly db: DatabaseSync) {
     super();
   }
-  override baseline(tuple: string): Store<string, number> {
-    this.tuples.add(tuple);
-    return super.baseline(tuple);
+  override baseline(tuple: string): Baseline {
+    const b = super.baseline(tuple);
+    if (!this.tuples.has(tuple)) {
+      this.tuples.add(tuple);
+      if (this.trackBaselines) b.trackChanges();
+    }
+    return b;
+  }
+  trackBaselineChanges(): void {
+    this.trackBaselines = true;
+    for (const t of this.tuples) super.baseline(t).trackChanges();
   }
   override correlation<T>(id: string, limit: number): BoundedBuffer<T> {
     // Configuration matches (`<id>\u001fpending`) come from snapshots every scan reads again.
@@ -527,7 +538,7 @@ class SqliteScanSession implements ScanSession {
       this.history = { from: h.from_time as string, to: h.to_time as string };
       const rows = this.db.prepare("SELECT tuple, key, first FROM baselines ORDER BY tuple").iterate();
       let tuple = "";
-      let store: Store<string, number> | undefined;
+      let store: Baseline | undefined;
       for (const r of rows) {
         if (r.tuple !== tuple || !store) {
           tuple = r.tuple as string;
@@ -536,6 +547,8 @@ class SqliteScanSession implements ScanSession {
         store.set(r.key as number, r.first as string);
       }
     }
+    // What this scan adds or makes earlier is what goes back (saveBaselines), not the whole baseline.
+    state.trackBaselineChanges();
     this.tracked = state;
     return this.history ? { state, history: this.history } : { state };
   }
@@ -553,10 +566,11 @@ class SqliteScanSession implements ScanSession {
     const joins = h !== undefined && withHistory(span.from, h) === h.from;
     const next = joins ? { from: h.from, to: Date.parse(h.to) > Date.parse(span.to) ? h.to : span.to } : span;
     this.db.prepare("INSERT OR REPLACE INTO history (id, from_time, to_time) VALUES (1, ?, ?)").run(next.from, next.to);
-    // The engine merged what was loaded with this scan (earliest time per key): write it back whole.
+    // The engine merged what was loaded with this scan (earliest time per key): the keys it
+    // added or made earlier go back; the rest are in the store already.
     const put = this.db.prepare("INSERT OR REPLACE INTO baselines (tuple, key, first) VALUES (?, ?, ?)");
     for (const tuple of state.tuples)
-      for (const [key, first] of (state.baseline(tuple) as HashStore<string>).entries()) put.run(tuple, key, first);
+      for (const [key, first] of state.baseline(tuple).entries(true)) put.run(tuple, key, first);
   }
 
   incremental(overlapMs: number, resume: boolean): Incremental {

@@ -22,6 +22,7 @@ import { FilesCollector } from "../../src/collectors/files/index.js";
 import { CoverageTally } from "../../src/collectors/tally.js";
 import { WorkspaceCollector, type WorkspaceOptions } from "../../src/collectors/workspace/index.js";
 import { eventsQuery, kqlString } from "../../src/collectors/workspace/kql.js";
+import { partEntries } from "../../src/engine/baseline.js";
 import { firstSeenTuples } from "../../src/engine/engine.js";
 import { FirstSeenStage } from "../../src/engine/firstseen.js";
 import { MemoryState } from "../../src/engine/state.js";
@@ -249,7 +250,7 @@ describe("query building and slicing (nock)", () => {
     const tuple = shares.flatMap((x) => (x.kind === "observations" ? x.baselines.baselines : []));
     expect(tuple.every(([t]) => t === "principal.id\u001fcallerIpPrefix")).toBe(true);
     // The even hours: one principal, every address in 198.51.100.0/24, so one key.
-    const keys = new Set(tuple.flatMap(([, entries]) => entries.map(([k]) => k)));
+    const keys = new Set(tuple.flatMap(([, part]) => [...part.keys]));
     expect(keys.size).toBe(1);
     const writes = shares.flatMap((x) => (x.kind === "observations" ? x.writes.writes : []));
     // Three VMs written each day (three slices): one latest successful write each per slice.
@@ -335,7 +336,7 @@ describe("summaries equal the events they summarise", () => {
     }
     expect(observed).toBe(n);
     const norm = (s: FirstSeenStage) =>
-      s.share().baselines.map(([t, e]) => [t, [...e].sort((a, b) => a[0] - b[0])] as const);
+      s.share().baselines.map(([t, e]) => [t, [...partEntries(e)].sort((a, b) => a[0] - b[0])] as const);
     expect(norm(got)).toEqual(norm(want));
     expect(norm(want).every(([, e]) => e.length > 1)).toBe(true);
   });

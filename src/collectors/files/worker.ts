@@ -9,6 +9,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { classify } from "../../azure/normalize/index.js";
 import type { LineAggregator } from "../../azure/prefilter.js";
+import { shareBuffers } from "../../engine/firstseen.js";
 import type { LineFilter } from "../types.js";
 import { type LineRange, originOf, streamLineRange } from "./json-stream.js";
 import type { WorkerBatch, WorkerTask } from "./parallel.js";
@@ -114,7 +115,9 @@ async function run(): Promise<void> {
       await credit();
       port?.postMessage(last);
     }
-    port?.postMessage({ share: aggregator.share() });
+    // The baselines' buffers are moved, not copied: the worker has no further use for them.
+    const share = aggregator.share();
+    port?.postMessage({ share }, shareBuffers(share.baselines));
   }
   port?.postMessage({ done: true });
 }
