@@ -3,7 +3,7 @@
  * record, a correlation step): ids, time, operation, actor, resource — no raw object, claims or
  * properties, which are most of an event's memory.
  */
-import type { ActivityEvent } from "../model/records.js";
+import type { ActivityEvent, Origin, Principal } from "../model/records.js";
 
 const EMPTY: Readonly<Record<string, never>> = Object.freeze({});
 
@@ -13,14 +13,36 @@ const EMPTY: Readonly<Record<string, never>> = Object.freeze({});
  */
 const POOL_LIMIT = 20_000;
 const pool = new Map<string, string>();
-function intern(s: string): string;
-function intern(s: string | undefined): string | undefined;
-function intern(s: string | undefined): string | undefined {
+export function intern(s: string): string;
+export function intern(s: string | undefined): string | undefined;
+export function intern(s: string | undefined): string | undefined {
   if (s === undefined) return s;
   const hit = pool.get(s);
   if (hit !== undefined) return hit;
   if (pool.size < POOL_LIMIT) pool.set(s, s);
   return s;
+}
+
+/**
+ * One object per distinct principal: a few hundred identities act in millions of events, and a
+ * record parsed in a worker thread arrives with its own copy. Compact records never change their
+ * principal, so sharing it is safe. Bounded like the pool.
+ */
+const principals = new Map<string, Principal>();
+function internPrincipal(p: Principal): Principal {
+  const key = `${p.id ?? ""}\u001f${p.name ?? ""}\u001f${p.type ?? ""}\u001f${p.appId ?? ""}`;
+  const hit = principals.get(key);
+  if (hit !== undefined) return hit;
+  if (principals.size < POOL_LIMIT) principals.set(key, p);
+  return p;
+}
+
+/** The origin with its file and shape kept once (each record parsed in a worker has its own copy of the path). */
+function compactOrigin(o: Origin): Origin {
+  const c: Origin = { shape: intern(o.shape), location: intern(o.location) };
+  if (o.index !== undefined) c.index = o.index;
+  if (o.element !== undefined) c.element = o.element;
+  return c;
 }
 
 export function compactActivity(e: ActivityEvent): ActivityEvent {
@@ -30,16 +52,16 @@ export function compactActivity(e: ActivityEvent): ActivityEvent {
     time: e.time,
     operationName: intern(e.operationName),
     operation: intern(e.operation),
-    principal: e.principal,
+    principal: internPrincipal(e.principal),
     claims: EMPTY,
     properties: EMPTY,
-    origin: e.origin,
+    origin: compactOrigin(e.origin),
     raw: undefined,
   };
   if (e.eventDataId) c.eventDataId = e.eventDataId;
   if (e.correlationId) c.correlationId = e.correlationId;
   if (e.status) c.status = intern(e.status);
-  if (e.resourceId) c.resourceId = e.resourceId;
+  if (e.resourceId) c.resourceId = intern(e.resourceId);
   if (e.subscriptionId) c.subscriptionId = intern(e.subscriptionId);
   if (e.callerIpAddress) c.callerIpAddress = e.callerIpAddress;
   return c;

@@ -14,7 +14,7 @@ import type { RecordView } from "../matcher/view.js";
 import type { EvidenceRecord, PayloadExcerpt } from "../model/finding.js";
 import type { ActivityEvent, AuditRecord } from "../model/records.js";
 import type { EngineRule } from "../rules/loader.js";
-import { compactActivity } from "./compact.js";
+import { compactActivity, intern } from "./compact.js";
 import type { EngineState, Store } from "./state.js";
 
 /** Source records listed per finding: the earliest and the latest this many by time; the rest are counted. */
@@ -143,7 +143,7 @@ export function evidenceOf(r: AuditRecord): EvidenceRecord {
       : r.kind === "grant"
         ? { kind: "roleAssignment", id: r.id }
         : { kind: r.kind, id: r.kind === "activity" ? (r.eventDataId ?? r.id) : r.id };
-  e.location = r.origin.location;
+  e.location = intern(r.origin.location);
   if (r.origin.index !== undefined) e.index = r.origin.index;
   if (r.origin.element !== undefined) e.element = r.origin.element;
   return e;
