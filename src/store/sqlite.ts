@@ -411,8 +411,12 @@ class CarriedBuffer implements BoundedBuffer<CorrEvent> {
   items(): CorrEvent[] {
     return this.list;
   }
+  /** Whether `ev` is a row an earlier scan stored (read again or not, it is stored already). */
+  stored(ev: CorrEvent): boolean {
+    return this.loaded.get(carryKey(ev)) === ev;
+  }
   clear(): void {
-    this.held.push(...this.list);
+    for (const ev of this.list) this.held.push(ev);
     this.list = [];
   }
 }
@@ -643,7 +647,10 @@ class SqliteScanSession implements ScanSession {
         if (i && typeof i.time === "string") put.run(key, i.time, JSON.stringify(redactDeep(i)));
       }
     }
-    const del = this.db.prepare("DELETE FROM correlation_events WHERE correlation = ?");
+    // Rows are written once: what this scan matched goes in; what earlier scans stored stays
+    // (it was redacted and serialised then) until it is older than the horizon.
+    const old = this.db.prepare("SELECT rowid, time FROM correlation_events WHERE correlation = ?");
+    const del = this.db.prepare("DELETE FROM correlation_events WHERE rowid = ?");
     const put = this.db.prepare(
       "INSERT OR REPLACE INTO correlation_events (correlation, ref, id, time, value) VALUES (?, ?, ?, ?, ?)",
     );
@@ -651,10 +658,18 @@ class SqliteScanSession implements ScanSession {
       const events = [...buffer.held, ...buffer.items()].filter(
         (ev) => ev.steps === undefined && ev.time !== undefined && ev.record.kind === "activity",
       );
-      const newest = Math.max(...events.map((ev) => Date.parse(ev.time as string)).filter((t) => !Number.isNaN(t)));
-      del.run(id);
+      // A loop, not Math.max(...): a buffer holds up to 50,000 matches, past what spread arguments take.
+      let newest = Number.NEGATIVE_INFINITY;
       for (const ev of events) {
-        if (!(Date.parse(ev.time as string) >= newest - CARRY_HORIZON_MS)) continue;
+        const t = Date.parse(ev.time as string);
+        if (t > newest) newest = t;
+      }
+      for (const r of old.all(id)) {
+        const t = Date.parse(r.time as string);
+        if (!(t >= newest - CARRY_HORIZON_MS)) del.run(r.rowid as number);
+      }
+      for (const ev of events) {
+        if (buffer.stored(ev) || !(Date.parse(ev.time as string) >= newest - CARRY_HORIZON_MS)) continue;
         const v: StoredCorrEvent = {
           ref: ev.ref,
           time: ev.time as string,

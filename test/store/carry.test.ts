@@ -127,4 +127,37 @@ describe("open correlation windows persist", () => {
     expect(chains(await scan("q1", both, state))).toHaveLength(1);
     expect(chains(await scan("q2", other, state))).toEqual([]);
   }, 120_000);
+
+  it("stores each match once and lets go of it past the 7-day horizon of the newest", async () => {
+    const state = join(tmp.dir, "horizon.db");
+    const later = join(tmp.dir, "later.json");
+    writeFileSync(
+      later,
+      JSON.stringify([
+        event("Microsoft.Web/sites/host/listkeys/action", "2026-11-27T03:00:00Z", `${SITE}/host/default`, "e-3"),
+      ]),
+    );
+    const { DatabaseSync } = await import("node:sqlite");
+    const rows = () => {
+      const db = new DatabaseSync(state, { readOnly: true });
+      try {
+        return db
+          .prepare("SELECT rowid, id FROM correlation_events WHERE correlation = ? ORDER BY id")
+          .all(CHAIN)
+          .map((r) => [r.id, r.rowid]);
+      } finally {
+        db.close();
+      }
+    };
+    await scan("h1", deploy, state);
+    const first = rows();
+    expect(first.map(([id]) => id)).toEqual(["e-1"]);
+    await scan("h2", keys, state);
+    const second = rows();
+    // e-1 is the row the first scan wrote, not written again; e-2 is new.
+    expect(second).toEqual([first[0], ["e-2", expect.any(Number)]]);
+    await scan("h3", later, state);
+    // Eight days on, the earlier matches can start no chain the newest could end.
+    expect(rows().map(([id]) => id)).toEqual(["e-3"]);
+  }, 120_000);
 });
