@@ -265,6 +265,19 @@ interface Pending {
   record: AuditRecord;
 }
 
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Past its bound a correlation keeps its latest matches (by time, then record and rule), so the
+ * windows still open for the next scan are the ones kept, and which are kept does not depend on
+ * the order matches arrived in.
+ */
+const latestFirst = (a: CorrEvent, b: CorrEvent) =>
+  cmp(b.time ?? "", a.time ?? "") || cmp(a.record.id, b.record.id) || cmp(a.ref, b.ref);
+
+/** Configuration matches past the bound: by record id and position (they have no time yet). */
+const byRecord = (a: Pending, b: Pending) => cmp(a.record.id, b.record.id) || a.index - b.index;
+
 /**
  * Stage: correlations. Matches of referenced rules are buffered per correlation, within a bound
  * (a diagnostic says when it was hit), and evaluated when the stream ends, in dependency order,
@@ -288,8 +301,8 @@ export class Correlator {
     private readonly diagnostics: Diagnostics,
   ) {
     for (const c of correlations) {
-      this.buffers.set(c.id, state.correlation<CorrEvent>(c.id, limits.correlationEvents));
-      this.pending.set(c.id, state.correlation<Pending>(`${c.id}\u001fpending`, limits.correlationEvents));
+      this.buffers.set(c.id, state.correlation<CorrEvent>(c.id, limits.correlationEvents, latestFirst));
+      this.pending.set(c.id, state.correlation<Pending>(`${c.id}\u001fpending`, limits.correlationEvents, byRecord));
       c.refs.forEach((ref, index) => {
         const list = this.subscribers.get(ref) ?? [];
         list.push({ c, index });
@@ -341,7 +354,7 @@ export class Correlator {
         this.diagnostics.add({
           code: DIAGNOSTIC_CODES.correlationBound,
           ruleId: c.id,
-          message: `correlation ${c.id} (${c.title}) held its limit of ${this.limits.correlationEvents} matches and ignored ${dropped} more; scan a shorter window to see them all`,
+          message: `correlation ${c.id} (${c.title}) held its limit of ${this.limits.correlationEvents} matches and ignored ${dropped} more (it kept the latest); scan a shorter window to see them all`,
         });
       }
     }

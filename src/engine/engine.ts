@@ -225,7 +225,7 @@ export class Engine {
     this.deferred.clear();
     if (this.grouping.dropped.size > 0) {
       // One diagnostic: which rules lost the most, and how much was not kept in all.
-      const lost = [...this.grouping.dropped].sort((x, y) => y[1] - x[1]);
+      const lost = [...this.grouping.dropped].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1));
       const total = lost.reduce((n, [, k]) => n + k, 0);
       const top = lost
         .slice(0, 3)

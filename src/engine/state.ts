@@ -13,6 +13,12 @@ export interface Store<V, K extends string | number = string> {
   values(): IterableIterator<V>;
 }
 
+/** Finding groups: a store that can also let one go (the findings bound evicts, grouping.ts). */
+export interface GroupStore<V> extends Store<V> {
+  delete(key: string): void;
+  keys(): IterableIterator<string>;
+}
+
 /** A buffer that holds at most `limit` items and counts what it refused. */
 export interface BoundedBuffer<T> {
   readonly limit: number;
@@ -51,11 +57,14 @@ export const DEFAULT_LIMITS: EngineLimits = {
 
 export interface EngineState {
   /** Finding groups by group key. */
-  groups<G>(): Store<G>;
+  groups<G>(): GroupStore<G>;
   /** First-seen baseline for one field tuple: hashed key (keyHash) → earliest time seen. */
   baseline(tuple: string): Baseline;
-  /** Buffered matches of one correlation's referenced rules. */
-  correlation<T>(id: string, limit: number): BoundedBuffer<T>;
+  /**
+   * Buffered matches of one correlation's referenced rules. With `order`, a full buffer keeps
+   * the `limit` items that come first in it, whatever order they arrive in.
+   */
+  correlation<T>(id: string, limit: number, order?: (a: T, b: T) => number): BoundedBuffer<T>;
   /** Records whose rules run when the input has been read. */
   deferred<T>(limit: number): BoundedBuffer<T>;
   /** Latest write per resource (attribution), by hashed lower-cased resource id (keyHash). */
@@ -78,16 +87,60 @@ class MemoryStore<V, K extends string | number = string> implements Store<V, K> 
   values(): IterableIterator<V> {
     return this.map.values();
   }
+  keys(): IterableIterator<K> {
+    return this.map.keys();
+  }
+  delete(key: K): void {
+    this.map.delete(key);
+  }
+}
+
+/**
+ * Offers `item` to a full `list` kept as a max-heap under `order` (made one on first use: `heaped`
+ * false): the item takes the place of the last in order when it comes before it. Whether it was
+ * kept; either way one item (it, or the one it replaced) is lost. Past a bound, what is kept is
+ * then the first `limit` in order, the same whatever order the items came in (two worker
+ * threads interleave).
+ */
+export function offerToFull<T>(list: T[], item: T, order: (a: T, b: T) => number, heaped: boolean): boolean {
+  if (!heaped) for (let i = (list.length >> 1) - 1; i >= 0; i--) siftDown(list, i, order);
+  if (list.length === 0 || order(item, list[0] as T) >= 0) return false;
+  list[0] = item;
+  siftDown(list, 0, order);
+  return true;
+}
+
+function siftDown<T>(a: T[], from: number, order: (a: T, b: T) => number): void {
+  let i = from;
+  for (;;) {
+    const l = 2 * i + 1;
+    const r = l + 1;
+    let m = i;
+    if (l < a.length && order(a[l] as T, a[m] as T) > 0) m = l;
+    if (r < a.length && order(a[r] as T, a[m] as T) > 0) m = r;
+    if (m === i) return;
+    const t = a[i] as T;
+    a[i] = a[m] as T;
+    a[m] = t;
+    i = m;
+  }
 }
 
 class MemoryBuffer<T> implements BoundedBuffer<T> {
   private list: T[] = [];
+  private heaped = false;
   dropped = 0;
-  constructor(readonly limit: number) {}
+  constructor(
+    readonly limit: number,
+    private readonly order?: (a: T, b: T) => number,
+  ) {}
   push(item: T): boolean {
     if (this.list.length >= this.limit) {
       this.dropped++;
-      return false;
+      if (!this.order) return false;
+      const kept = offerToFull(this.list, item, this.order, this.heaped);
+      this.heaped = true;
+      return kept;
     }
     this.list.push(item);
     return true;
@@ -97,6 +150,7 @@ class MemoryBuffer<T> implements BoundedBuffer<T> {
   }
   clear(): void {
     this.list = [];
+    this.heaped = false;
   }
 }
 
@@ -113,14 +167,14 @@ export class MemoryState implements EngineState {
     return s;
   }
 
-  groups<G>(): Store<G> {
+  groups<G>(): GroupStore<G> {
     return this.named("groups", () => new MemoryStore<G>());
   }
   baseline(tuple: string): Baseline {
     return this.named(`baseline\u001f${tuple}`, () => new Baseline());
   }
-  correlation<T>(id: string, limit: number): BoundedBuffer<T> {
-    return this.named(`correlation\u001f${id}`, () => new MemoryBuffer<T>(limit));
+  correlation<T>(id: string, limit: number, order?: (a: T, b: T) => number): BoundedBuffer<T> {
+    return this.named(`correlation\u001f${id}`, () => new MemoryBuffer<T>(limit, order));
   }
   deferred<T>(limit: number): BoundedBuffer<T> {
     return this.named("deferred", () => new MemoryBuffer<T>(limit));

@@ -22,7 +22,14 @@ import { WINDOWED_SOURCES } from "../collectors/types.js";
 import type { Baseline } from "../engine/baseline.js";
 import type { CorrEvent } from "../engine/correlate.js";
 import { type BaselineHistory, withHistory } from "../engine/engine.js";
-import { type BoundedBuffer, type EngineState, HashStore, MemoryState, type Store } from "../engine/state.js";
+import {
+  type BoundedBuffer,
+  type EngineState,
+  HashStore,
+  MemoryState,
+  offerToFull,
+  type Store,
+} from "../engine/state.js";
 import type { CoverageEntry, Finding, ResolvedFinding, ScanResult, Severity } from "../model/finding.js";
 import type { AuditRecord, Principal } from "../model/records.js";
 import { UsageError } from "../util/errors.js";
@@ -388,7 +395,11 @@ class CarriedBuffer implements BoundedBuffer<CorrEvent> {
   private readonly loaded = new Map<string, CorrEvent>();
   dropped = 0;
   held: CorrEvent[] = [];
-  constructor(readonly limit: number) {}
+  private heaped = false;
+  constructor(
+    readonly limit: number,
+    private readonly order?: (a: CorrEvent, b: CorrEvent) => number,
+  ) {}
   load(ev: CorrEvent): void {
     if (this.list.length >= this.limit || this.loaded.has(carryKey(ev))) return;
     this.loaded.set(carryKey(ev), ev);
@@ -403,7 +414,10 @@ class CarriedBuffer implements BoundedBuffer<CorrEvent> {
     }
     if (this.list.length >= this.limit) {
       this.dropped++;
-      return false;
+      if (!this.order) return false;
+      const kept = offerToFull(this.list, ev, this.order, this.heaped);
+      this.heaped = true;
+      return kept;
     }
     this.list.push(ev);
     return true;
@@ -418,6 +432,7 @@ class CarriedBuffer implements BoundedBuffer<CorrEvent> {
   clear(): void {
     for (const ev of this.list) this.held.push(ev);
     this.list = [];
+    this.heaped = false;
   }
 }
 
@@ -468,12 +483,12 @@ class TrackedState extends MemoryState {
     this.trackBaselines = true;
     for (const t of this.tuples) super.baseline(t).trackChanges();
   }
-  override correlation<T>(id: string, limit: number): BoundedBuffer<T> {
+  override correlation<T>(id: string, limit: number, order?: (a: T, b: T) => number): BoundedBuffer<T> {
     // Configuration matches (`<id>\u001fpending`) come from snapshots every scan reads again.
-    if (id.includes("\u001f")) return super.correlation<T>(id, limit);
+    if (id.includes("\u001f")) return super.correlation<T>(id, limit, order);
     let b = this.buffers.get(id);
     if (!b) {
-      b = new CarriedBuffer(limit);
+      b = new CarriedBuffer(limit, order as ((a: CorrEvent, b: CorrEvent) => number) | undefined);
       for (const r of this.db
         .prepare("SELECT value FROM correlation_events WHERE correlation = ? ORDER BY time, id")
         .iterate(id)) {

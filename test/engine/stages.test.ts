@@ -145,10 +145,21 @@ describe("correlation buffers are bounded", () => {
     const { findings, pipeline } = runCase(bulk, runs, { correlationEvents: 4 });
     const d = pipeline.engine.diagnostics.list().filter((x) => x.code === DIAGNOSTIC_CODES.correlationBound);
     expect(d).toHaveLength(1);
-    expect(d[0]?.message).toMatch(/held its limit of 4 matches and ignored 4 more/);
+    expect(d[0]?.message).toMatch(/held its limit of 4 matches and ignored 4 more \(it kept the latest\)/);
     expect(findings).toHaveLength(1);
     const steps = findings[0]?.evidence.kind === "chain" ? findings[0].evidence.steps : [];
     expect(steps).toHaveLength(4);
+  });
+  it("keeps the latest matches whatever order they arrive in (two workers interleave)", () => {
+    const timesOf = (order: typeof runs) => {
+      const { findings } = runCase(bulk, order, { correlationEvents: 4 });
+      const e = findings[0]?.evidence;
+      return e?.kind === "chain" ? e.steps.map((s) => s.time) : [];
+    };
+    const latest = ["2026-11-19T03:04:00Z", "2026-11-19T03:05:00Z", "2026-11-19T03:06:00Z", "2026-11-19T03:07:00Z"];
+    expect(timesOf(runs)).toEqual(latest);
+    expect(timesOf([...runs].reverse())).toEqual(latest);
+    expect(timesOf([...runs.filter((_, i) => i % 2), ...runs.filter((_, i) => !(i % 2))])).toEqual(latest);
   });
   it("under the limit there is no diagnostic", () => {
     const { pipeline } = runCase(bulk, runs);
