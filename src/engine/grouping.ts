@@ -15,7 +15,7 @@ import type { EvidenceRecord, PayloadExcerpt } from "../model/finding.js";
 import type { ActivityEvent, AuditRecord } from "../model/records.js";
 import type { EngineRule } from "../rules/loader.js";
 import { compactActivity, intern } from "./compact.js";
-import type { EngineState, GroupStore } from "./state.js";
+import { type EngineState, type GroupStore, heapify, replaceTop } from "./state.js";
 
 /** Source records listed per finding: the earliest and the latest this many by time; the rest are counted. */
 export const EVIDENCE_EACH_END = 10;
@@ -154,45 +154,19 @@ export function instanceKey(r: ActivityEvent): string {
   return `${(r.correlationId ?? r.id).toLowerCase()}\u001f${(r.resourceId ?? "").toLowerCase()}`;
 }
 
-/**
- * The keys of the groups held once the findings bound is reached, as a max-heap: past the bound
- * the groups kept are those with the smallest keys, whatever order matches arrived in (two
- * worker threads interleave), so a scan over its bound still gives the same report every time.
- */
-class KeyHeap {
-  private readonly a: string[];
-  constructor(keys: Iterable<string>) {
-    this.a = [...keys];
-    for (let i = (this.a.length >> 1) - 1; i >= 0; i--) this.down(i);
-  }
-  get max(): string | undefined {
-    return this.a[0];
-  }
-  /** Replaces the largest key with `key`. */
-  replaceMax(key: string): void {
-    this.a[0] = key;
-    this.down(0);
-  }
-  private down(i: number): void {
-    const a = this.a;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < a.length && (a[l] as string) > (a[m] as string)) m = l;
-      if (r < a.length && (a[r] as string) > (a[m] as string)) m = r;
-      if (m === i) return;
-      [a[i], a[m]] = [a[m] as string, a[i] as string];
-      i = m;
-    }
-  }
-}
+const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export class Grouping {
   private readonly groups: GroupStore<Group>;
   /** Rule id → matches not reported because of the findings bound (of groups refused or let go). */
   readonly dropped = new Map<string, number>();
-  private heap?: KeyHeap;
+  /**
+   * The keys of the groups held once the findings bound is reached, as a max-heap (state.ts):
+   * past the bound the groups kept are those with the smallest keys, whatever order matches
+   * arrived in (two worker threads interleave), so a scan over its bound gives the same report
+   * every time.
+   */
+  private heap?: string[];
 
   private drop(ruleId: string, n: number): void {
     this.dropped.set(ruleId, (this.dropped.get(ruleId) ?? 0) + n);
@@ -260,8 +234,11 @@ export class Grouping {
         // counted, not kept; one below it takes the place of the largest, whose matches are
         // counted instead. The largest key held only falls, so a key let go never comes back
         // and a key kept at the end saw every one of its matches.
-        this.heap ??= new KeyHeap(this.groups.keys());
-        const max = this.heap.max;
+        if (!this.heap) {
+          this.heap = [...this.groups.keys()];
+          heapify(this.heap, byKey);
+        }
+        const max = this.heap[0];
         if (max === undefined || key > max) {
           this.drop(rule.id, 1);
           return;
@@ -269,7 +246,7 @@ export class Grouping {
         const evicted = this.groups.get(max) as Group;
         this.drop(evicted.rule.id, evicted.count);
         this.groups.delete(max);
-        this.heap.replaceMax(key);
+        replaceTop(this.heap, key, byKey);
       }
       g = {
         rule,

@@ -95,6 +95,17 @@ class MemoryStore<V, K extends string | number = string> implements Store<V, K> 
   }
 }
 
+/** Orders `list` in place as a max-heap under `order` (its first item is the last in order). */
+export function heapify<T>(list: T[], order: (a: T, b: T) => number): void {
+  for (let i = (list.length >> 1) - 1; i >= 0; i--) siftDown(list, i, order);
+}
+
+/** Replaces the first item of a max-heap (the last in order) with `item`, keeping it a heap. */
+export function replaceTop<T>(list: T[], item: T, order: (a: T, b: T) => number): void {
+  list[0] = item;
+  siftDown(list, 0, order);
+}
+
 /**
  * Offers `item` to a full `list` kept as a max-heap under `order` (made one on first use: `heaped`
  * false): the item takes the place of the last in order when it comes before it. Whether it was
@@ -103,10 +114,9 @@ class MemoryStore<V, K extends string | number = string> implements Store<V, K> 
  * threads interleave).
  */
 export function offerToFull<T>(list: T[], item: T, order: (a: T, b: T) => number, heaped: boolean): boolean {
-  if (!heaped) for (let i = (list.length >> 1) - 1; i >= 0; i--) siftDown(list, i, order);
+  if (!heaped) heapify(list, order);
   if (list.length === 0 || order(item, list[0] as T) >= 0) return false;
-  list[0] = item;
-  siftDown(list, 0, order);
+  replaceTop(list, item, order);
   return true;
 }
 
