@@ -18,6 +18,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from "../../emulator/server.ts";
+import type { CoverageEntry as Coverage } from "../../src/model/finding.js";
 import { tempDir } from "../helpers.js";
 import { liveScan as liveScanIn } from "./scan.js";
 
@@ -26,12 +27,6 @@ const DEV = "091c6054-988d-4631-9070-418c6f76a5fa";
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 
-interface Coverage {
-  source: string;
-  scope: string;
-  status: string;
-  reason?: string;
-}
 interface Finding {
   ruleId: string;
   resourceId?: string;

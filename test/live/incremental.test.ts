@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningEmulator, startEmulator } from "../../emulator/server.ts";
+import type { CoverageEntry as Coverage } from "../../src/model/finding.js";
 import { runCli, tempDir } from "../helpers.js";
 
 const DEV = "091c6054-988d-4631-9070-418c6f76a5fa";
@@ -15,15 +16,6 @@ const PROD = "8b1811f6-5813-475a-8054-5d2939bd681f";
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 
-interface Coverage {
-  source: string;
-  scope: string;
-  status: string;
-  from?: string;
-  to?: string;
-  resumedFrom?: string;
-  records: number;
-}
 interface Report {
   scan: { complete: boolean; coverage: Coverage[] };
   findings: { id: string; status?: string }[];
