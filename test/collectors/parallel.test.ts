@@ -49,4 +49,17 @@ describe("worker threads", () => {
     expect(one.coverage[0]).toMatchObject({ status: "partial", unreadable: 1 });
     expect(one.coverage[0]?.reason).toMatch(/gen\.jsonl:5001 not valid JSON/);
   }, 180_000);
+
+  it("every event execution-relevant: hundreds of records a chunk, posted in parts, none lost", async () => {
+    // A 1 MB chunk of this mix is about 380 parsed records, more than one message carries.
+    const out = join(tmp.dir, "all.jsonl");
+    execFileSync(process.execPath, [
+      join(PACKAGE_ROOT, "bench/generate.mjs"),
+      ...["--events", "3000", "--mix", "1", "--shape", "export", "--seed", "5", "--out", out],
+    ]);
+    const one = await scan([out], 1);
+    expect(one.coverage[0]).toMatchObject({ status: "complete", records: 3000 });
+    expect(one.findings.length).toBeGreaterThan(100);
+    expect(await scan([out], 2)).toEqual(one);
+  }, 180_000);
 });
