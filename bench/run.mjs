@@ -17,44 +17,111 @@
 // 0.1% / 5% / 100% execution-relevant at --mix-size. Results: bench/results/latest.json.
 //
 //   npm run bench                      sizes 100k and 1M (~10 minutes on 2 cores, first run included)
-//   npm run bench -- --full            adds 5M to the scaling
-//   npm run bench -- --sizes 100k,10M --mix 0.05 --mixes 0.001,0.05,1 --shapes export,rest
-//   options: --table-size 1M --mix-size 100k --pack-size 100k --runs 3 --seed 1 --no-jq --no-duckdb
-//            --no-time --out FILE; generated files are cached in $AEA_BENCH_CACHE or os.tmpdir()/aea-bench.
+//   npm run bench -- --help            the options (USAGE below); an unknown option is an error
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
+import { parseArgs } from "node:util";
 import { cacheDir, dataset, GENERATOR_VERSION } from "./generate.mjs";
 import { copyPack, packOperations, placeholderLists, root, ruleFiles } from "./lib/pack.mjs";
 
 // ---------------------------------------------------------------------------------------------
 // Options
 
-const argv = process.argv.slice(2);
-const flag = (name) => argv.includes(`--${name}`);
-const opt = (name, def) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : def;
-};
+const USAGE = `usage: npm run bench [-- options]
+
+  (no options)          sizes 100k and 1M (~10 minutes on 2 cores, first run included)
+  --full                adds 5M to the scaling
+  --sizes LIST          scaling sizes, e.g. 100k,1M,10M
+  --mix N               the main mix (share of execution-relevant events; default 0.05)
+  --mixes LIST          mixes compared at --mix-size (default 0.001,0.05,1)
+  --shapes LIST         side-by-side shapes: export,rest
+  --table-size N        events in the side-by-side tables (default the largest size, at most 1M)
+  --mix-size N          events in the mixes table (default the smallest size)
+  --pack-size N         events for the pack ×10 comparison (default the smallest size)
+  --runs N              runs per contender, best kept (default 3)
+  --seed N              generator seed (default 1)
+  --out FILE            results JSON (default bench/results/latest.json)
+  --no-jq, --no-duckdb  leave a contender out
+  --no-time             measure RSS in the contenders instead of with /usr/bin/time
+  -h, --help            this text
+
+Generated files are cached in $AEA_BENCH_CACHE or the system temporary directory (aea-bench).
+`;
+
+/** The command line, strictly: an unknown option (a typo, \`--help\` to another tool) is an error, not a 30-minute run. */
+function readOptions() {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    strict: true,
+    allowPositionals: false,
+    options: {
+      sizes: { type: "string" },
+      mix: { type: "string" },
+      mixes: { type: "string" },
+      shapes: { type: "string" },
+      seed: { type: "string" },
+      "table-size": { type: "string" },
+      "mix-size": { type: "string" },
+      "pack-size": { type: "string" },
+      runs: { type: "string" },
+      out: { type: "string" },
+      full: { type: "boolean" },
+      "no-jq": { type: "boolean" },
+      "no-duckdb": { type: "boolean" },
+      "no-time": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  return values;
+}
+let values;
+try {
+  values = readOptions();
+} catch (e) {
+  process.stderr.write(`bench: ${e.message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+const flag = (name) => values[name] === true;
+const opt = (name, def) => values[name] ?? def;
 const parseSize = (s) => {
   const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(String(s).trim());
-  if (!m) throw new Error(`bad size '${s}' (use e.g. 100k, 1M, 250000)`);
+  if (!m) fail(`bad size '${s}' (use e.g. 100k, 1M, 250000)`);
   return Math.round(Number(m[1]) * (m[2].toLowerCase() === "k" ? 1e3 : m[2].toLowerCase() === "m" ? 1e6 : 1));
 };
+const number = (name, def, ok) => {
+  const v = Number(opt(name, def));
+  if (!Number.isFinite(v) || !ok(v)) fail(`bad --${name} '${opt(name, def)}'`);
+  return v;
+};
+function fail(message) {
+  process.stderr.write(`bench: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
 const fmtSize = (n) =>
   n >= 1e6 && n % 1e5 === 0 ? `${n / 1e6}M` : n >= 1e3 && n % 100 === 0 ? `${n / 1e3}k` : String(n);
 const list = (s, f) => String(s).split(",").filter(Boolean).map(f);
+const share = (s) => {
+  const v = Number(s);
+  if (!(v > 0 && v <= 1)) fail(`bad mix '${s}' (a share of events between 0 and 1, e.g. 0.05)`);
+  return v;
+};
 
 const sizes = list(opt("sizes", flag("full") ? "100k,1M,5M" : "100k,1M"), parseSize).sort((a, b) => a - b);
-const mix = Number(opt("mix", "0.05"));
-const mixes = list(opt("mixes", "0.001,0.05,1"), Number);
+const mix = share(opt("mix", "0.05"));
+const mixes = list(opt("mixes", "0.001,0.05,1"), share);
 const shapes = list(opt("shapes", "export,rest"), String);
-const seed = Number(opt("seed", "1"));
+for (const s of shapes) if (s !== "export" && s !== "rest") fail(`bad shape '${s}' (export or rest)`);
+const seed = number("seed", "1", Number.isInteger);
 const tableSize = parseSize(opt("table-size", String(Math.min(1e6, sizes[sizes.length - 1]))));
 const mixSize = parseSize(opt("mix-size", String(sizes[0])));
 const packSize = parseSize(opt("pack-size", String(sizes[0])));
-const RUNS = Number(opt("runs", "3"));
+const RUNS = number("runs", "3", (v) => Number.isInteger(v) && v >= 1);
 /** Files above this are measured once: they take long enough for noise to matter less... */
 const REPEAT_BELOW_BYTES = 600e6;
 /** ...unless a run took less than this: then it is cheap to repeat, and short runs are the noisy ones. */
