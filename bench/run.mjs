@@ -22,8 +22,8 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
-import { parseArgs } from "node:util";
 import { cacheDir, dataset, GENERATOR_VERSION } from "./generate.mjs";
+import { fail as failWith, readOptions } from "./lib/options.mjs";
 import { copyPack, packOperations, placeholderLists, root, ruleFiles } from "./lib/pack.mjs";
 
 // ---------------------------------------------------------------------------------------------
@@ -50,43 +50,22 @@ const USAGE = `usage: npm run bench [-- options]
 Generated files are cached in $AEA_BENCH_CACHE or the system temporary directory (aea-bench).
 `;
 
-/** The command line, strictly: an unknown option (a typo, \`--help\` to another tool) is an error, not a 30-minute run. */
-function readOptions() {
-  const { values } = parseArgs({
-    args: process.argv.slice(2),
-    strict: true,
-    allowPositionals: false,
-    options: {
-      sizes: { type: "string" },
-      mix: { type: "string" },
-      mixes: { type: "string" },
-      shapes: { type: "string" },
-      seed: { type: "string" },
-      "table-size": { type: "string" },
-      "mix-size": { type: "string" },
-      "pack-size": { type: "string" },
-      runs: { type: "string" },
-      out: { type: "string" },
-      full: { type: "boolean" },
-      "no-jq": { type: "boolean" },
-      "no-duckdb": { type: "boolean" },
-      "no-time": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  return values;
-}
-let values;
-try {
-  values = readOptions();
-} catch (e) {
-  process.stderr.write(`bench: ${e.message}\n\n${USAGE}`);
-  process.exit(2);
-}
-if (values.help) {
-  process.stdout.write(USAGE);
-  process.exit(0);
-}
+const values = readOptions("bench", USAGE, {
+  sizes: { type: "string" },
+  mix: { type: "string" },
+  mixes: { type: "string" },
+  shapes: { type: "string" },
+  seed: { type: "string" },
+  "table-size": { type: "string" },
+  "mix-size": { type: "string" },
+  "pack-size": { type: "string" },
+  runs: { type: "string" },
+  out: { type: "string" },
+  full: { type: "boolean" },
+  "no-jq": { type: "boolean" },
+  "no-duckdb": { type: "boolean" },
+  "no-time": { type: "boolean" },
+});
 const flag = (name) => values[name] === true;
 const opt = (name, def) => values[name] ?? def;
 const parseSize = (s) => {
@@ -99,10 +78,7 @@ const number = (name, def, ok) => {
   if (!Number.isFinite(v) || !ok(v)) fail(`bad --${name} '${opt(name, def)}'`);
   return v;
 };
-function fail(message) {
-  process.stderr.write(`bench: ${message}\n\n${USAGE}`);
-  process.exit(2);
-}
+const fail = (message) => failWith("bench", USAGE, message);
 const fmtSize = (n) =>
   n >= 1e6 && n % 1e5 === 0 ? `${n / 1e6}M` : n >= 1e3 && n % 100 === 0 ? `${n / 1e3}k` : String(n);
 const list = (s, f) => String(s).split(",").filter(Boolean).map(f);
