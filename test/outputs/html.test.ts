@@ -5,7 +5,6 @@
  */
 import { createHash } from "node:crypto";
 import { mkdtemp, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -13,8 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ScanResult } from "../../src/model/finding.js";
 import { CONTENT_SECURITY_POLICY, htmlFormat } from "../../src/outputs/formats/html.js";
 import { renderToString } from "../../src/outputs/registry.js";
+import { tempDir } from "../helpers.js";
 import { demoResult } from "./demo-result.js";
 import { INJECTED_ID, makeHostileResult, XSS_NAME } from "./hostile.js";
+
+/** Every directory a test makes is under this one, removed after the file's tests. */
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
 
 const CHROMIUM = "/usr/bin/chromium";
 
@@ -69,7 +73,7 @@ describe("--format html in Chromium", () => {
   let dir: string;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "aea-html-"));
+    dir = await mkdtemp(join(tmp.dir, "aea-html-"));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],

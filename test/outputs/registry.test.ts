@@ -1,8 +1,7 @@
 /** The output registry: its API, and a format registered from a test file driving the real CLI. */
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Io } from "../../src/cli/main.js";
 import {
   formatNames,
@@ -12,7 +11,12 @@ import {
   type OutputFormat,
   registerFormat,
 } from "../../src/outputs/index.js";
+import { tempDir } from "../helpers.js";
 import { tsvFormat } from "./fixtures/tsv-format.js";
+
+/** Every directory a test makes is under this one, removed after the file's tests. */
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
 
 const noop: OutputFormat["render"] = async () => undefined;
 
@@ -123,7 +127,7 @@ describe("--output and --sarif-artifact-uri through the CLI", () => {
   const quiet: Io = { stdout: () => undefined, stderr: () => undefined, isTTY: false };
 
   it("writes SARIF to the file with the given artifact path", async () => {
-    const out = join(await mkdtemp(join(tmpdir(), "aea-out-")), "results.sarif");
+    const out = join(await mkdtemp(join(tmp.dir, "aea-out-")), "results.sarif");
     const argv = [
       "scan",
       "--no-state",
@@ -141,7 +145,7 @@ describe("--output and --sarif-artifact-uri through the CLI", () => {
   });
 
   it("leaves an existing --output file alone when the artifact path is rejected", async () => {
-    const out = join(await mkdtemp(join(tmpdir(), "aea-out-")), "results.sarif");
+    const out = join(await mkdtemp(join(tmp.dir, "aea-out-")), "results.sarif");
     await writeFile(out, "previous report\n");
     let stderr = "";
     const io: Io = { ...quiet, stderr: (s) => (stderr += s) };
@@ -162,7 +166,7 @@ describe("--output and --sarif-artifact-uri through the CLI", () => {
   });
 
   it("an unwritable --output is a usage error", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "aea-out-"));
+    const dir = await mkdtemp(join(tmp.dir, "aea-out-"));
     // A missing directory is created; one that cannot be (a file is in the way) cannot be written.
     await writeFile(join(dir, "no"), "a file");
     let stderr = "";

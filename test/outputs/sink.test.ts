@@ -1,11 +1,15 @@
 import { execFileSync } from "node:child_process";
 import { createReadStream } from "node:fs";
 import { access, lstat, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { fileSink, removeUnfinishedReports, sinkFor, stringSink } from "../../src/outputs/sink.js";
+import { tempDir } from "../helpers.js";
+
+/** Every directory a test makes is under this one, removed after the file's tests. */
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
 
 /** A stream that takes `delayMs` per chunk and buffers at most `highWaterMark` bytes. */
 function slowStream(highWaterMark: number, delayMs: number, fail?: Error) {
@@ -64,7 +68,7 @@ describe("sinkFor", () => {
 
 describe("fileSink", () => {
   it("creates the file on the first write, not before, and only when the report ends", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "aea-sink-"));
+    const dir = await mkdtemp(join(tmp.dir, "aea-sink-"));
     const path = join(dir, "report.txt");
     const sink = fileSink(path);
     await expect(access(path)).rejects.toThrow();
@@ -78,13 +82,13 @@ describe("fileSink", () => {
   });
 
   it("ending an unwritten sink creates nothing", async () => {
-    const path = join(await mkdtemp(join(tmpdir(), "aea-sink-")), "report.txt");
+    const path = join(await mkdtemp(join(tmp.dir, "aea-sink-")), "report.txt");
     await fileSink(path).end();
     await expect(access(path)).rejects.toThrow();
   });
 
   it("creates a missing directory", async () => {
-    const path = join(await mkdtemp(join(tmpdir(), "aea-sink-")), "missing", "deeper", "report.txt");
+    const path = join(await mkdtemp(join(tmp.dir, "aea-sink-")), "missing", "deeper", "report.txt");
     const sink = fileSink(path);
     await sink.write("x");
     await sink.end();
@@ -92,7 +96,7 @@ describe("fileSink", () => {
   });
 
   it("abort leaves the previous file as it was and no temporary file", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "aea-sink-"));
+    const dir = await mkdtemp(join(tmp.dir, "aea-sink-"));
     const path = join(dir, "report.txt");
     await writeFile(path, "previous");
     const sink = fileSink(path);
@@ -103,7 +107,7 @@ describe("fileSink", () => {
   });
 
   it("a pipe (a FIFO, /dev/null) is written in place, never replaced by a renamed file", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "aea-sink-"));
+    const dir = await mkdtemp(join(tmp.dir, "aea-sink-"));
     const fifo = join(dir, "report.fifo");
     execFileSync("mkfifo", [fifo]);
     const received: Buffer[] = [];
@@ -120,7 +124,7 @@ describe("fileSink", () => {
   });
 
   it("removeUnfinishedReports deletes reports still being written (what a signal does)", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "aea-sink-"));
+    const dir = await mkdtemp(join(tmp.dir, "aea-sink-"));
     await fileSink(join(dir, "report.txt")).write("half");
     expect((await readdir(dir)).length).toBe(1);
     removeUnfinishedReports();
