@@ -29,7 +29,7 @@ export function intern(s: string | undefined): string | undefined {
  * principal, so sharing it is safe. Bounded like the pool.
  */
 const principals = new Map<string, Principal>();
-function internPrincipal(p: Principal): Principal {
+export function internPrincipal(p: Principal): Principal {
   const key = `${p.id ?? ""}\u001f${p.name ?? ""}\u001f${p.type ?? ""}\u001f${p.appId ?? ""}`;
   const hit = principals.get(key);
   if (hit !== undefined) return hit;
@@ -63,6 +63,7 @@ export function compactActivity(e: ActivityEvent): ActivityEvent {
   if (e.status) c.status = intern(e.status);
   if (e.resourceId) c.resourceId = intern(e.resourceId);
   if (e.subscriptionId) c.subscriptionId = intern(e.subscriptionId);
-  if (e.callerIpAddress) c.callerIpAddress = e.callerIpAddress;
+  // A caller acts from a few addresses: one string each, not one per record.
+  if (e.callerIpAddress) c.callerIpAddress = intern(e.callerIpAddress);
   return c;
 }

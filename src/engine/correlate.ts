@@ -9,7 +9,7 @@ import type { RecordView } from "../matcher/view.js";
 import { DIAGNOSTIC_CODES, type Diagnostics } from "../model/diagnostics.js";
 import type { AuditRecord } from "../model/records.js";
 import type { ResolvedCorrelation } from "../sigma/ast.js";
-import { compactActivity } from "./compact.js";
+import { compactActivity, intern } from "./compact.js";
 import { tupleKey } from "./firstseen.js";
 import { instanceKey } from "./grouping.js";
 import type { BoundedBuffer, EngineLimits, EngineState } from "./state.js";
@@ -71,7 +71,8 @@ function valuesOf(view: RecordView, field: string): string[] {
   for (const v of view.field(field)) {
     if (v === null || v === undefined || v === "") continue;
     if (typeof v === "object") continue;
-    out.push(String(v).toLowerCase());
+    // Interned: group values (principals, resources) repeat across most of the buffered matches.
+    out.push(intern(String(v).toLowerCase()));
     if (out.length >= MAX_GROUP_VALUES) break;
   }
   return out;
@@ -104,7 +105,7 @@ export function makeEvent(
   if (steps && (refIndex > 0 || steps.first)) {
     const newFor = steps.newFor;
     const k = tupleKey(view, newFor);
-    if (k !== undefined) ev.novelty = k;
+    if (k !== undefined) ev.novelty = intern(k);
   }
   if (c.correlation.type === "value_count" && c.correlation.field) {
     ev.counted = valuesOf(view, fieldFor(c, c.correlation.field, refIndex));

@@ -142,7 +142,8 @@ export function evidenceOf(r: AuditRecord): EvidenceRecord {
       ? { kind: r.source.kind, id: r.source.id }
       : r.kind === "grant"
         ? { kind: "roleAssignment", id: r.id }
-        : { kind: r.kind, id: r.kind === "activity" ? (r.eventDataId ?? r.id) : r.id };
+        : // Interned: a record from a worker thread carries its own copy of the string.
+          { kind: intern(r.kind) as typeof r.kind, id: r.kind === "activity" ? (r.eventDataId ?? r.id) : r.id };
   e.location = intern(r.origin.location);
   if (r.origin.index !== undefined) e.index = r.origin.index;
   if (r.origin.element !== undefined) e.element = r.origin.element;

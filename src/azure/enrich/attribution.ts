@@ -4,6 +4,7 @@
  * entrypoint) can name who wrote the resource and when, and images can name the import that
  * brought them in. One small entry per written resource, kept in the engine state's writer store.
  */
+import { intern, internPrincipal } from "../../engine/compact.js";
 import { HashStore, keyHash, type Store } from "../../engine/state.js";
 import type { ActivityEvent, ActivityObservation, ContainerImage, LineRef, Principal } from "../../model/records.js";
 import { requestBody } from "../normalize/activity.js";
@@ -27,16 +28,17 @@ export interface ImportSummary extends WriteSummary {
   source?: string;
 }
 
+/** The write's summary; values that repeat across writes (who, operation, subscription, file) kept once. */
 function summary(e: ActivityEvent): WriteSummary {
   return {
-    principal: e.principal,
+    principal: internPrincipal(e.principal),
     time: e.time,
-    operation: e.operationName,
+    operation: intern(e.operationName),
     eventId: e.id,
     correlationId: e.correlationId,
-    callerIpAddress: e.callerIpAddress,
-    subscriptionId: e.subscriptionId,
-    location: e.origin.location,
+    callerIpAddress: intern(e.callerIpAddress),
+    subscriptionId: intern(e.subscriptionId),
+    location: intern(e.origin.location),
     index: e.origin.index,
   };
 }
@@ -146,7 +148,13 @@ export class Attribution {
 
   /** A share built elsewhere: each write and registry merged as if observed here, in any order. */
   absorb(part: { writes: [number, unknown][]; registries: [string, string][]; dropped: number }): void {
-    for (const [k, w] of part.writes) this.keepWrite(k, w as Write);
+    for (const [k, v] of part.writes) {
+      // Each write from a worker thread carries its own copy of the file's path.
+      const w = v as Write;
+      w.file = intern(w.file);
+      if (w.lean) w.lean.file = w.file;
+      this.keepWrite(k, w);
+    }
     for (const [name, id] of part.registries) this.keepRegistry(name, id);
     this.droppedWriters += part.dropped;
   }
@@ -193,7 +201,7 @@ export class Attribution {
     this.keepWrite(key, {
       time: e.time,
       succeeded,
-      file: e.origin.location,
+      file: intern(e.origin.location),
       index: e.origin.index ?? 0,
       summary: summary(e),
     });
