@@ -12,16 +12,27 @@ const EMPTY: Readonly<Record<string, never>> = Object.freeze({});
  * every parsed event has its own copy of the string otherwise. Bounded: past it, no interning.
  */
 const POOL_LIMIT = 20_000;
-const pool = new Map<string, string>();
-export function intern(s: string): string;
-export function intern(s: string | undefined): string | undefined;
-export function intern(s: string | undefined): string | undefined {
-  if (s === undefined) return s;
-  const hit = pool.get(s);
-  if (hit !== undefined) return hit;
-  if (pool.size < POOL_LIMIT) pool.set(s, s);
-  return s;
+
+/** A bounded pool: `s` itself, or the equal string kept before it. */
+export interface Interner {
+  (s: string): string;
+  (s: string | undefined): string | undefined;
 }
+
+/** A pool of its own, so that many distinct values of one kind do not crowd out another's. */
+export function interner(limit = POOL_LIMIT): Interner {
+  const pool = new Map<string, string>();
+  return ((s: string | undefined) => {
+    if (s === undefined) return s;
+    const hit = pool.get(s);
+    if (hit !== undefined) return hit;
+    if (pool.size < limit) pool.set(s, s);
+    return s;
+  }) as Interner;
+}
+
+/** Names, subscriptions, resource ids, paths, addresses. */
+export const intern: Interner = interner();
 
 /**
  * One object per distinct principal: a few hundred identities act in millions of events, and a

@@ -9,10 +9,16 @@ import type { RecordView } from "../matcher/view.js";
 import { DIAGNOSTIC_CODES, type Diagnostics } from "../model/diagnostics.js";
 import type { AuditRecord } from "../model/records.js";
 import type { ResolvedCorrelation } from "../sigma/ast.js";
-import { compactActivity, intern } from "./compact.js";
+import { compactActivity, interner } from "./compact.js";
 import { tupleKey } from "./firstseen.js";
 import { instanceKey } from "./grouping.js";
 import type { BoundedBuffer, EngineLimits, EngineState } from "./state.js";
+
+/**
+ * Group values and novelty keys of buffered matches, kept once each: they repeat across most
+ * matches, but there can be more of them than of the names the shared pool keeps.
+ */
+const intern = interner();
 
 /** Values per group-by field that one match contributes; arrays fan out up to this many. */
 const MAX_GROUP_VALUES = 10;
