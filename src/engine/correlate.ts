@@ -105,14 +105,17 @@ export function makeEvent(
     if (vals.length === 0) return undefined; // no value, no group: Sigma groups only on present values
     group.set(g, vals);
   }
-  const ev: CorrEvent = { ref: c.refs[refIndex] as string, record, group };
-  if (time) ev.time = time;
   const steps = c.ext.steps;
-  if (steps && (refIndex > 0 || steps.first)) {
-    const newFor = steps.newFor;
-    const k = tupleKey(view, newFor);
-    if (k !== undefined) ev.novelty = intern(k);
-  }
+  const k = steps && (refIndex > 0 || steps.first) ? tupleKey(view, steps.newFor) : undefined;
+  // One literal with every field (compact.ts says why).
+  const ev: CorrEvent = {
+    ref: c.refs[refIndex] as string,
+    record,
+    group,
+    time: time || undefined,
+    novelty: intern(k),
+    counted: undefined,
+  };
   if (c.correlation.type === "value_count" && c.correlation.field) {
     ev.counted = valuesOf(view, fieldFor(c, c.correlation.field, refIndex));
     if (ev.counted.length === 0) return undefined;
