@@ -97,16 +97,18 @@ export class RecordSample {
 
 const same = (a: Sampled, b: Sampled) => a.ev.id === b.ev.id && a.ev.kind === b.ev.kind;
 
-/** `list` with `s` inserted in `cmp` order (in place), at most EVIDENCE_EACH_END long, without duplicates. */
+/**
+ * `list` with `s` inserted in `cmp` order, at most EVIDENCE_EACH_END long, without duplicates:
+ * a new array of exactly that length when `s` is kept (one grown in place keeps spare room for
+ * 17), the same array when it is not.
+ */
 function keep(list: Sampled[], s: Sampled, cmp: (a: Sampled, b: Sampled) => number): Sampled[] {
   const last = list[list.length - 1];
   if (list.length >= EVIDENCE_EACH_END && last && cmp(s, last) >= 0) return list;
   for (const x of list) if (same(x, s)) return list;
   let i = list.length;
   while (i > 0 && cmp(s, list[i - 1] as Sampled) < 0) i--;
-  list.splice(i, 0, s);
-  if (list.length > EVIDENCE_EACH_END) list.length = EVIDENCE_EACH_END;
-  return list;
+  return list.slice(0, i).concat(s, list.slice(i, EVIDENCE_EACH_END - 1));
 }
 
 export interface Group {
@@ -116,14 +118,22 @@ export interface Group {
   sample: RecordSample;
   /** Matching records in all. */
   count: number;
-  /** Distinct operation instances (hashes of correlation id + resource), counted up to MAX_COUNTED_OCCURRENCES. */
-  instances: Set<number>;
+  /**
+   * Distinct operation instances (hashes of correlation id + resource), counted up to
+   * MAX_COUNTED_OCCURRENCES. This and the two lists below are arrays grown by `concat`, not
+   * sets: most groups hold a few values, and a Set's table is about 150 bytes from its first
+   * value while an array made by `concat` has no spare room (58 bytes for one number; `push`
+   * leaves room for 17). Appends are rare next to lookups.
+   */
+  instances: number[];
   /** Instances past the counted ones were seen. */
   moreInstances: boolean;
   firstTime?: string;
   lastTime?: string;
-  statuses: Set<string>;
-  operations: Set<string>;
+  /** Distinct statuses. */
+  statuses: string[];
+  /** Distinct operations (canonical spelling), up to MAX_LISTED_OPERATIONS. */
+  operations: string[];
   fsKey?: string;
   fsValues?: Record<string, unknown>;
   matched: Record<string, unknown>;
@@ -254,10 +264,10 @@ export class Grouping {
         first: r,
         sample: new RecordSample(),
         count: 0,
-        instances: new Set(),
+        instances: [],
         moreInstances: false,
-        statuses: new Set(),
-        operations: new Set(),
+        statuses: [],
+        operations: [],
         matched,
         payloads: [],
       };
@@ -307,8 +317,10 @@ export class Grouping {
     }
     if (r.kind === "activity") {
       const instance = view.memo("instanceHash", () => hash32(instanceKey(r)));
-      if (g.instances.size < MAX_COUNTED_OCCURRENCES) g.instances.add(instance);
-      else if (!g.instances.has(instance)) g.moreInstances = true;
+      if (!g.instances.includes(instance)) {
+        if (g.instances.length < MAX_COUNTED_OCCURRENCES) g.instances = g.instances.concat(instance);
+        else g.moreInstances = true;
+      }
       if (
         g.firstTime === undefined ||
         r.time < g.firstTime ||
@@ -325,7 +337,7 @@ export class Grouping {
         }
       }
       if (g.lastTime === undefined || r.time > g.lastTime) g.lastTime = r.time;
-      if (r.status) g.statuses.add(r.status);
+      if (r.status && !g.statuses.includes(r.status)) g.statuses = g.statuses.concat(r.status);
       // The earliest failure, so the message shown does not depend on the input order.
       if (
         r.status === "Failed" &&
@@ -333,7 +345,9 @@ export class Grouping {
       )
         g.failure = { time: r.time, id: r.id, message: r.properties.statusMessage ?? r.subStatus };
       // One spelling per operation, whatever case the input wrote it in.
-      if (g.operations.size < MAX_LISTED_OPERATIONS) g.operations.add(canonicalOperation(r.operationName));
+      const op = canonicalOperation(r.operationName);
+      if (g.operations.length < MAX_LISTED_OPERATIONS && !g.operations.includes(op))
+        g.operations = g.operations.concat(op);
     }
     this.groups.set(key, g);
   }

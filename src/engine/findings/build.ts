@@ -74,15 +74,15 @@ function canonicalMatched(m: Record<string, unknown>): Record<string, unknown> {
 function activity(g: Group, r: ActivityEvent, fs?: FirstSeenFacts): Built {
   const statuses = [...g.statuses].sort(byStatus);
   // A finding is an attempt that failed only when no occurrence of it succeeded.
-  const outcome = g.statuses.has("Succeeded")
+  const outcome = g.statuses.includes("Succeeded")
     ? "succeeded"
-    : g.statuses.has("Failed")
+    : g.statuses.includes("Failed")
       ? "failed"
       : (statuses[0]?.toLowerCase() ?? "unknown");
   const e: Omit<ActivityEvidence, "kind"> = {
     ...base(g),
     operationName: canonicalOperation(r.operationName),
-    occurrences: g.instances.size,
+    occurrences: g.instances.length,
     ...(g.moreInstances ? { occurrencesAtLeast: true } : {}),
     outcome,
   };
@@ -95,7 +95,7 @@ function activity(g: Group, r: ActivityEvent, fs?: FirstSeenFacts): Built {
     const msg = g.failure?.message;
     if (msg !== undefined) e.failure = msg;
   }
-  if (g.operations.size > 1 || g.fsKey !== undefined) {
+  if (g.operations.length > 1 || g.fsKey !== undefined) {
     // One entry per operation whatever the case it was written in.
     e.operations = [...new Set([...g.operations].map(canonicalOperation))].sort().slice(0, 20);
   }
