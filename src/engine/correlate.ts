@@ -31,8 +31,12 @@ export interface CorrEvent {
   record: AuditRecord;
   /** Known for Activity Log matches; resolved at the end for configuration records. */
   time?: string;
-  /** group-by field (or alias) → values. */
-  group: Map<string, string[]>;
+  /**
+   * group-by field (or alias) and its values, in the correlation's order: pairs, not a Map (a
+   * Map's table is about 150 bytes; a correlation groups by one to three fields), and the shape
+   * the state store keeps.
+   */
+  group: [field: string, values: string[]][];
   /** value_count: the counted field's values. */
   counted?: string[];
   /** For events that are themselves correlation results: their steps. */
@@ -99,12 +103,9 @@ export function makeEvent(
   view: RecordView,
   time?: string,
 ): CorrEvent | undefined {
-  const group = new Map<string, string[]>();
-  for (const g of c.correlation.groupBy) {
-    const vals = valuesOf(view, fieldFor(c, g, refIndex));
-    if (vals.length === 0) return undefined; // no value, no group: Sigma groups only on present values
-    group.set(g, vals);
-  }
+  const group = c.correlation.groupBy.map((g): [string, string[]] => [g, valuesOf(view, fieldFor(c, g, refIndex))]);
+  // No value, no group: Sigma groups only on present values.
+  if (group.some(([, vals]) => vals.length === 0)) return undefined;
   const steps = c.ext.steps;
   const k = steps && (refIndex > 0 || steps.first) ? tupleKey(view, steps.newFor) : undefined;
   // One literal with every field (compact.ts says why).
@@ -132,13 +133,19 @@ function satisfies(n: number, cond: ResolvedCorrelation["correlation"]["conditio
   return true;
 }
 
+/** An event's values for group-by field `f`. */
+function valuesFor(ev: CorrEvent, f: string): readonly string[] {
+  for (const [field, values] of ev.group) if (field === f) return values;
+  return [];
+}
+
 /** Cartesian keys of an event's group values (each combination is a group it belongs to). */
 function groupKeys(ev: CorrEvent, fields: string[]): { key: string; values: Record<string, string> }[] {
   let acc: { key: string; values: Record<string, string> }[] = [{ key: "", values: {} }];
   for (const f of fields) {
     const next: typeof acc = [];
     for (const a of acc) {
-      for (const v of ev.group.get(f) ?? []) next.push({ key: `${a.key}\u001f${v}`, values: { ...a.values, [f]: v } });
+      for (const v of valuesFor(ev, f)) next.push({ key: `${a.key}\u001f${v}`, values: { ...a.values, [f]: v } });
     }
     acc = next;
   }
@@ -391,13 +398,11 @@ export class Correlator {
       for (const res of evaluate(c, dated, judge && c.ext.steps ? notableSteps(c, dated, judge) : undefined)) {
         // Feed correlations that chain on this one.
         for (const { c: outer, index } of this.subscribers.get(c.id) ?? []) {
-          const group = new Map<string, string[]>();
-          let complete = true;
-          for (const f of outer.correlation.groupBy) {
+          const group = outer.correlation.groupBy.map((f): [string, string[]] => {
             const v = res.group[f];
-            if (v === undefined) complete = false;
-            else group.set(f, [v]);
-          }
+            return [f, v === undefined ? [] : [v]];
+          });
+          const complete = group.every(([, vals]) => vals.length > 0);
           const last = res.steps[res.steps.length - 1] as CorrEvent;
           if (complete)
             this.buffers.get(outer.id)?.push({

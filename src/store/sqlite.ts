@@ -493,7 +493,7 @@ class TrackedState extends MemoryState {
         .prepare("SELECT value FROM correlation_events WHERE correlation = ? ORDER BY time, id")
         .iterate(id)) {
         const v = JSON.parse(r.value as string) as StoredCorrEvent;
-        const ev: CorrEvent = { ref: v.ref, record: v.record, time: v.time, group: new Map(v.group), carried: true };
+        const ev: CorrEvent = { ref: v.ref, record: v.record, time: v.time, group: v.group, carried: true };
         if (v.counted) ev.counted = v.counted;
         if (v.novelty !== undefined) ev.novelty = v.novelty;
         b.load(ev);
@@ -689,7 +689,7 @@ class SqliteScanSession implements ScanSession {
           ref: ev.ref,
           time: ev.time as string,
           record: ev.record,
-          group: [...ev.group],
+          group: ev.group,
           ...(ev.counted ? { counted: ev.counted } : {}),
           ...(ev.novelty !== undefined ? { novelty: ev.novelty } : {}),
         };
