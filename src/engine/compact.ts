@@ -48,7 +48,6 @@ export function internPrincipal(p: Principal): Principal {
   return p;
 }
 
-/** The origin with its file and shape kept once (each record parsed in a worker has its own copy of the path). */
 /*
  * Every optional field is written in the object literal, undefined when absent: a property added
  * after the literal lives in a separate backing store (a PropertyArray, 16 bytes and a slot per
@@ -56,6 +55,7 @@ export function internPrincipal(p: Principal): Principal {
  * JSON and the report writer leave undefined out, as for an absent field.
  */
 
+/** The origin with its file and shape kept once (each record parsed in a worker has its own copy of the path). */
 function compactOrigin(o: Origin): Origin {
   return { shape: intern(o.shape), location: intern(o.location), index: o.index, element: o.element };
 }
