@@ -23,7 +23,7 @@ import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmS
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { cacheDir, dataset, GENERATOR_VERSION } from "./generate.mjs";
-import { fail as failWith, readOptions } from "./lib/options.mjs";
+import { readOptions } from "./lib/options.mjs";
 import { copyPack, packOperations, placeholderLists, root, ruleFiles } from "./lib/pack.mjs";
 
 // ---------------------------------------------------------------------------------------------
@@ -50,7 +50,7 @@ const USAGE = `usage: npm run bench [-- options]
 Generated files are cached in $AEA_BENCH_CACHE or the system temporary directory (aea-bench).
 `;
 
-const values = readOptions("bench", USAGE, {
+const { opt, flag, number, fail } = readOptions("bench", USAGE, {
   sizes: { type: "string" },
   mix: { type: "string" },
   mixes: { type: "string" },
@@ -66,19 +66,11 @@ const values = readOptions("bench", USAGE, {
   "no-duckdb": { type: "boolean" },
   "no-time": { type: "boolean" },
 });
-const flag = (name) => values[name] === true;
-const opt = (name, def) => values[name] ?? def;
 const parseSize = (s) => {
   const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(String(s).trim());
   if (!m) fail(`bad size '${s}' (use e.g. 100k, 1M, 250000)`);
   return Math.round(Number(m[1]) * (m[2].toLowerCase() === "k" ? 1e3 : m[2].toLowerCase() === "m" ? 1e6 : 1));
 };
-const number = (name, def, ok) => {
-  const v = Number(opt(name, def));
-  if (!Number.isFinite(v) || !ok(v)) fail(`bad --${name} '${opt(name, def)}'`);
-  return v;
-};
-const fail = (message) => failWith("bench", USAGE, message);
 const fmtSize = (n) =>
   n >= 1e6 && n % 1e5 === 0 ? `${n / 1e6}M` : n >= 1e3 && n % 100 === 0 ? `${n / 1e3}k` : String(n);
 const list = (s, f) => String(s).split(",").filter(Boolean).map(f);

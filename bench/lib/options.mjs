@@ -3,8 +3,16 @@
 // defaults the user did not ask for.
 import { parseArgs } from "node:util";
 
-/** The values of `options` (node:util parseArgs specs) from the command line, or exit. */
+/**
+ * The command line read against `options` (node:util parseArgs specs), or exit. Returns the
+ * values and readers over them: `opt` (a value or its default), `flag`, `number` (checked by
+ * `ok`, named by `what` when refused) and `fail` (stop with a message).
+ */
 export function readOptions(name, usage, options) {
+  const fail = (message) => {
+    process.stderr.write(`${name}: ${message}\n\n${usage}`);
+    process.exit(2);
+  };
   let values;
   try {
     ({ values } = parseArgs({
@@ -14,17 +22,18 @@ export function readOptions(name, usage, options) {
       options: { ...options, help: { type: "boolean", short: "h" } },
     }));
   } catch (e) {
-    fail(name, usage, e.message);
+    fail(e.message);
   }
   if (values.help) {
     process.stdout.write(usage);
     process.exit(0);
   }
-  return values;
-}
-
-/** Stops with one line naming what is wrong, then the usage. */
-export function fail(name, usage, message) {
-  process.stderr.write(`${name}: ${message}\n\n${usage}`);
-  process.exit(2);
+  const opt = (key, def) => values[key] ?? def;
+  const flag = (key) => values[key] === true;
+  const number = (key, def, ok, what) => {
+    const v = Number(opt(key, def));
+    if (!Number.isFinite(v) || !ok(v)) fail(`bad --${key} '${opt(key, def)}'${what ? ` (${what})` : ""}`);
+    return v;
+  };
+  return { values, opt, flag, number, fail };
 }
